@@ -1,0 +1,15 @@
+/** Time is an input: everything that needs "now" takes a Clock, so tests pass a fixed one. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export function fixedClock(iso: string | Date): Clock & { set(iso: string | Date): void; advance(ms: number): void } {
+  let t = new Date(iso).getTime();
+  return {
+    now: () => new Date(t),
+    set: (v) => void (t = new Date(v).getTime()),
+    advance: (ms) => void (t += ms),
+  };
+}

@@ -1,0 +1,79 @@
+import type { Kysely } from "kysely";
+import type { Card, CardActionResponse } from "../../cards/types.js";
+import type { Clock } from "../clock.js";
+import type { Database } from "../store/schema.js";
+import type { Directory, Messenger } from "../lark/messenger.js";
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** What every handler gets: the store, the clock, and the edges. Built once per process (or per Worker request). */
+export interface Services {
+  db: Kysely<Database>;
+  clock: Clock;
+  messenger: Messenger;
+  directory: Directory;
+  log: Logger;
+  /** open_ids that may approve bindings (ADMIN_OPEN_IDS), in addition to members with role admin. */
+  adminOpenIds: readonly string[];
+}
+
+/** A text message addressed to the bot, already stripped of the @mention placeholder. */
+export interface IncomingMessage {
+  messageId: string;
+  chatId: string;
+  chatType: "p2p" | "group";
+  senderOpenId: string;
+  text: string;
+}
+
+export interface CommandContext extends Services {
+  message: IncomingMessage;
+  /** The command name as registered (canonical Chinese name). */
+  command: string;
+  /** Everything after the command word, trimmed. */
+  args: string;
+  /** Answer in the chat: a reply in p2p, a reply in group (use `replyPrivately` for only-you). */
+  reply(card: Card): Promise<void>;
+  /** In a group: an ephemeral card only the sender sees; in p2p: a normal reply. */
+  replyPrivately(card: Card): Promise<void>;
+}
+
+export interface CommandDef {
+  /** Canonical Chinese name without the slash, e.g. "我的任务". */
+  name: string;
+  /** Other accepted spellings without the slash, e.g. ["mytasks", "任务"]. */
+  aliases?: readonly string[];
+  /** One line for /帮助. */
+  summary: string;
+  /** Usage examples for /帮助, each a full command line. */
+  examples?: readonly string[];
+  handle(ctx: CommandContext): Promise<void>;
+}
+
+export interface CardActionEvent {
+  /** event_id of the callback (also the de-duplication key). */
+  eventId: string;
+  operatorOpenId: string;
+  chatId: string | null;
+  messageId: string | null;
+  /** Delayed-update token (c-…). */
+  token: string | null;
+  /** The button's callback value; `action` names the handler. */
+  value: Record<string, unknown>;
+  formValue: Record<string, unknown>;
+}
+
+export interface CardActionContext extends Services {
+  action: CardActionEvent;
+}
+
+export interface CardActionDef {
+  /** Matches `value.action` of the clicked button. */
+  action: string;
+  /** Must answer quickly (< 3 s including the store): no network calls before returning. */
+  handle(ctx: CardActionContext): Promise<CardActionResponse>;
+}

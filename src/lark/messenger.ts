@@ -1,0 +1,29 @@
+import type { Card } from "../../cards/types.js";
+
+/**
+ * Everything the bot says goes through a Messenger. The real one records each send in the outbox first and
+ * delivers it through the Lark SDK with rate limiting and retries; local mode delivers to a local outbox only.
+ * Methods resolve once the send is durably queued, not when Lark has it: handlers never wait on the network.
+ */
+export interface Messenger {
+  reply(messageId: string, card: Card, opts?: SendOptions): Promise<void>;
+  sendToChat(chatId: string, card: Card, opts?: SendOptions): Promise<void>;
+  sendToUser(openId: string, card: Card, opts?: SendOptions): Promise<void>;
+  /** Only-you card in a group chat (仅你可见). */
+  ephemeral(chatId: string, openId: string, card: Card, opts?: SendOptions): Promise<void>;
+  /** Replace a card the bot sent earlier (PATCH /im/v1/messages/:id). */
+  patch(messageId: string, card: Card, opts?: SendOptions): Promise<void>;
+  /** Delayed update with a card-callback token (valid 30 min, 2 uses); must be called after the callback answer. */
+  updateByToken(token: string, card: Card, opts?: SendOptions): Promise<void>;
+}
+
+export interface SendOptions {
+  /** Makes the send happen at most once, e.g. `digest:<chat_id>:<2026-W48>`. */
+  dedupeKey?: string;
+}
+
+/** Read-only look-ups on the open platform (not queued: the caller needs the answer). */
+export interface Directory {
+  /** Department names of a user (contact/v3/users + departments), or [] when unknown / not permitted. */
+  userDepartmentNames(openId: string): Promise<string[]>;
+}

@@ -1,0 +1,174 @@
+import type { Generated, Insertable, Selectable } from "kysely";
+
+/** The typed shape of migrations/*.sql. Keep in step with the SQL; rows are derived, never written twice. */
+export interface Database {
+  plans: PlansTable;
+  sections: SectionsTable;
+  tasks: TasksTable;
+  units: UnitsTable;
+  unit_aliases: UnitAliasesTable;
+  unit_group_members: UnitGroupMembersTable;
+  task_units: TaskUnitsTable;
+  indicators: IndicatorsTable;
+  members: MembersTable;
+  chats: ChatsTable;
+  bind_requests: BindRequestsTable;
+  reports: ReportsTable;
+  processed_events: ProcessedEventsTable;
+  outbox: OutboxTable;
+}
+
+export type Cmp = ">=" | "<=" | "=";
+export type Role = "lead" | "support";
+export type MemberRole = "member" | "admin" | "supervisor";
+export type ReportPeriodKind = "month" | "quarter" | "year";
+
+export interface PlansTable {
+  id: Generated<number>;
+  jurisdiction: string;
+  title: string;
+  issuer: string | null;
+  issued_on: string | null;
+  source_file: string;
+  source_hash: string;
+  imported_at: string;
+}
+
+export interface SectionsTable {
+  id: Generated<number>;
+  plan_id: number;
+  ordinal: number;
+  code: string | null;
+  title: string;
+}
+
+export interface TasksTable {
+  id: Generated<number>;
+  plan_id: number;
+  section_id: number | null;
+  code: string;
+  ordinal: number;
+  title: string | null;
+  text: string;
+  deadline: string | null;
+  deadline_text: string | null;
+  retired_at: string | null;
+}
+
+export interface UnitsTable {
+  id: Generated<number>;
+  jurisdiction: string;
+  name: string;
+  kind: "unit" | "group";
+}
+
+export interface UnitAliasesTable {
+  jurisdiction: string;
+  alias: string;
+  unit_id: number;
+}
+
+export interface UnitGroupMembersTable {
+  group_id: number;
+  unit_id: number;
+}
+
+export interface TaskUnitsTable {
+  task_id: number;
+  unit_id: number;
+  role: Role;
+  ordinal: number;
+  printed_name: string;
+}
+
+export interface IndicatorsTable {
+  id: Generated<number>;
+  task_id: number;
+  ordinal: number;
+  key: string;
+  name: string;
+  unit_of_measure: string | null;
+  cmp: Cmp;
+  target: number;
+  target_year: number | null;
+  baseline: number | null;
+  baseline_year: number | null;
+  quote: string;
+  period: ReportPeriodKind;
+  retired_at: string | null;
+}
+
+export interface MembersTable {
+  id: Generated<number>;
+  open_id: string;
+  unit_id: number | null;
+  role: MemberRole;
+  name: string | null;
+  created_at: string;
+}
+
+export interface ChatsTable {
+  chat_id: string;
+  kind: "unit" | "supervisor";
+  unit_id: number | null;
+  name: string | null;
+  bound_by: string | null;
+  bound_at: string;
+}
+
+export interface BindRequestsTable {
+  id: Generated<number>;
+  open_id: string;
+  unit_id: number;
+  chat_id: string | null;
+  status: "pending" | "approved" | "rejected";
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+}
+
+export interface ReportsTable {
+  id: Generated<number>;
+  indicator_id: number;
+  unit_id: number;
+  period: string;
+  value: number;
+  reporter_open_id: string;
+  reported_at: string;
+  note: string | null;
+  request_key: string | null;
+}
+
+export interface ProcessedEventsTable {
+  key: string;
+  kind: string;
+  received_at: string;
+  status: "received" | "done" | "failed" | "duplicate";
+  payload: string | null;
+  error: string | null;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  dedupe_key: string | null;
+  kind: "reply" | "send_chat" | "send_user" | "ephemeral" | "patch" | "card_update";
+  target: string;
+  payload: string;
+  status: "pending" | "sending" | "sent" | "failed";
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  result_message_id: string | null;
+}
+
+export type Plan = Selectable<PlansTable>;
+export type Task = Selectable<TasksTable>;
+export type Unit = Selectable<UnitsTable>;
+export type Indicator = Selectable<IndicatorsTable>;
+export type Member = Selectable<MembersTable>;
+export type Chat = Selectable<ChatsTable>;
+export type Report = Selectable<ReportsTable>;
+export type NewReport = Insertable<ReportsTable>;
+export type OutboxRow = Selectable<OutboxTable>;

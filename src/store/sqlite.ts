@@ -1,0 +1,71 @@
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import type { Database } from "./schema.js";
+import { splitStatements, type Migration } from "./migrations.js";
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "migrations");
+
+export function loadMigrationFiles(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_.+\.sql$/.test(f))
+    .sort()
+    .map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") }));
+}
+
+/**
+ * Applies pending migrations, each inside one better-sqlite3 transaction, and records them in the same
+ * `d1_migrations` table wrangler keeps on D1, so one history shape serves both stores.
+ */
+export function migrateSqlite(raw: BetterSqlite3.Database, migrations = loadMigrationFiles()): string[] {
+  raw.exec(`CREATE TABLE IF NOT EXISTS d1_migrations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`);
+  const done = new Set(raw.prepare("SELECT name FROM d1_migrations").pluck().all() as string[]);
+  const applied: string[] = [];
+  for (const m of migrations) {
+    if (done.has(m.name)) continue;
+    raw.transaction(() => {
+      for (const stmt of splitStatements(m.sql)) raw.exec(stmt);
+      raw.prepare("INSERT INTO d1_migrations (name) VALUES (?)").run(m.name);
+    })();
+    applied.push(m.name);
+  }
+  return applied;
+}
+
+export interface SqliteStore {
+  db: Kysely<Database>;
+  raw: BetterSqlite3.Database;
+  close(): Promise<void>;
+}
+
+export interface OpenSqliteOptions {
+  /** `:memory:` for tests; otherwise a file path (its folder is created). */
+  path: string;
+  /**
+   * FULL makes an acknowledged report survive power loss, not only a crash; it costs ~2× on single-row
+   * writes (see ../shared/docs figures), which this bot's write rate can afford.
+   */
+  synchronous?: "NORMAL" | "FULL";
+}
+
+export function openSqlite({ path, synchronous = "FULL" }: OpenSqliteOptions): SqliteStore {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const raw = new BetterSqlite3(path, { timeout: 5000 });
+  raw.pragma("journal_mode = WAL");
+  raw.pragma(`synchronous = ${synchronous}`);
+  raw.pragma("foreign_keys = ON");
+  migrateSqlite(raw);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  return {
+    db,
+    raw,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export const defaultDatabasePath = () => process.env.DATABASE_PATH ?? join(process.cwd(), "data", "duban.sqlite");
