@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadMigrationFiles, migrateSqlite, openSqlite } from "../src/store/sqlite.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("the embedded store", () => {
+  it("creates the database file with WAL and keeps data across a reopen, applying each migration once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "duban-store-"));
+    dirs.push(dir);
+    const path = join(dir, "nested", "duban.sqlite");
+    const first = openSqlite({ path });
+    expect(first.raw.pragma("journal_mode", { simple: true })).toBe("wal");
+    await first.db
+      .insertInto("units")
+      .values({ jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" })
+      .execute();
+    await first.close();
+
+    const second = openSqlite({ path });
+    expect(migrateSqlite(second.raw)).toEqual([]);
+    const applied = second.raw.prepare("SELECT name FROM d1_migrations ORDER BY id").pluck().all();
+    expect(applied).toEqual(loadMigrationFiles().map((m) => m.name));
+    const units = await second.db.selectFrom("units").select(["name", "jurisdiction"]).execute();
+    expect(units).toEqual([{ name: "区卫健委", jurisdiction: "重庆市渝中区" }]);
+    await second.close();
+  });
+
+  it("tells two offices with the same name in different jurisdictions apart, and refuses a duplicate in one", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    await db.insertInto("units").values({ jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" }).execute();
+    await db.insertInto("units").values({ jurisdiction: "重庆市大足区", name: "区卫健委", kind: "unit" }).execute();
+    await expect(
+      db.insertInto("units").values({ jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" }).execute(),
+    ).rejects.toThrow(/UNIQUE/);
+    expect((await db.selectFrom("units").selectAll().execute()).length).toBe(2);
+    await close();
+  });
+
+  it("keeps reported values append-only: a retried submission with the same request key stores one row", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const plan = await db
+      .insertInto("plans")
+      .values({ jurisdiction: "J", title: "T", issuer: null, issued_on: null, source_file: "f", source_hash: "h", imported_at: "2026-01-01" })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const task = await db
+      .insertInto("tasks")
+      .values({ plan_id: plan.id, section_id: null, code: "1", ordinal: 1, title: null, text: "x", deadline: null, deadline_text: null, retired_at: null })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const unit = await db.insertInto("units").values({ jurisdiction: "J", name: "U", kind: "unit" }).returning("id").executeTakeFirstOrThrow();
+    const ind = await db
+      .insertInto("indicators")
+      .values({ task_id: task.id, ordinal: 1, key: "k", name: "n", unit_of_measure: "%", cmp: ">=", target: 81, target_year: 2027, baseline: null, baseline_year: null, quote: "q", period: "quarter", retired_at: null })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const row = { indicator_id: ind.id, unit_id: unit.id, period: "2026Q4", value: 80, reporter_open_id: "ou_1", reported_at: "2026-11-24T00:00:00Z", note: null, request_key: "card:evt_1" };
+    await db.insertInto("reports").values(row).onConflict((oc) => oc.column("request_key").doNothing()).execute();
+    await db.insertInto("reports").values(row).onConflict((oc) => oc.column("request_key").doNothing()).execute();
+    await db.insertInto("reports").values({ ...row, value: 81, request_key: "card:evt_2" }).execute();
+    const rows = await db.selectFrom("reports").select(["value"]).orderBy("id").execute();
+    expect(rows.map((r) => r.value)).toEqual([80, 81]);
+    await close();
+  });
+});
