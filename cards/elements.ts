@@ -1,0 +1,56 @@
+import type { Card } from "./types.js";
+
+/** Small builders for card JSON 2.0 pieces, so every card spells components the same way. */
+export const md = (content: string) => ({ tag: "markdown", content });
+export const hr = () => ({ tag: "hr" });
+export const plain = (content: string) => ({ tag: "plain_text", content });
+
+export type HeaderColor = "blue" | "wathet" | "turquoise" | "green" | "yellow" | "orange" | "red" | "carmine" | "violet" | "purple" | "indigo" | "grey";
+
+export function card(title: string, elements: unknown[], opts: { subtitle?: string; color?: HeaderColor; summary?: string } = {}): Card {
+  return {
+    schema: "2.0",
+    config: { update_multi: true, width_mode: "fill", ...(opts.summary ? { summary: { content: opts.summary } } : {}) },
+    header: {
+      title: plain(title),
+      ...(opts.subtitle ? { subtitle: plain(opts.subtitle) } : {}),
+      template: opts.color ?? "blue",
+    },
+    body: { elements },
+  };
+}
+
+export function button(
+  text: string,
+  value: Record<string, unknown>,
+  opts: { type?: "primary" | "default" | "danger" | "primary_filled"; name?: string; size?: "tiny" | "small" | "medium" } = {},
+) {
+  return {
+    tag: "button",
+    ...(opts.name ? { name: opts.name } : {}),
+    text: plain(text),
+    type: opts.type ?? "default",
+    size: opts.size ?? "small",
+    behaviors: [{ type: "callback", value }],
+  };
+}
+
+/** A row with text on the left and a button on the right. */
+export function rowWithButton(content: string, btn: unknown) {
+  return {
+    tag: "column_set",
+    flex_mode: "none",
+    horizontal_spacing: "8px",
+    columns: [
+      { tag: "column", width: "weighted", weight: 4, vertical_align: "center", elements: [md(content)] },
+      { tag: "column", width: "auto", vertical_align: "center", elements: [btn] },
+    ],
+  };
+}
+
+/** Escapes characters that Lark markdown would read as formatting in text taken from documents. */
+export const esc = (s: string) => s.replace(/([*_~`<>\[\]])/g, "\\$1");
+
+export const colorText = (text: string, color: string) => `<font color='${color}'>${text}</font>`;
+
+export const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

@@ -1,0 +1,79 @@
+import type { TaskView } from "../src/domain/tasks.js";
+import { unitLabel } from "../src/domain/units-lookup.js";
+import type { Unit } from "../src/store/schema.js";
+import { button, card, esc, hr, md, rowWithButton, truncate } from "./elements.js";
+import { latestText, statusBadge, targetText } from "./format.js";
+import type { Card } from "./types.js";
+
+export const TASKS_PER_PAGE = 6;
+
+export interface MyTasksInput {
+  unit: Unit;
+  tasks: TaskView[];
+  page: number;
+  /** Today in China time, ISO date, to mark deadlines that have passed. */
+  today: string;
+}
+
+/**
+ * 我的任务: the unit's measures, led first, then supported; each indicator with target, latest value, status and a
+ * 上报 button. Paged so a unit with many measures stays under Lark's 30 KB / 200-element card limits.
+ */
+export function myTasksCard({ unit, tasks, page, today }: MyTasksInput): Card {
+  const lead = tasks.filter((t) => t.role === "lead");
+  const support = tasks.filter((t) => t.role === "support");
+  const ordered = [...lead, ...support];
+  const pages = Math.max(1, Math.ceil(ordered.length / TASKS_PER_PAGE));
+  const p = Math.min(Math.max(1, page), pages);
+  const slice = ordered.slice((p - 1) * TASKS_PER_PAGE, p * TASKS_PER_PAGE);
+  const indicators = tasks.flatMap((t) => t.indicators);
+  const behind = indicators.filter((i) => i.status.status === "behind" || i.status.status === "overdue").length;
+  const missing = indicators.filter((i) => !i.reportedThisPeriod).length;
+
+  const elements: unknown[] = [
+    md(`牵头 **${lead.length}** 项 · 配合 **${support.length}** 项 · 指标 **${indicators.length}** 个` +
+      (indicators.length ? ` · 本期未填报 **${missing}** 个 · 滞后/逾期 **${behind}** 个` : "")),
+  ];
+  if (ordered.length === 0) {
+    elements.push(md("本单位目前没有分配到的任务。如单位有误，请发送 /绑定 单位名称 重新绑定。"));
+  }
+  let shownSection: string | null = null;
+  for (const t of slice) {
+    const section = t.role === "lead" ? "牵头任务" : "配合任务";
+    if (section !== shownSection) {
+      elements.push(hr(), md(`**${section}**`));
+      shownSection = section;
+    }
+    elements.push(md(taskLine(t, today)));
+    for (const i of t.indicators) {
+      const line = `· ${esc(i.name)}　目标 ${targetText(i)}\n　最新 ${latestText(i)}　${statusBadge(i.status.status)}` +
+        (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`);
+      elements.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id }, { type: "primary" })));
+    }
+  }
+  if (pages > 1) {
+    const nav: unknown[] = [];
+    if (p > 1) nav.push(button("上一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p - 1 }));
+    if (p < pages) nav.push(button("下一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p + 1 }));
+    elements.push(hr(), md(`第 ${p}/${pages} 页`), ...nav);
+  }
+  return card(`我的任务 · ${unitLabel(unit)}`, elements, {
+    subtitle: "发送 /上报 指标关键词 可直接填报",
+    color: behind > 0 ? "orange" : "blue",
+    summary: `${unit.name}：牵头${lead.length}项，配合${support.length}项`,
+  });
+}
+
+function taskLine(t: TaskView, today: string): string {
+  const head = t.title ? `**${esc(t.title)}**　` : "";
+  const due = t.deadline
+    ? t.deadline < today
+      ? `　<font color='red'>已超期（${t.deadline}）</font>`
+      : `　截止 ${t.deadline}`
+    : t.deadlineText
+      ? `　时限：${esc(t.deadlineText)}`
+      : "";
+  const via = t.viaGroup ? `（通过“${esc(t.viaGroup)}”）` : "";
+  const others = t.units.map((u) => u.name).join("、");
+  return `**[${esc(t.code)}]** ${head}${esc(truncate(t.text, 90))}${due}\n<font color='grey'>责任单位：${esc(others)}${via}</font>`;
+}

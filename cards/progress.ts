@@ -1,0 +1,74 @@
+import type { IndicatorStatus } from "../src/domain/status.js";
+import type { TaskView } from "../src/domain/tasks.js";
+import { card, esc, hr, md, truncate } from "./elements.js";
+import { latestText, statusBadge, targetText } from "./format.js";
+import type { Card } from "./types.js";
+
+export interface UnitProgressRow {
+  unitName: string;
+  jurisdiction: string;
+  counts: Record<IndicatorStatus, number>;
+  indicators: number;
+  /** Indicators reported for their current period / all indicators the unit leads. */
+  completeness: number;
+}
+
+export interface ProgressInput {
+  title: string;
+  rows: UnitProgressRow[];
+  /** Indicators furthest behind, already sorted. */
+  behind: { name: string; unitName: string; text: string }[];
+  scopeNote: string;
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** 进度: a table per unit (counts by status, completeness) and the indicators furthest behind. */
+export function progressCard({ title, rows, behind, scopeNote }: ProgressInput): Card {
+  const total = rows.reduce((a, r) => a + r.indicators, 0);
+  const elements: unknown[] = [md(`${esc(scopeNote)}　共 **${rows.length}** 个单位、**${total}** 个指标`)];
+  if (rows.length > 0) {
+    elements.push({
+      tag: "table",
+      page_size: 10,
+      row_height: "low",
+      header_style: { background_style: "grey", bold: true, text_align: "left" },
+      columns: [
+        { name: "unit", display_name: "单位", data_type: "text", width: "auto" },
+        { name: "indicators", display_name: "指标", data_type: "number", width: "80px" },
+        { name: "achieved", display_name: "已达标", data_type: "number", width: "80px" },
+        { name: "on_track", display_name: "正常", data_type: "number", width: "80px" },
+        { name: "behind", display_name: "滞后", data_type: "number", width: "80px" },
+        { name: "overdue", display_name: "逾期", data_type: "number", width: "80px" },
+        { name: "not_reported", display_name: "未填报", data_type: "number", width: "80px" },
+        { name: "completeness", display_name: "本期填报率", data_type: "text", width: "100px" },
+      ],
+      rows: rows.slice(0, 100).map((r) => ({
+        unit: r.unitName,
+        indicators: r.indicators,
+        achieved: r.counts.achieved,
+        on_track: r.counts.on_track,
+        behind: r.counts.behind,
+        overdue: r.counts.overdue,
+        not_reported: r.counts.not_reported,
+        completeness: pct(r.completeness),
+      })),
+    });
+  }
+  if (behind.length > 0) {
+    elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +
+      (behind.length > 10 ? `\n另有 ${behind.length - 10} 项` : "")));
+  }
+  return card(title, elements, { color: behind.length ? "orange" : "green", summary: title });
+}
+
+/** 进度 for one task: its units and each indicator's state. */
+export function taskProgressCard(t: TaskView): Card {
+  const lines = t.indicators.map((i) => `· ${esc(i.name)}　目标 ${targetText(i)}　最新 ${latestText(i)}　${statusBadge(i.status.status)}`);
+  return card(`任务进度 · [${t.code}]`, [
+    md(`${t.title ? `**${esc(t.title)}**\n` : ""}${esc(truncate(t.text, 200))}`),
+    md(`责任单位：${t.units.map((u) => (u.role === "lead" ? `**${esc(u.name)}**（牵头）` : esc(u.name))).join("、")}` +
+      (t.deadline ? `\n截止：${t.deadline}` : t.deadlineText ? `\n时限：${esc(t.deadlineText)}` : "")),
+    md(lines.length ? lines.join("\n") : "该任务没有量化指标。"),
+  ], { subtitle: truncate(t.planTitle, 40) });
+}

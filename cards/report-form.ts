@@ -1,0 +1,82 @@
+import type { IndicatorView } from "../src/domain/tasks.js";
+import { PERIOD_EXAMPLE, PERIOD_NAME } from "../src/domain/period.js";
+import { unitLabel } from "../src/domain/units-lookup.js";
+import type { Unit } from "../src/store/schema.js";
+import { card, esc, md, plain, truncate } from "./elements.js";
+import { latestText, targetText } from "./format.js";
+import type { Card } from "./types.js";
+
+export interface ReportFormInput {
+  unit: Unit;
+  indicators: IndicatorView[];
+  /** Preselected indicator. */
+  selectedId?: number;
+  /** ISO time the card was issued; a submit from a card older than 14 days is refused as stale. */
+  issuedAt: string;
+  /** Random per card: with the submitted values it forms the request key, so a double click stores one row. */
+  nonce: string;
+}
+
+export const FORM_FIELDS = { indicator: "indicator", value: "value", period: "period", note: "note" } as const;
+
+/** 上报 form: one form container with indicator select, value, period (defaults to the current one) and note. */
+export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce }: ReportFormInput): Card {
+  const selected = indicators.find((i) => i.id === selectedId) ?? (indicators.length === 1 ? indicators[0] : undefined);
+  const options = indicators.slice(0, 100).map((i) => ({
+    text: plain(truncate(`${i.name}（目标 ${targetText(i)}）`, 60)),
+    value: String(i.id),
+  }));
+  const info = selected
+    ? md(`**${esc(selected.name)}**\n目标 ${targetText(selected)}　最新 ${latestText(selected)}\n` +
+        `按${PERIOD_NAME[selected.periodKind]}填报，本期：${selected.currentPeriod}\n<font color='grey'>原文：${esc(truncate(selected.quote, 80))}</font>`)
+    : md(`请选择要填报的指标（共 ${indicators.length} 个）。`);
+  const periodDefault = selected?.currentPeriod ?? "";
+  const periodHint = selected ? PERIOD_EXAMPLE[selected.periodKind] : "2026Q4 / 2026-11 / 2026";
+  const form = {
+    tag: "form",
+    name: "report_form",
+    elements: [
+      {
+        tag: "select_static",
+        name: FORM_FIELDS.indicator,
+        required: true,
+        placeholder: plain("指标"),
+        ...(selected ? { initial_option: String(selected.id) } : {}),
+        options,
+      },
+      {
+        tag: "input",
+        name: FORM_FIELDS.value,
+        required: true,
+        max_length: 30,
+        label: plain("数值"),
+        placeholder: plain(selected?.unitOfMeasure === "%" ? "0–100，例如 85.5" : "例如 85.5"),
+      },
+      {
+        tag: "input",
+        name: FORM_FIELDS.period,
+        required: true,
+        max_length: 20,
+        label: plain("周期"),
+        ...(periodDefault ? { default_value: periodDefault } : {}),
+        placeholder: plain(`例如 ${periodHint}`),
+      },
+      {
+        tag: "input",
+        name: FORM_FIELDS.note,
+        max_length: 200,
+        label: plain("说明"),
+        placeholder: plain("选填，200 字以内"),
+      },
+      {
+        tag: "button",
+        name: "submit",
+        type: "primary",
+        form_action_type: "submit",
+        text: plain("提交"),
+        behaviors: [{ type: "callback", value: { action: "submit_report", unit_id: unit.id, issued_at: issuedAt, nonce } }],
+      },
+    ],
+  };
+  return card(`指标填报 · ${unitLabel(unit)}`, [info, form], { color: "blue", summary: "指标填报" });
+}

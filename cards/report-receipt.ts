@@ -1,0 +1,42 @@
+import { periodLabel } from "../src/domain/period.js";
+import type { IndicatorView } from "../src/domain/tasks.js";
+import { unitLabel } from "../src/domain/units-lookup.js";
+import type { Unit } from "../src/store/schema.js";
+import { button, card, esc, md } from "./elements.js";
+import { statusBadge, targetText, withUnit } from "./format.js";
+import type { Card } from "./types.js";
+
+export interface ReceiptInput {
+  unit: Unit;
+  indicator: IndicatorView;
+  value: number;
+  period: string;
+  note: string | null;
+  reporterOpenId: string;
+  reportedAt: string;
+  /** True when the same submission had already been stored (double click / retry). */
+  duplicate: boolean;
+}
+
+/** Replaces the form after a successful submit, showing what is now stored. */
+export function reportReceiptCard(r: ReceiptInput): Card {
+  const i = r.indicator;
+  return card(`已记录 · ${unitLabel(r.unit)}`, [
+    md(
+      `**${esc(i.name)}**\n${periodLabel(r.period)}：**${withUnit(r.value, i.unitOfMeasure)}**　${statusBadge(i.status.status)}\n` +
+        `目标 ${targetText(i)}\n填报人 <at id="${r.reporterOpenId}"></at>　${r.reportedAt.slice(0, 16).replace("T", " ")} UTC` +
+        (r.note ? `\n说明：${esc(r.note)}` : "") +
+        (r.duplicate ? "\n<font color='grey'>（重复提交，已忽略，未新增记录）</font>" : ""),
+    ),
+    md("<font color='grey'>如需更正，再次填报即可：历史记录全部保留，以最新一次为准。</font>"),
+    button("再填一项", { action: "open_report_form", unit_id: r.unit.id, indicator_id: i.id }),
+  ], { color: "green", summary: `已记录 ${i.name}` });
+}
+
+/** Sent to the lead unit's chat when a supporting unit reports on one of its indicators. */
+export function supportReportedCard(r: { leadUnit: Unit; reporterUnit: Unit; indicator: IndicatorView; value: number; period: string }): Card {
+  return card("配合单位已填报", [
+    md(`${esc(r.reporterUnit.name)} 填报了 **${esc(r.indicator.name)}**：${periodLabel(r.period)} **${withUnit(r.value, r.indicator.unitOfMeasure)}**` +
+      `\n目标 ${targetText(r.indicator)}。请牵头单位 ${esc(r.leadUnit.name)} 核对。`),
+  ], { color: "wathet" });
+}

@@ -1,0 +1,181 @@
+import type { Kysely } from "kysely";
+import type { Cmp, Database, ReportPeriodKind, Role, Unit } from "../store/schema.js";
+import { currentPeriod } from "./period.js";
+import { indicatorStatus, type StatusResult } from "./status.js";
+
+export interface LatestValue {
+  value: number;
+  period: string;
+  reportedAt: string;
+  unitName: string;
+}
+
+export interface IndicatorView {
+  id: number;
+  taskId: number;
+  name: string;
+  unitOfMeasure: string | null;
+  cmp: Cmp;
+  target: number;
+  targetYear: number | null;
+  baseline: number | null;
+  baselineYear: number | null;
+  quote: string;
+  periodKind: ReportPeriodKind;
+  currentPeriod: string;
+  latest: LatestValue | null;
+  /** The value reported for the period before the latest one, for a trend arrow. */
+  previous: number | null;
+  reportedThisPeriod: boolean;
+  status: StatusResult;
+}
+
+export interface TaskView {
+  id: number;
+  planTitle: string;
+  jurisdiction: string;
+  code: string;
+  title: string | null;
+  text: string;
+  deadline: string | null;
+  deadlineText: string | null;
+  role: Role;
+  /** Set when the unit is responsible through a group such as 各街道. */
+  viaGroup: string | null;
+  units: { name: string; role: Role }[];
+  indicators: IndicatorView[];
+}
+
+/** Unit ids through which a unit is responsible: itself and the groups it belongs to. */
+export async function responsibleIds(db: Kysely<Database>, unitId: number): Promise<number[]> {
+  const groups = await db.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", unitId).execute();
+  return [unitId, ...groups.map((g) => g.group_id)];
+}
+
+/** The measures a unit leads or supports, with indicators, latest values and status. */
+export async function unitTasks(db: Kysely<Database>, unit: Unit, now: Date): Promise<TaskView[]> {
+  const ids = await responsibleIds(db, unit.id);
+  const links = await db
+    .selectFrom("task_units")
+    .innerJoin("tasks", "tasks.id", "task_units.task_id")
+    .innerJoin("units", "units.id", "task_units.unit_id")
+    .select(["task_units.task_id", "task_units.role", "units.name as unitName", "units.id as unitId"])
+    .where("task_units.unit_id", "in", ids)
+    .where("tasks.retired_at", "is", null)
+    .execute();
+  const roleByTask = new Map<number, { role: Role; viaGroup: string | null }>();
+  for (const l of links) {
+    const viaGroup = l.unitId === unit.id ? null : l.unitName;
+    const prev = roleByTask.get(l.task_id);
+    // A direct lead beats a lead through a group, which beats support.
+    if (!prev || (prev.role === "support" && l.role === "lead") || (prev.viaGroup && !viaGroup && prev.role === l.role)) {
+      roleByTask.set(l.task_id, { role: l.role, viaGroup });
+    }
+  }
+  return loadTaskViews(db, [...roleByTask.keys()], now, (id) => roleByTask.get(id)!);
+}
+
+/** Task views for any set of task ids (used by progress and search as well). */
+export async function loadTaskViews(
+  db: Kysely<Database>,
+  taskIds: number[],
+  now: Date,
+  roleOf: (taskId: number) => { role: Role; viaGroup: string | null } = () => ({ role: "lead", viaGroup: null }),
+): Promise<TaskView[]> {
+  if (taskIds.length === 0) return [];
+  const tasks = await chunked(taskIds, (ids) =>
+    db
+      .selectFrom("tasks")
+      .innerJoin("plans", "plans.id", "tasks.plan_id")
+      .select([
+        "tasks.id", "tasks.code", "tasks.title", "tasks.text", "tasks.deadline", "tasks.deadline_text", "tasks.ordinal",
+        "tasks.plan_id", "plans.title as planTitle", "plans.jurisdiction",
+      ])
+      .where("tasks.id", "in", ids)
+      .execute(),
+  );
+  const units = await chunked(taskIds, (ids) =>
+    db
+      .selectFrom("task_units")
+      .innerJoin("units", "units.id", "task_units.unit_id")
+      .select(["task_units.task_id", "task_units.role", "task_units.ordinal", "units.name"])
+      .where("task_units.task_id", "in", ids)
+      .orderBy("task_units.ordinal")
+      .execute(),
+  );
+  const indicators = await chunked(taskIds, (ids) =>
+    db.selectFrom("indicators").selectAll().where("task_id", "in", ids).where("retired_at", "is", null).orderBy("ordinal").execute(),
+  );
+  const latest = await latestValues(db, indicators.map((i) => i.id));
+  tasks.sort((a, b) => a.plan_id - b.plan_id || a.ordinal - b.ordinal);
+  return tasks.map((t) => ({
+    id: t.id,
+    planTitle: t.planTitle,
+    jurisdiction: t.jurisdiction,
+    code: t.code,
+    title: t.title,
+    text: t.text,
+    deadline: t.deadline,
+    deadlineText: t.deadline_text,
+    ...roleOf(t.id),
+    units: units.filter((u) => u.task_id === t.id).map((u) => ({ name: u.name, role: u.role })),
+    indicators: indicators
+      .filter((i) => i.task_id === t.id)
+      .map((i) => {
+        const hist = latest.get(i.id) ?? [];
+        const cur = currentPeriod(i.period, now);
+        const last = hist[0] ?? null;
+        const prev = hist.find((h) => last && h.period !== last.period) ?? null;
+        return {
+          id: i.id,
+          taskId: i.task_id,
+          name: i.name,
+          unitOfMeasure: i.unit_of_measure,
+          cmp: i.cmp,
+          target: i.target,
+          targetYear: i.target_year,
+          baseline: i.baseline,
+          baselineYear: i.baseline_year,
+          quote: i.quote,
+          periodKind: i.period,
+          currentPeriod: cur,
+          latest: last,
+          previous: prev?.value ?? null,
+          reportedThisPeriod: hist.some((h) => h.period === cur),
+          status: indicatorStatus(i, last?.value ?? null, now),
+        };
+      }),
+  }));
+}
+
+/**
+ * Reports per indicator, newest first, one row per period (the newest correction of that period wins).
+ * Keeps only a few periods per indicator: cards show the latest and the trend.
+ */
+export async function latestValues(db: Kysely<Database>, indicatorIds: number[]): Promise<Map<number, LatestValue[]>> {
+  const out = new Map<number, LatestValue[]>();
+  if (indicatorIds.length === 0) return out;
+  const rows = await chunked(indicatorIds, (ids) =>
+    db
+      .selectFrom("reports")
+      .innerJoin("units", "units.id", "reports.unit_id")
+      .select(["reports.indicator_id", "reports.value", "reports.period", "reports.reported_at", "reports.id", "units.name"])
+      .where("reports.indicator_id", "in", ids)
+      .execute(),
+  );
+  rows.sort((a, b) => (a.period === b.period ? b.id - a.id : b.period.localeCompare(a.period)));
+  for (const r of rows) {
+    const list = out.get(r.indicator_id) ?? [];
+    if (list.some((l) => l.period === r.period)) continue;
+    list.push({ value: r.value, period: r.period, reportedAt: r.reported_at, unitName: r.name });
+    out.set(r.indicator_id, list);
+  }
+  return out;
+}
+
+/** D1 allows 100 bound parameters per statement; keep `in (…)` lists well under it. */
+export async function chunked<T, R>(items: T[], run: (chunk: T[]) => Promise<R[]>, size = 90): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await run(items.slice(i, i + size))));
+  return out;
+}
