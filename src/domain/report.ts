@@ -1,0 +1,147 @@
+import { z } from "zod";
+import type { Services } from "../events/types.js";
+import type { Unit } from "../store/schema.js";
+import type { Actor } from "./actors.js";
+import { DubanError } from "./errors.js";
+import { parsePeriod } from "./period.js";
+import { loadTaskViews, responsibleIds, type IndicatorView } from "./tasks.js";
+
+/** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
+export const STALE_AFTER_MS = 14 * 24 * 3600 * 1000;
+
+/** What the report form's submit button carries (`action.value`) and what its fields hold (`form_value`). */
+export const submitValueSchema = z.object({
+  action: z.literal("submit_report"),
+  unit_id: z.coerce.number().int().positive(),
+  issued_at: z.string().datetime({ offset: true }),
+  nonce: z.string().min(1).max(100),
+});
+
+export const formValueSchema = z.object({
+  indicator: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d+$/, "请选择指标")),
+  value: z.union([z.string(), z.number()]).transform(String),
+  period: z.union([z.string(), z.number()]).transform(String).optional().default(""),
+  note: z.string().max(200, "说明：最多 200 字").optional().default(""),
+});
+
+/**
+ * Reads a number the way officials type it: full-width digits, thousands separators, a trailing % or unit word.
+ * Returns null when it is not a number, so the caller can say which field is wrong.
+ */
+export function parseNumber(raw: string): number | null {
+  const s = raw
+    .trim()
+    .replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
+    .replace(/[．。]/g, ".")
+    .replace(/[,，\s]/g, "")
+    .replace(/[%％]$/, "");
+  if (!/^[-+]?(\d+(\.\d+)?|\.\d+)$/.test(s)) return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function validateValue(raw: string, unitOfMeasure: string | null): number {
+  const n = parseNumber(raw);
+  if (n === null) throw new DubanError("invalid_value", `数值：“${raw.slice(0, 20)}”不是数字，请输入数字，例如 85.5`, "value");
+  if (unitOfMeasure === "%" && (n < 0 || n > 100)) {
+    throw new DubanError("invalid_value", "数值：该指标单位为 %，请填写 0–100 之间的数值", "value");
+  }
+  if (n < 0) throw new DubanError("invalid_value", "数值：不能为负数，请填写实际数值", "value");
+  return n;
+}
+
+export interface SubmitInput {
+  actor: Actor;
+  unitId: number;
+  indicatorId: number;
+  rawValue: string;
+  rawPeriod: string;
+  note: string;
+  /** Same key = same submission (double click, retried callback): stored once. */
+  requestKey: string;
+}
+
+export interface SubmitResult {
+  unit: Unit;
+  indicator: IndicatorView;
+  value: number;
+  period: string;
+  note: string | null;
+  reportedAt: string;
+  duplicate: boolean;
+  role: "lead" | "support";
+}
+
+/** The indicator as the unit sees it, or a coded error when the unit may not report it. */
+export async function indicatorForUnit(s: Services, actor: Actor, unitId: number, indicatorId: number) {
+  const unit = actor.units.find((u) => u.id === unitId);
+  if (!unit) {
+    throw new DubanError("not_responsible", "您不属于该单位，不能代为填报。如单位有变，请发送 /绑定 单位名称。");
+  }
+  const ind = await s.db.selectFrom("indicators").select(["task_id", "retired_at"]).where("id", "=", indicatorId).executeTakeFirst();
+  if (!ind) throw new DubanError("unknown_indicator", "找不到该指标，可能已被删除。请发送 /上报 重新打开填报表。", "indicator");
+  if (ind.retired_at) throw new DubanError("stale_card", "该指标已在修订后的方案中取消，请发送 /我的任务 查看最新任务。", "indicator");
+  const ids = await responsibleIds(s.db, unit.id);
+  const link = await s.db
+    .selectFrom("task_units")
+    .select(["role"])
+    .where("task_id", "=", ind.task_id)
+    .where("unit_id", "in", ids)
+    .orderBy("role")
+    .executeTakeFirst();
+  if (!link) {
+    throw new DubanError(
+      "not_responsible",
+      `${unit.name} 不是该指标所属任务的责任单位，不能代为填报。请发送 /我的任务 查看本单位的指标。`,
+      "indicator",
+    );
+  }
+  const [task] = await loadTaskViews(s.db, [ind.task_id], s.clock.now());
+  const view = task?.indicators.find((i) => i.id === indicatorId);
+  if (!view) throw new DubanError("unknown_indicator", "找不到该指标，请发送 /上报 重新打开填报表。", "indicator");
+  return { unit, indicator: view, role: link.role };
+}
+
+/** Validates, checks responsibility, and appends one report row (idempotent on the request key). */
+export async function submitReport(s: Services, input: SubmitInput): Promise<SubmitResult> {
+  const { unit, indicator, role } = await indicatorForUnit(s, input.actor, input.unitId, input.indicatorId);
+  const value = validateValue(input.rawValue, indicator.unitOfMeasure);
+  const parsed = parsePeriod(input.rawPeriod.trim() || indicator.currentPeriod, indicator.periodKind);
+  if (!parsed.ok) throw new DubanError("invalid_period", parsed.message, "period");
+  const note = input.note.trim() || null;
+  if (note && note.length > 200) throw new DubanError("invalid_note", "说明：最多 200 字，请删减后再提交", "note");
+  const reportedAt = s.clock.now().toISOString();
+  const inserted = await s.db
+    .insertInto("reports")
+    .values({
+      indicator_id: indicator.id,
+      unit_id: unit.id,
+      period: parsed.period,
+      value,
+      reporter_open_id: input.actor.openId,
+      reported_at: reportedAt,
+      note,
+      request_key: input.requestKey,
+    })
+    .onConflict((oc) => oc.column("request_key").doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  const duplicate = !inserted;
+  // Re-read so the receipt shows the status computed with the stored value.
+  const fresh = (await loadTaskViews(s.db, [indicator.taskId], s.clock.now()))[0]?.indicators.find((i) => i.id === indicator.id) ?? indicator;
+  return { unit, indicator: fresh, value, period: parsed.period, note, reportedAt, duplicate, role };
+}
+
+/** Chats of the units that lead the indicator's task, for telling them a supporting unit reported. */
+export async function leadUnitChats(s: Services, taskId: number): Promise<{ chatId: string; unit: Unit }[]> {
+  const rows = await s.db
+    .selectFrom("task_units")
+    .innerJoin("units", "units.id", "task_units.unit_id")
+    .innerJoin("chats", "chats.unit_id", "units.id")
+    .select(["chats.chat_id", "units.id", "units.name", "units.jurisdiction", "units.kind"])
+    .where("task_units.task_id", "=", taskId)
+    .where("task_units.role", "=", "lead")
+    .where("chats.kind", "=", "unit")
+    .execute();
+  return rows.map((r) => ({ chatId: r.chat_id, unit: { id: r.id, name: r.name, jurisdiction: r.jurisdiction, kind: r.kind } }));
+}

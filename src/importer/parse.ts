@@ -1,0 +1,355 @@
+import { extractIndicators } from "./indicators.js";
+import { cleanLines, type CleanLine } from "./normalize.js";
+import { looksLikeUnits, parseUnitPhrase, trailingUnits, UNIT_LABEL } from "./units.js";
+import type { ParsedPlan, ParsedTask } from "./types.js";
+
+/**
+ * Reads a plain-text policy work plan. The genre's shapes: numbered measures with the units in a trailing bracket,
+ * units on their own line after the measure, Chinese-numbered items that are measures when they carry units,
+ * and tables flattened one cell per line (tabs or pipes) whose empty cells inherit from the row above.
+ * A numbered item is a measure only when some unit is responsible for it; everything else is a heading or prose.
+ */
+const CN = "一二三四五六七八九十";
+const H1 = new RegExp(`^([${CN}]{1,3})[、.．]\\s*(.+)$`);
+const H2 = new RegExp(`^[(（]([${CN}]{1,3})[)）]\\s*(.+)$`);
+const ITEM = /^(\d{1,3})\s*[.、．]\s*(?!\d)(.+)$/;
+const SUB = /^[(（](\d{1,2})[)）]\s*(.+)$/;
+const DATE = /(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日/;
+const TITLE_WORDS = /(方案|措施|计划|任务|分解表|意见|要点|清单|规划|办法|通知)/;
+const NOT_TASK_SECTIONS = /^(总体要求|指导思想|基本原则|工作目标|总体目标|主要目标|发展目标|目标任务|组织实施|保障措施|组织保障|工作要求|实施步骤|工作步骤|有关要求)/;
+
+export interface ParseOptions {
+  fileName?: string;
+}
+
+export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPlan {
+  const warnings: string[] = [];
+  const lines = cleanLines(text, warnings);
+  const nonEmpty = lines.filter((l) => l.text.length > 0);
+  if (nonEmpty.length === 0) throw new Error("文档为空 (empty document)");
+  const header = readHeader(nonEmpty, warnings);
+  const planYear = header.issued ? Number(header.issued.slice(0, 4)) : yearFromTitle(header.title);
+  const defaultYear = planTargetYear(nonEmpty);
+  const ctx: Ctx = { tasks: [], sections: [], warnings, planYear, defaultYear };
+
+  const tableStart = lines.findIndex((l, k) => isTableHeader(lines, k));
+  readProse((tableStart >= 0 ? lines.slice(0, tableStart) : lines).filter((l) => l.text.length > 0), ctx);
+  if (tableStart >= 0 && ctx.tasks.length === 0) readTable(lines.slice(tableStart), ctx);
+
+  return { ...header, sections: ctx.sections, tasks: ctx.tasks, warnings };
+}
+
+interface Ctx {
+  tasks: ParsedTask[];
+  sections: string[];
+  warnings: string[];
+  planYear: number | null;
+  defaultYear: number | null;
+}
+
+function yearFromTitle(title: string): number | null {
+  const m = /(20\d{2})年/.exec(title);
+  return m ? Number(m[1]) : null;
+}
+
+/** "到2027年" in the objectives: the year a target without its own year is due. */
+function planTargetYear(lines: CleanLine[]): number | null {
+  for (const l of lines.slice(0, 40)) {
+    const m = /^到(20\d{2})年[，,]/.exec(l.text);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+function readHeader(lines: CleanLine[], warnings: string[]) {
+  let title = "";
+  let issuer: string | null = null;
+  let issued: string | null = null;
+  const top = lines.slice(0, 25);
+  for (const l of top) {
+    const t = l.text;
+    if (!issued) {
+      const d = DATE.exec(t);
+      if (d && t.length <= 16) issued = `${d[1]}-${d[2]!.padStart(2, "0")}-${d[3]!.padStart(2, "0")}`;
+    }
+  }
+  const dateIdx = top.findIndex((l) => DATE.test(l.text) && l.text.length <= 16);
+  if (dateIdx > 0) {
+    for (let k = dateIdx - 1; k >= Math.max(0, dateIdx - 3); k--) {
+      const t = top[k]!.text.replace(/^[(（]|[)）]$/g, "");
+      if (/(政府|办公室|委员会|局|委|厅|领导小组|办)$/.test(t) && t.length <= 30 && !/[。，,：:]/.test(t)) {
+        issuer = t;
+        break;
+      }
+    }
+  }
+  for (const l of top) {
+    const t = l.text;
+    if (t.length < 8 || t.length > 90 || /[。：:]$/.test(t) || /。/.test(t)) continue;
+    if (/^(关于印发|印发)/.test(t) || /号$/.test(t) || /^附件/.test(t)) continue;
+    if (H1.test(t) || ITEM.test(t) || l.tab) continue;
+    if (TITLE_WORDS.test(t) && !/[，,]/.test(t)) {
+      title = t;
+      break;
+    }
+  }
+  if (!title) {
+    const notice = top.find((l) => /^关于印发.+的通知$/.test(l.text));
+    title = notice ? notice.text.replace(/^关于印发/, "").replace(/的通知$/, "").replace(/^《|》$/g, "") : (top[0]?.text ?? "未命名方案");
+    warnings.push("未找到独立的标题行，已从通知或首行推断标题");
+  }
+  for (const l of top.slice(0, 3)) {
+    if (/(在线|入口|娱乐|乐园|彩票|博彩|http|www\.)/i.test(l.text) && !TITLE_WORDS.test(l.text)) {
+      warnings.push(`第 ${l.line} 行疑似网页残留（“${l.text.slice(0, 20)}”），已忽略`);
+    }
+  }
+  return { title, issuer, issued, jurisdiction: jurisdictionOf(issuer, title, top) };
+}
+
+/** The issuing government: 重庆市渝中区人民政府办公室 → 重庆市渝中区; else the first place named near the top. */
+export function jurisdictionOf(issuer: string | null, title: string, top: CleanLine[]): string {
+  const place = /((?:[\u4e00-\u9fa5]{2,5}?省)?(?:[\u4e00-\u9fa5]{2,5}?市)?(?:[\u4e00-\u9fa5]{1,5}?[区县])?)(?:人民政府|政府|卫生健康|卫生和计划生育|委员会|办公室)/;
+  const candidates = [issuer ?? "", ...top.map((l) => l.text.replace(/^[(（]/, "")), title];
+  for (const c of candidates) {
+    const m = place.exec(c);
+    if (m?.[1] && m[1].length >= 2 && /[省市区县]$/.test(m[1])) return m[1];
+  }
+  const t = /^(?:20\d{2}年)?([\u4e00-\u9fa5]{2,4}?[市区县])/.exec(title);
+  if (t?.[1]) return t[1];
+  const named = /([\u4e00-\u9fa5]{2,4}[市区县])/.exec(title);
+  return named?.[1] ?? "未知";
+}
+
+function isTableHeader(lines: CleanLine[], k: number): boolean {
+  const window = lines.slice(k, k + 12).filter((l) => l.text).map((l) => l.text.replace(/\s*\|\s*$/, ""));
+  if (!lines[k]?.tab && !/\|/.test(lines[k]?.text ?? "")) return false;
+  const hasUnits = window.some((t) => /^(责任单位|责任部门|牵头单位|牵头部门)$/.test(t));
+  const hasMeasure = window.some((t) => /^(具体措施|工作措施|工作内容|主要任务|任务内容|重点任务|工作任务|具体任务)$/.test(t));
+  return hasUnits && hasMeasure;
+}
+
+function startTask(ctx: Ctx, code: string, section: string | null, body: string): ParsedTask {
+  return { code, section, title: null, head: "", text: body, units: [], lead: [], support: [], deadline: null, deadline_text: null, indicators: [] };
+}
+
+function finishTask(ctx: Ctx, t: ParsedTask) {
+  let text = t.text.trim();
+  if (t.units.length === 0) {
+    const tail = trailingUnits(text);
+    if (tail) {
+      const u = parseUnitPhrase(tail.phrase);
+      t.units = u.units;
+      t.lead = u.lead;
+      t.support = u.support;
+      text = tail.before;
+    }
+  }
+  if (t.units.length === 0) return false;
+  const dl = /(?:完成时限|完成时间|时间节点|时限)\s*[:：]\s*([^。；;（(]+)/.exec(text);
+  if (dl) {
+    t.deadline_text = dl[1]!.trim();
+    t.deadline = isoDeadline(t.deadline_text, ctx.planYear);
+    text = text.replace(dl[0], "").replace(/[；;]\s*$/, "").trim();
+  }
+  // "夯实医疗卫生服务网底。强化…" : a short first sentence is the measure's title.
+  const first = /^([^。，,；;]{2,30})[。]\s*(.+)$/.exec(text);
+  if (first && !/\d/.test(first[1]!) ) {
+    t.title = first[1]!;
+    text = first[2]!;
+  }
+  t.text = text;
+  t.head = text.replace(/\s/g, "").slice(0, 12);
+  t.indicators = extractIndicators(text, { year: ctx.defaultYear, planYear: ctx.planYear });
+  ctx.tasks.push(t);
+  return true;
+}
+
+export function isoDeadline(s: string, planYear: number | null): string | null {
+  let m = /(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})?\s*日?/.exec(s);
+  if (m) {
+    const y = Number(m[1]), mo = Number(m[2]);
+    const d = m[3] ? Number(m[3]) : new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    return `${y}-${String(mo).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  }
+  m = /(20\d{2})\s*年(底|末|前|内)?/.exec(s);
+  if (m) return `${m[1]}-12-31`;
+  if (/(年底|年内|今年)/.test(s) && planYear) return `${planYear}-12-31`;
+  if (/长期|持续/.test(s)) return null;
+  return null;
+}
+
+function readProse(lines: CleanLine[], ctx: Ctx) {
+  let h1: string | null = null;
+  let h2: string | null = null;
+  let skip = false;
+  let cur: ParsedTask | null = null;
+  let inAttachment = false;
+  const sectionOf = () => h2 ?? h1;
+  const close = () => {
+    if (cur && !finishTask(ctx, cur) && !skip) {
+      // numbered item without units: prose, not a measure
+    }
+    cur = null;
+  };
+  for (const l of lines) {
+    const t = l.text;
+    if (!t) continue;
+    if (/^附件/.test(t) && ctx.tasks.length > 0) {
+      close();
+      inAttachment = true;
+      continue;
+    }
+    if (inAttachment) continue;
+    const unitLine = UNIT_LABEL.test(t) && t.replace(UNIT_LABEL, "").length > 0;
+    if (unitLine) {
+      if (cur && cur.units.length === 0) {
+        const u = parseUnitPhrase(t);
+        cur.units = u.units;
+        cur.lead = u.lead;
+        cur.support = u.support;
+        close();
+      } else {
+        ctx.warnings.push(`第 ${l.line} 行的责任单位行前没有对应的措施（“${t.slice(0, 24)}…”），未导入`);
+      }
+      continue;
+    }
+    let m = H1.exec(t);
+    if (m) {
+      close();
+      const body = m[2]!;
+      const tail = trailingUnits(body);
+      if (tail && !NOT_TASK_SECTIONS.test(body)) {
+        // Chinese-numbered item carrying units: a measure (石家庄 style).
+        cur = startTask(ctx, String(cnToInt(m[1]!)), h1, body);
+        h2 = null;
+        close();
+        continue;
+      }
+      h1 = stripHeading(body);
+      h2 = null;
+      skip = NOT_TASK_SECTIONS.test(h1);
+      if (!skip) ctx.sections.push(h1);
+      continue;
+    }
+    m = H2.exec(t);
+    if (m) {
+      close();
+      const body = m[2]!;
+      const tail = trailingUnits(body);
+      if (tail && !skip) {
+        cur = startTask(ctx, `(${cnToInt(m[1]!)})`, h1, body);
+        close();
+        continue;
+      }
+      h2 = stripHeading(body);
+      if (!skip) ctx.sections.push(h2);
+      continue;
+    }
+    m = ITEM.exec(t);
+    if (m && !skip) {
+      close();
+      cur = startTask(ctx, m[1]!, sectionOf(), m[2]!);
+      if (trailingUnits(cur.text)) close();
+      continue;
+    }
+    m = SUB.exec(t);
+    if (m && cur) {
+      cur.text += `\n(${m[1]})${m[2]}`;
+      if (trailingUnits(m[2]!)) close();
+      continue;
+    }
+    if (cur) {
+      cur.text += t;
+      if (trailingUnits(t)) close();
+    } else if (!skip && /^[(（]?(责任单位|牵头单位)/.test(t)) {
+      ctx.warnings.push(`第 ${l.line} 行的责任单位没有对应的措施，未导入`);
+    }
+  }
+  close();
+}
+
+function stripHeading(s: string): string {
+  return s.replace(/[。．.；;:：]+$/, "").trim();
+}
+
+function cnToInt(s: string): number {
+  const d = (c: string) => CN.indexOf(c) + 1;
+  if (s === "十") return 10;
+  if (s.startsWith("十")) return 10 + d(s[1]!);
+  if (s.endsWith("十")) return d(s[0]!) * 10;
+  if (s.length === 3 && s[1] === "十") return d(s[0]!) * 10 + d(s[2]!);
+  return d(s);
+}
+
+/** Tables flattened one cell per line (leading tab or trailing pipe); rows end at a blank line or a row number. */
+function readTable(lines: CleanLine[], ctx: Ctx) {
+  const isCell = (l: CleanLine) => l.tab || /\|\s*$/.test(l.text);
+  const cellText = (l: CleanLine) => l.text.replace(/\s*\|+\s*$/, "").replace(/^\|\s*/, "").trim();
+  const header: string[] = [];
+  let k = 0;
+  for (; k < lines.length && header.length < 12; k++) {
+    const l = lines[k]!;
+    if (!l.text && !l.tab) {
+      if (header.length) {
+        k++;
+        break;
+      }
+      continue;
+    }
+    header.push(cellText(l));
+  }
+  const col = (re: RegExp) => header.findIndex((h) => re.test(h));
+  const measureCol = col(/具体措施|工作措施|工作内容|任务内容|具体任务|主要任务/);
+  const unitCol = col(/责任单位|责任部门|牵头单位|牵头部门/);
+  const sectionCol = col(/^(重点任务|任务类别|领域|类别)$/);
+  const titleCol = col(/任务小项|子任务|工作任务|任务名称/);
+  const codeCol = col(/^序号$/);
+  const width = header.length;
+  // Rows: consecutive cell lines (empty cells included) separated by blank non-cell lines.
+  const rows: string[][] = [];
+  let cur: string[] = [];
+  for (const l of lines.slice(k)) {
+    if (isCell(l)) {
+      cur.push(cellText(l));
+    } else if (!l.text) {
+      if (cur.length) rows.push(cur);
+      cur = [];
+    } else {
+      break;
+    }
+  }
+  if (cur.length) rows.push(cur);
+  let prev: string[] = new Array(width).fill("");
+  let n = 0;
+  for (const cells of rows) {
+    const row = [...cells, ...new Array(Math.max(0, width - cells.length)).fill("")].slice(0, width);
+    const inherited = unitCol >= 0 && !row[unitCol];
+    for (const c of [sectionCol, titleCol, unitCol]) if (c >= 0 && !row[c]) row[c] = prev[c] ?? "";
+    prev = row;
+    const measure = measureCol >= 0 ? row[measureCol] ?? "" : "";
+    if (!measure) continue;
+    n++;
+    const printed = codeCol >= 0 ? cells[codeCol] ?? "" : "";
+    const t = startTask(ctx, /^\d+$/.test(printed) ? printed : `r${n}`, sectionCol >= 0 ? row[sectionCol] || null : null, measure);
+    const u = parseUnitPhrase(unitCol >= 0 ? row[unitCol] ?? "" : "");
+    t.units = u.units;
+    t.lead = u.lead;
+    t.support = u.support;
+    void inherited;
+    const title = titleCol >= 0 ? row[titleCol] || null : null;
+    if (!finishTask(ctx, t)) {
+      ctx.warnings.push(`表格第 ${n} 行没有责任单位，未导入`);
+      continue;
+    }
+    const added = ctx.tasks[ctx.tasks.length - 1]!;
+    if (title) {
+      // The title came from its own column: undo a title guessed from the measure's first sentence.
+      if (added.title && added.title !== title) {
+        added.text = `${added.title}。${added.text}`;
+        added.indicators = extractIndicators(added.text, { year: ctx.defaultYear, planYear: ctx.planYear });
+      }
+      added.title = title;
+      added.head = added.text.replace(/\s/g, "").slice(0, 12);
+    }
+  }
+}
