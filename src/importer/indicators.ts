@@ -11,8 +11,8 @@ const UNIT =
 const NUM = "(\\d+(?:\\.\\d+)?)";
 const MENTION = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})`, "g");
 
-const GE_CUE = /(达到|达|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|设立|设置|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
-const LE_CUE = /(控制在|不超过|不高于|低于|降至|降低到|下降到|下降至|压缩到|≤|<|＜|≦)/;
+const GE_CUE = /(达到|达|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
 const AFTER_GE = /^(以上|及以上|左右|多|余)/;
 const AFTER_LE = /^(以内|以下|之内)/;
 
@@ -62,7 +62,6 @@ function clauseIndicators(clause: string, year: number | null): ParsedIndicator[
   const out: ParsedIndicator[] = [];
   if (/每(年|月|季度|半年|周)/.test(clause) && !/(达到|不低于|不少于)/.test(clause)) year = null;
   const mentions = [...clause.matchAll(MENTION)];
-  const lastVerbAt = Math.max(clause.search(GE_CUE), clause.search(LE_CUE));
   for (const m of mentions) {
     const at = m.index ?? 0;
     const before = clause.slice(0, at);
@@ -71,19 +70,19 @@ function clauseIndicators(clause: string, year: number | null): ParsedIndicator[
     const unit = m[2]!;
     const value = Number(m[1]);
     // Years, per-capita norms, ranges' upper ends and ages are not targets.
-    if (/^年/.test(after) || /[每第约近]$/.test(before) || /[-—~～至到]$/.test(before.trim())) continue;
+    if (/^年/.test(after) || /[每第约近]$/.test(before) || /\d\s*[-—~～至到]$/.test(before.trim())) continue;
     if (/^(月|岁|周|天|小时|分钟|年)/.test(after) && unit !== "%") continue;
     if (/^[-—]\d/.test(after)) continue;
     if (unit === "个" && /^月/.test(after)) continue;
     if (/[A-Za-z]$/.test(prevChar)) continue;
-    const geBefore = GE_CUE.test(before);
-    const leBefore = LE_CUE.test(before);
+    const lastGe = lastIndexOf(before, GE_CUE);
+    const lastLe = lastIndexOf(before, LE_CUE);
+    const geBefore = lastGe >= 0 && lastGe >= lastLe;
+    const leBefore = lastLe >= 0 && lastLe > lastGe;
     const geAfter = AFTER_GE.test(after);
     const leAfter = AFTER_LE.test(after);
-    if (!geBefore && !leBefore && !geAfter && !leAfter && !/^、|^和|^及/.test(after) && !/[、和及]$/.test(before)) continue;
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
     if (!geBefore && !leBefore && !geAfter && !leAfter) continue;
-    if (lastVerbAt > at && !geBefore && !leBefore && !geAfter && !leAfter) continue;
     const cmp: Cmp = leBefore || leAfter ? "<=" : value === 100 && unit === "%" && /^全覆盖/.test(after) ? "=" : ">=";
     out.push({
       name: indicatorName(before, after, unit),
@@ -115,4 +114,11 @@ function indicatorName(before: string, after: string, unit: string): string {
     }
   }
   return name.slice(0, 60) || "指标";
+}
+
+function lastIndexOf(s: string, re: RegExp): number {
+  const g = new RegExp(re.source, "g");
+  let last = -1;
+  for (const m of s.matchAll(g)) last = m.index ?? last;
+  return last;
 }

@@ -87,10 +87,20 @@ function readHeader(lines: CleanLine[], warnings: string[]) {
     const t = l.text;
     if (t.length < 8 || t.length > 90 || /[。：:]$/.test(t) || /。/.test(t)) continue;
     if (/^(关于印发|印发)/.test(t) || /号$/.test(t) || /^附件/.test(t)) continue;
-    if (H1.test(t) || ITEM.test(t) || l.tab) continue;
+    if (H1.test(t) || ITEM.test(t) || l.tab || isJunk(t)) continue;
     if (TITLE_WORDS.test(t) && !/[，,]/.test(t)) {
       title = t;
       break;
+    }
+  }
+  if (!title) {
+    // A consultation draft names its plan only inside the notice: "…起草了《X实施方案(征求意见稿)》".
+    for (const l of top) {
+      const m = /(?:起草了|现将|印发|制定了?|出台)《([^》]{6,80})》/.exec(l.text);
+      if (m && TITLE_WORDS.test(m[1]!)) {
+        title = m[1]!;
+        break;
+      }
     }
   }
   if (!title) {
@@ -99,7 +109,7 @@ function readHeader(lines: CleanLine[], warnings: string[]) {
     warnings.push("未找到独立的标题行，已从通知或首行推断标题");
   }
   for (const l of top.slice(0, 3)) {
-    if (/(在线|入口|娱乐|乐园|彩票|博彩|http|www\.)/i.test(l.text) && !TITLE_WORDS.test(l.text)) {
+    if (isJunk(l.text)) {
       warnings.push(`第 ${l.line} 行疑似网页残留（“${l.text.slice(0, 20)}”），已忽略`);
     }
   }
@@ -153,12 +163,10 @@ function finishTask(ctx: Ctx, t: ParsedTask) {
   }
   // "夯实医疗卫生服务网底。强化…" : a short first sentence is the measure's title.
   const first = /^([^。，,；;]{2,30})[。]\s*(.+)$/.exec(text);
-  if (first && !/\d/.test(first[1]!) ) {
-    t.title = first[1]!;
-    text = first[2]!;
-  }
+  // The full text keeps the title sentence: it is part of what the official reads.
+  if (first && !/\d/.test(first[1]!)) t.title = first[1]!;
   t.text = text;
-  t.head = text.replace(/\s/g, "").slice(0, 12);
+  t.head = (first && t.title ? first[2]! : text).replace(/\s/g, "").slice(0, 12);
   t.indicators = extractIndicators(text, { year: ctx.defaultYear, planYear: ctx.planYear });
   ctx.tasks.push(t);
   return true;
@@ -344,12 +352,13 @@ function readTable(lines: CleanLine[], ctx: Ctx) {
     const added = ctx.tasks[ctx.tasks.length - 1]!;
     if (title) {
       // The title came from its own column: undo a title guessed from the measure's first sentence.
-      if (added.title && added.title !== title) {
-        added.text = `${added.title}。${added.text}`;
-        added.indicators = extractIndicators(added.text, { year: ctx.defaultYear, planYear: ctx.planYear });
-      }
       added.title = title;
       added.head = added.text.replace(/\s/g, "").slice(0, 12);
     }
   }
+}
+
+/** Lines a web copy picked up from the page around the document (ads, English site names). */
+function isJunk(t: string): boolean {
+  return /(在线|入口|娱乐|乐园|彩票|博彩|http|www\.)/i.test(t) || (t.match(/[A-Za-z]/g)?.length ?? 0) > t.length / 3;
 }
