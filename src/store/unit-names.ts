@@ -34,3 +34,10 @@ export function aliasKeys(printed: string): string[] {
 export function isGroupUnit(printed: string): boolean {
   return /^各/.test(printed) || /^(有关|相关)(部门|单位)$/.test(printed);
 }
+
+/** The demo member of a unit in local mode: deterministic, so the walkthrough in the README stays true. */
+export async function demoOpenIdForUnit(jurisdiction: string, name: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${jurisdiction}/${name}`));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `ou_demo_${hex.slice(0, 12)}`;
+}
