@@ -1,0 +1,62 @@
+import type { SupervisorDigest, UnitDigest } from "../src/digest/build.js";
+import { unitLabel } from "../src/domain/units-lookup.js";
+import { card, esc, hr, md } from "./elements.js";
+import { latestText, statusBadge, targetText } from "./format.js";
+import type { Card } from "./types.js";
+
+const cap = <T>(xs: T[], n: number, line: (x: T) => string) =>
+  xs.slice(0, n).map(line).join("\n") + (xs.length > n ? `\n另有 ${xs.length - n} 项` : "");
+
+export function unitDigestCard(d: UnitDigest): Card {
+  const ind = (i: UnitDigest["indicators"][number]) => `· ${esc(i.name)}　目标 ${targetText(i)}　最新 ${latestText(i)}　${statusBadge(i.status.status)}`;
+  const elements: unknown[] = [
+    md(`牵头 **${d.led}** 项 · 配合 **${d.supported}** 项 · 牵头指标 **${d.indicators.length}** 个\n` +
+      `本周填报 **${d.reportedThisWeek.length}** 个 · 本期未填报 **${d.missing.length}** 个 · 滞后 **${d.behind.length}** 个 · 逾期 **${d.overdue.indicators.length + d.overdue.tasks.length}** 项`),
+  ];
+  if (d.reportedThisWeek.length) elements.push(hr(), md(`**本周已填报**\n${cap(d.reportedThisWeek, 8, ind)}`));
+  if (d.missing.length) elements.push(hr(), md(`**本期待填报**\n${cap(d.missing, 8, (i) => `· ${esc(i.name)}（${i.currentPeriod}）`)}`));
+  if (d.behind.length) elements.push(hr(), md(`**进度滞后**\n${cap(d.behind, 8, ind)}`));
+  if (d.dueSoon.length) elements.push(hr(), md(`**30 天内到期**\n${cap(d.dueSoon, 8, (t) => `· [${esc(t.code)}] ${esc(t.title ?? t.text.slice(0, 24))}　截止 ${t.deadline}`)}`));
+  if (d.overdue.tasks.length || d.overdue.indicators.length) {
+    elements.push(hr(), md(`**已逾期**\n${cap([...d.overdue.tasks.map((t) => `· [${esc(t.code)}] ${esc(t.title ?? t.text.slice(0, 24))}　截止 ${t.deadline}`), ...d.overdue.indicators.map(ind)], 8, (x) => x)}`));
+  }
+  elements.push(md("<font color='grey'>发送 /上报 填报数值，/我的任务 查看全部任务。</font>"));
+  return card(`周报 · ${unitLabel(d.unit)}`, elements, { subtitle: d.week, color: d.behind.length || d.overdue.indicators.length ? "orange" : "blue", summary: `${d.unit.name}周报 ${d.week}` });
+}
+
+export function supervisorDigestCard(d: SupervisorDigest): Card {
+  const pct = (x: number) => Math.round(x * 100);
+  const elements: unknown[] = [
+    md(`共 **${d.rows.length}** 个单位有牵头指标；本期填报率平均 **${d.rows.length ? pct(d.rows.reduce((a, r) => a + r.completeness, 0) / d.rows.length) : 0}%**`),
+  ];
+  if (d.rows.length) {
+    elements.push({
+      tag: "chart",
+      aspect_ratio: "16:9",
+      color_theme: "brand",
+      chart_spec: {
+        type: "bar",
+        data: { values: d.rows.slice(0, 20).map((r) => ({ unit: r.unitName, completeness: pct(r.completeness) })) },
+        xField: "unit",
+        yField: "completeness",
+        axes: [{ orient: "left", max: 100, title: { visible: true, text: "本期填报率 %" } }],
+      },
+    });
+    elements.push({
+      tag: "table",
+      page_size: 10,
+      row_height: "low",
+      header_style: { background_style: "grey", bold: true, text_align: "left" },
+      columns: [
+        { name: "rank", display_name: "排名", data_type: "number", width: "80px" },
+        { name: "unit", display_name: "单位", data_type: "text", width: "auto" },
+        { name: "completeness", display_name: "填报率", data_type: "text", width: "90px" },
+        { name: "behind", display_name: "滞后", data_type: "number", width: "80px" },
+        { name: "overdue", display_name: "逾期", data_type: "number", width: "80px" },
+      ],
+      rows: d.rows.slice(0, 100).map((r, k) => ({ rank: k + 1, unit: `${r.unitName}（${r.jurisdiction}）`, completeness: `${pct(r.completeness)}%`, behind: r.counts.behind, overdue: r.counts.overdue })),
+    });
+  }
+  if (d.behind.length) elements.push(hr(), md(`**距目标最远的指标**\n${cap(d.behind, 10, (b) => `· ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`)}`));
+  return card("督办周报 · 全部单位", elements, { subtitle: d.week, color: "indigo", summary: `督办周报 ${d.week}` });
+}

@@ -1,0 +1,47 @@
+import { errorCard } from "../cards/notice.js";
+import { myTasksCard } from "../cards/my-tasks.js";
+import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
+import { localDate } from "../src/domain/period.js";
+import { unitTasks } from "../src/domain/tasks.js";
+import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
+import type { Unit } from "../src/store/schema.js";
+
+export async function buildMyTasksCard(s: Services, unit: Unit, page: number) {
+  const now = s.clock.now();
+  const d = localDate(now);
+  const today = `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
+  return myTasksCard({ unit, tasks: await unitTasks(s.db, unit, now), page, today });
+}
+
+export const myTasks: CommandDef = {
+  name: "我的任务",
+  aliases: ["mytasks", "tasks", "任务"],
+  summary: "查看本单位牵头和配合的任务、指标、最新填报和状态",
+  examples: ["/我的任务", "/我的任务 公开"],
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
+    if (actor.units.length === 0) {
+      await ctx.replyPrivately(errorCard(UNBOUND_TEXT));
+      return;
+    }
+    const pub = /公开|public/i.test(ctx.args);
+    const pageArg = Number(/(\d+)/.exec(ctx.args)?.[1] ?? "1");
+    for (const unit of actor.units.slice(0, 3)) {
+      const c = await buildMyTasksCard(ctx, unit, pageArg);
+      await (pub ? ctx.reply(c) : ctx.replyPrivately(c));
+    }
+  },
+};
+
+/** Previous/next page buttons on the my-tasks card. */
+export const pageAction: CardActionDef = {
+  action: "page",
+  async handle(ctx) {
+    const unitId = Number(ctx.action.value["unit_id"]);
+    const page = Number(ctx.action.value["page"] ?? 1);
+    const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
+    const unit = actor.units.find((u) => u.id === unitId);
+    if (!unit) return { toast: { type: "error", content: "这不是您单位的任务卡片，请发送 /我的任务 查看本单位任务" } };
+    return { card: { type: "raw", data: await buildMyTasksCard(ctx, unit, page) } };
+  },
+};

@@ -1,0 +1,69 @@
+import { card, esc, md } from "../cards/elements.js";
+import { errorCard } from "../cards/notice.js";
+import { progressCard, taskProgressCard } from "../cards/progress.js";
+import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
+import { findTasks, unitProgress } from "../src/domain/progress.js";
+import { STATUS_LABEL } from "../src/domain/status.js";
+import { unitTasks } from "../src/domain/tasks.js";
+import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
+import type { CommandDef } from "../src/events/types.js";
+
+export const progress: CommandDef = {
+  name: "进度",
+  aliases: ["progress"],
+  summary: "查看进度：督办室看全部单位，单位看本单位；可指定单位、任务编号或关键词",
+  examples: ["/进度", "/进度 区卫健委", "/进度 9", "/进度 家庭医生"],
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
+    const seesAll = actor.isSupervisor || actor.isAdmin;
+    if (!seesAll && actor.units.length === 0) {
+      await ctx.replyPrivately(errorCard(UNBOUND_TEXT));
+      return;
+    }
+    const now = ctx.clock.now();
+    const arg = ctx.args.trim();
+    if (!arg) {
+      const units = seesAll ? await ctx.db.selectFrom("units").selectAll().where("kind", "=", "unit").execute() : actor.units;
+      const { rows, behind } = await unitProgress(ctx.db, units, now);
+      await ctx.reply(progressCard({
+        title: seesAll ? "全部单位进度" : `进度 · ${actor.units.map((u) => u.name).join("、")}`,
+        rows,
+        behind,
+        scopeNote: seesAll ? "督办视图：按本期填报率从低到高排列" : "本单位牵头指标",
+      }));
+      return;
+    }
+    const units = (await lookupUnits(ctx.db, arg)).filter((u) => u.kind === "unit");
+    if (units.length > 0) {
+      const allowed = seesAll ? units : units.filter((u) => actor.units.some((a) => a.id === u.id));
+      if (allowed.length === 0) {
+        await ctx.replyPrivately(errorCard(`只有督办室可以查看其他单位的进度。发送 /进度 查看本单位。`));
+        return;
+      }
+      const { rows, behind } = await unitProgress(ctx.db, allowed, now);
+      await ctx.reply(progressCard({
+        title: `进度 · ${allowed.map(unitLabel).join("、")}`,
+        rows,
+        behind,
+        scopeNote: allowed.length > 1 ? `“${arg}”对应 ${allowed.length} 个单位（不同地区同名），请核对地区` : "该单位牵头指标",
+      }));
+      return;
+    }
+    const visible = seesAll ? null : (await Promise.all(actor.units.map((u) => unitTasks(ctx.db, u, now)))).flat().map((t) => t.id);
+    const tasks = await findTasks(ctx.db, arg, visible, now);
+    if (tasks.length === 1) {
+      await ctx.reply(taskProgressCard(tasks[0]!));
+      return;
+    }
+    if (tasks.length === 0) {
+      await ctx.replyPrivately(errorCard(`没有找到与“${esc(arg)}”相关的单位或任务。可以写单位名称、任务编号或关键词，例如 /进度 家庭医生`));
+      return;
+    }
+    const lines = tasks.slice(0, 10).map((t) => {
+      const counts = t.indicators.reduce<Record<string, number>>((a, i) => ({ ...a, [STATUS_LABEL[i.status.status]]: (a[STATUS_LABEL[i.status.status]] ?? 0) + 1 }), {});
+      const c = Object.entries(counts).map(([k, n]) => `${k}${n}`).join(" ");
+      return `**[${esc(t.code)}]** ${esc(t.title ?? t.text.slice(0, 24))}　<font color='grey'>${esc(t.planTitle.slice(0, 16))}</font>${c ? `　${c}` : ""}`;
+    });
+    await ctx.reply(card(`进度 · “${arg}”相关任务 ${tasks.length} 项`, [md(lines.join("\n")), md("<font color='grey'>发送 /进度 任务编号 查看单项详情</font>")]));
+  },
+};

@@ -1,0 +1,120 @@
+import { Hono, type Context } from "hono";
+import type { AppConfig } from "./config.js";
+import { acceptMessage, parseCardEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
+import { recordEvent } from "./events/inbox.js";
+import type { Services } from "./events/types.js";
+import { larkDecrypt, larkSignature, timingSafeEqual } from "./http/lark-crypto.js";
+
+export interface AppDeps {
+  services: Services;
+  registry: Registry;
+  config: Pick<AppConfig, "lark" | "mode" | "MAX_BODY_BYTES" | "REPLAY_WINDOW_SECONDS">;
+  /** Runs work after the HTTP answer: an in-process queue on Node, executionCtx.waitUntil on Workers. */
+  runLater: (c: Context, work: () => Promise<void>) => void;
+  /** The peer address, for local mode's loopback-only rule; null when unknown. */
+  remoteAddress: (c: Context) => string | null;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$/;
+
+type Reject = { status: 400 | 401 | 403 | 413 | 415; reason: string };
+const reject = (c: Context, r: Reject) => c.json({ error: r.reason }, r.status);
+
+/**
+ * The webhook. Order matters: size and type before reading, signature over the raw bytes before parsing trust,
+ * decryption, the token, then durable de-duplication, and the answer before any slow work.
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { services: s, registry, config } = deps;
+
+  app.get("/healthz", (c) => c.json({ ok: true, mode: config.mode }));
+
+  const handle = async (c: Context) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!/application\/json/i.test(type)) return reject(c, { status: 415, reason: "content-type must be application/json" });
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > config.MAX_BODY_BYTES) return reject(c, { status: 413, reason: `body larger than ${config.MAX_BODY_BYTES} bytes` });
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (raw.length > config.MAX_BODY_BYTES) return reject(c, { status: 413, reason: `body larger than ${config.MAX_BODY_BYTES} bytes` });
+
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+    } catch {
+      return reject(c, { status: 400, reason: "malformed JSON" });
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return reject(c, { status: 400, reason: "body must be a JSON object" });
+
+    const lark = config.lark;
+    if (!lark) {
+      const addr = deps.remoteAddress(c);
+      if (!addr || !LOOPBACK.test(addr)) return reject(c, { status: 403, reason: "local mode accepts events from loopback only" });
+    }
+
+    let envelope = body as Record<string, unknown>;
+    if (typeof envelope["encrypt"] === "string") {
+      if (!lark?.LARK_ENCRYPT_KEY) return reject(c, { status: 400, reason: "encrypted payload but no LARK_ENCRYPT_KEY configured" });
+      try {
+        envelope = JSON.parse(await larkDecrypt(lark.LARK_ENCRYPT_KEY, envelope["encrypt"])) as Record<string, unknown>;
+      } catch {
+        return reject(c, { status: 400, reason: "cannot decrypt payload" });
+      }
+      if (typeof envelope !== "object" || envelope === null) return reject(c, { status: 400, reason: "decrypted payload is not an object" });
+    }
+
+    // The URL check carries no signature headers; the token is its proof.
+    if (envelope["type"] === "url_verification") {
+      if (lark && envelope["token"] !== lark.LARK_VERIFICATION_TOKEN) return reject(c, { status: 403, reason: "verification token mismatch" });
+      if (typeof envelope["challenge"] !== "string") return reject(c, { status: 400, reason: "challenge missing" });
+      return c.json({ challenge: envelope["challenge"] });
+    }
+
+    if (lark?.LARK_ENCRYPT_KEY) {
+      const ts = c.req.header("x-lark-request-timestamp") ?? "";
+      const nonce = c.req.header("x-lark-request-nonce") ?? "";
+      const sig = c.req.header("x-lark-signature") ?? "";
+      if (!ts || !nonce || !sig) return reject(c, { status: 401, reason: "signature headers missing" });
+      if (!timingSafeEqual(await larkSignature(ts, nonce, lark.LARK_ENCRYPT_KEY, raw), sig.toLowerCase())) {
+        return reject(c, { status: 401, reason: "signature mismatch" });
+      }
+      const skew = Math.abs(s.clock.now().getTime() / 1000 - Number(ts));
+      if (!Number.isFinite(skew) || skew > config.REPLAY_WINDOW_SECONDS) return reject(c, { status: 401, reason: "timestamp outside the replay window" });
+    }
+
+    const header = envelope["header"] as Record<string, unknown> | undefined;
+    if (lark) {
+      const token = envelope["schema"] ? header?.["token"] : envelope["token"];
+      if (token !== lark.LARK_VERIFICATION_TOKEN) return reject(c, { status: 401, reason: "verification token mismatch" });
+    }
+
+    if (envelope["schema"] !== "2.0") {
+      // Legacy v1 events: nothing of ours uses them; record the uuid so retries stay quiet.
+      if (typeof envelope["uuid"] === "string") {
+        await recordEvent(s.db, { eventId: `v1:${envelope["uuid"]}`, kind: "v1", payload: null, now: s.clock.now() });
+      }
+      return c.json({ msg: "ignored" });
+    }
+    const eventType = header?.["event_type"];
+    if (eventType === "im.message.receive_v1") {
+      const env = parseMessageEnvelope(envelope);
+      if (!env.success) return reject(c, { status: 400, reason: `malformed im.message.receive_v1: ${env.error.issues[0]?.path.join(".")}` });
+      const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work));
+      return c.json({ msg: fresh ? "success" : "duplicate" });
+    }
+    if (eventType === "card.action.trigger") {
+      const env = parseCardEnvelope(envelope);
+      if (!env.success) return reject(c, { status: 400, reason: `malformed card.action.trigger: ${env.error.issues[0]?.path.join(".")}` });
+      return c.json(await runCardAction(s, registry, env.data));
+    }
+    return c.json({ msg: "ignored" });
+  };
+
+  app.post("/webhook/event", handle);
+  app.post("/webhook/card", handle);
+  app.onError((err, c) => {
+    s.log.error("unhandled error", { error: String(err), path: c.req.path });
+    return c.json({ error: "internal error" }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,16 @@
+import { Cron } from "croner";
+import type { Services } from "../events/types.js";
+import { enqueueWeeklyDigests } from "./send.js";
+
+/** Node: croner in the process, in the plan's time zone. (Workers use a UTC cron trigger calling the same function.) */
+export function startDigestScheduler(s: Services, cronExpr = "0 9 * * MON", tz = "Asia/Shanghai"): () => void {
+  const job = new Cron(cronExpr, { timezone: tz, protect: true }, async () => {
+    try {
+      await enqueueWeeklyDigests(s, s.clock.now());
+    } catch (err) {
+      s.log.error("weekly digest failed", { error: String(err) });
+    }
+  });
+  s.log.info("digest scheduled", { cron: cronExpr, tz, next: job.nextRun()?.toISOString() });
+  return () => job.stop();
+}

@@ -1,0 +1,58 @@
+import type { Kysely } from "kysely";
+import type { UnitProgressRow } from "../../cards/progress.js";
+import type { Database, Unit } from "../store/schema.js";
+import type { IndicatorStatus } from "./status.js";
+import { loadTaskViews, type TaskView } from "./tasks.js";
+
+const zero = (): Record<IndicatorStatus, number> => ({ achieved: 0, on_track: 0, behind: 0, not_reported: 0, overdue: 0 });
+
+/**
+ * Per unit: the indicators of the measures it leads, counted by status, and how many are reported for their
+ * current period. Units are ranked by completeness, least complete first, because that is who gets a call.
+ */
+export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Date) {
+  const links = units.length
+    ? await db
+        .selectFrom("task_units")
+        .innerJoin("tasks", "tasks.id", "task_units.task_id")
+        .select(["task_units.task_id", "task_units.unit_id"])
+        .where("task_units.role", "=", "lead")
+        .where("tasks.retired_at", "is", null)
+        .execute()
+    : [];
+  const wanted = new Set(units.map((u) => u.id));
+  const mine = links.filter((l) => wanted.has(l.unit_id));
+  const views = await loadTaskViews(db, [...new Set(mine.map((l) => l.task_id))], now);
+  const byId = new Map(views.map((v) => [v.id, v]));
+  const rows: UnitProgressRow[] = [];
+  const behind: { name: string; unitName: string; text: string; gap: number }[] = [];
+  for (const u of units) {
+    const counts = zero();
+    let total = 0;
+    let reported = 0;
+    for (const l of mine.filter((x) => x.unit_id === u.id)) {
+      for (const i of byId.get(l.task_id)?.indicators ?? []) {
+        total++;
+        counts[i.status.status]++;
+        if (i.reportedThisPeriod) reported++;
+        if ((i.status.status === "behind" || i.status.status === "overdue") && i.latest) {
+          const gap = Math.abs(i.target - i.latest.value) / Math.max(1, Math.abs(i.target));
+          behind.push({ name: i.name, unitName: u.name, gap, text: `最新 ${i.latest.value}${i.unitOfMeasure ?? ""}，目标 ${i.target}${i.unitOfMeasure ?? ""}` });
+        }
+      }
+    }
+    if (total > 0) rows.push({ unitName: u.name, jurisdiction: u.jurisdiction, counts, indicators: total, completeness: reported / total });
+  }
+  rows.sort((a, b) => a.completeness - b.completeness || b.indicators - a.indicators);
+  behind.sort((a, b) => b.gap - a.gap);
+  return { rows, behind };
+}
+
+/** Tasks visible to a viewer matching a code or keyword. */
+export async function findTasks(db: Kysely<Database>, query: string, taskIds: number[] | null, now: Date): Promise<TaskView[]> {
+  let q = db.selectFrom("tasks").select("id").where("retired_at", "is", null);
+  const like = `%${query.replace(/[%_]/g, "")}%`;
+  q = q.where((eb) => eb.or([eb("code", "=", query), eb("title", "like", like), eb("text", "like", like)]));
+  const ids = (await q.limit(200).execute()).map((r) => r.id).filter((id) => taskIds === null || taskIds.includes(id));
+  return loadTaskViews(db, ids.slice(0, 20), now);
+}

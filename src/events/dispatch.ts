@@ -1,0 +1,170 @@
+import { z } from "zod";
+import type { CardActionResponse } from "../../cards/types.js";
+import { errorCard, noticeCard } from "../../cards/notice.js";
+import { isDubanError } from "../domain/errors.js";
+import { markEvent, recordEvent } from "./inbox.js";
+import { parseCommand } from "./parse-command.js";
+import type { CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
+
+export interface Registry {
+  commands: readonly CommandDef[];
+  cardActions: readonly CardActionDef[];
+}
+
+const messageEventSchema = z.object({
+  schema: z.literal("2.0"),
+  header: z.object({ event_id: z.string().min(1), event_type: z.literal("im.message.receive_v1") }),
+  event: z.object({
+    sender: z.object({ sender_id: z.object({ open_id: z.string().min(1) }), sender_type: z.string().optional() }),
+    message: z.object({
+      message_id: z.string().min(1),
+      chat_id: z.string().min(1),
+      chat_type: z.string(),
+      message_type: z.string(),
+      content: z.string(),
+    }),
+  }),
+});
+export type MessageEnvelope = z.infer<typeof messageEventSchema>;
+
+const cardEventSchema = z.object({
+  schema: z.literal("2.0"),
+  header: z.object({ event_id: z.string().min(1), event_type: z.literal("card.action.trigger") }),
+  event: z.object({
+    operator: z.object({ open_id: z.string().min(1) }),
+    token: z.string().optional(),
+    action: z.object({
+      value: z.record(z.string(), z.unknown()).optional().default({}),
+      form_value: z.record(z.string(), z.unknown()).optional().default({}),
+    }),
+    context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).optional(),
+  }),
+});
+
+export const parseMessageEnvelope = (body: unknown) => messageEventSchema.safeParse(body);
+export const parseCardEnvelope = (body: unknown) => cardEventSchema.safeParse(body);
+
+/** A text message becomes a command run; anything that is not a known command gets the help command. */
+export async function runMessage(s: Services, reg: Registry, env: MessageEnvelope): Promise<void> {
+  const m = env.event.message;
+  if (env.event.sender.sender_type && env.event.sender.sender_type !== "user") return;
+  let text = "";
+  if (m.message_type === "text") {
+    try {
+      text = String((JSON.parse(m.content) as { text?: unknown }).text ?? "");
+    } catch {
+      text = "";
+    }
+  }
+  const message: IncomingMessage = {
+    messageId: m.message_id,
+    chatId: m.chat_id,
+    chatType: m.chat_type === "p2p" ? "p2p" : "group",
+    senderOpenId: env.event.sender.sender_id.open_id,
+    text,
+  };
+  const parsed = parseCommand(text, reg.commands);
+  const help = reg.commands.find((c) => c.name === "帮助");
+  const command = parsed.command ?? help;
+  const ctx: CommandContext = {
+    ...s,
+    message,
+    command: command?.name ?? "",
+    args: parsed.command ? parsed.args : m.message_type === "text" ? parsed.text : `（${m.message_type} 消息）`,
+    reply: (card) => s.messenger.reply(message.messageId, card),
+    replyPrivately: (card) =>
+      message.chatType === "group" ? s.messenger.ephemeral(message.chatId, message.senderOpenId, card) : s.messenger.reply(message.messageId, card),
+  };
+  if (!command) {
+    await ctx.reply(noticeCard("督办助手", "发送 /帮助 查看可用命令。"));
+    return;
+  }
+  try {
+    await command.handle(ctx);
+  } catch (err) {
+    if (isDubanError(err)) {
+      await ctx.replyPrivately(errorCard(err.userText));
+      return;
+    }
+    s.log.error("command failed", { command: command.name, error: String(err), stack: (err as Error).stack });
+    await ctx.replyPrivately(errorCard("处理时出错了，已记录。请稍后重试；如仍失败，请联系管理员。"));
+  }
+}
+
+/** Records the message event once and runs it after the HTTP answer. Returns false for a duplicate. */
+export async function acceptMessage(
+  s: Services,
+  reg: Registry,
+  env: MessageEnvelope,
+  runLater: (work: () => Promise<void>) => void,
+): Promise<boolean> {
+  const fresh = await recordEvent(s.db, {
+    eventId: env.header.event_id,
+    messageId: env.event.message.message_id,
+    kind: env.header.event_type,
+    payload: env,
+    now: s.clock.now(),
+  });
+  if (!fresh) return false;
+  runLater(async () => {
+    try {
+      await runMessage(s, reg, env);
+      await markEvent(s.db, env.header.event_id, "done");
+    } catch (err) {
+      s.log.error("event processing failed", { eventId: env.header.event_id, error: String(err) });
+      await markEvent(s.db, env.header.event_id, "failed", String(err));
+    }
+  });
+  return true;
+}
+
+/**
+ * Card callbacks must be answered within 3 s and are not retried: the handler's answer is the HTTP response.
+ * A repeated delivery of the same event is not run twice.
+ */
+export async function runCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>, budgetMs = 2500): Promise<CardActionResponse> {
+  const e = body.event;
+  const fresh = await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now() });
+  if (!fresh) return { toast: { type: "info", content: "已处理过该操作" } };
+  const actionName = String(e.action.value["action"] ?? "");
+  const def = reg.cardActions.find((a) => a.action === actionName);
+  if (!def) {
+    await markEvent(s.db, body.header.event_id, "done");
+    return { toast: { type: "error", content: "该按钮已失效，请重新发送命令获取新卡片" } };
+  }
+  const work = def
+    .handle({
+      ...s,
+      action: {
+        eventId: body.header.event_id,
+        operatorOpenId: e.operator.open_id,
+        chatId: e.context?.open_chat_id ?? null,
+        messageId: e.context?.open_message_id ?? null,
+        token: e.token ?? null,
+        value: e.action.value,
+        formValue: e.action.form_value,
+      },
+    })
+    .then(
+      async (r) => {
+        await markEvent(s.db, body.header.event_id, "done");
+        return r;
+      },
+      async (err): Promise<CardActionResponse> => {
+        if (isDubanError(err)) {
+          await markEvent(s.db, body.header.event_id, "done");
+          return { toast: { type: "error", content: err.userText } };
+        }
+        s.log.error("card action failed", { action: actionName, error: String(err), stack: (err as Error).stack });
+        await markEvent(s.db, body.header.event_id, "failed", String(err));
+        return { toast: { type: "error", content: "处理时出错了，已记录，请稍后重试" } };
+      },
+    );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<CardActionResponse>((resolve) => {
+    timer = setTimeout(() => resolve({ toast: { type: "info", content: "正在处理，请稍候查看结果" } }), budgetMs);
+  });
+  const res = await Promise.race([work, late]);
+  clearTimeout(timer);
+  return res;
+}

@@ -1,0 +1,117 @@
+import * as lark from "@larksuiteoapi/node-sdk";
+import type { LarkConfig } from "../config.js";
+import type { Logger } from "../events/types.js";
+import type { OutboxRow } from "../store/schema.js";
+import type { Directory } from "./messenger.js";
+import type { OutboxPayload } from "./outbox.js";
+
+/** A delivery failure, classified: retryable ones come back later, permanent ones are kept as failed. */
+export class SendError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** Seconds Lark asked us to wait (x-ogw-ratelimit-reset), when it said. */
+    readonly retryAfterSeconds: number | null,
+    readonly code: number | null,
+  ) {
+    super(message);
+    this.name = "SendError";
+  }
+}
+
+const RETRYABLE_CODES = new Set([99991400, 230020, 11232, 11233, 11247, 99991663, 99991661]);
+
+export function createLarkClient(cfg: LarkConfig, log: Logger): lark.Client {
+  return new lark.Client({
+    appId: cfg.LARK_APP_ID,
+    appSecret: cfg.LARK_APP_SECRET,
+    appType: lark.AppType.SelfBuild,
+    domain: cfg.LARK_DOMAIN,
+    // Each client its own token cache: the SDK default is process-wide and would mix apps in tests.
+    cache: new lark.DefaultCache(),
+    loggerLevel: lark.LoggerLevel.fatal,
+    logger: {
+      error: (...a: unknown[]) => log.error("lark sdk", { detail: String(a) }),
+      warn: (...a: unknown[]) => log.warn("lark sdk", { detail: String(a) }),
+      info: () => {},
+      debug: () => {},
+      trace: () => {},
+    },
+  });
+}
+
+function classify(err: unknown): SendError {
+  const e = err as { response?: { status?: number; data?: { code?: number; msg?: string }; headers?: Record<string, string> }; message?: string; code?: string };
+  const status = e.response?.status ?? null;
+  const code = e.response?.data?.code ?? null;
+  const reset = Number(e.response?.headers?.["x-ogw-ratelimit-reset"]);
+  const msg = `${status ?? e.code ?? "network"} ${code ?? ""} ${e.response?.data?.msg ?? e.message ?? ""}`.trim();
+  const retryable = status === null || status === 429 || status >= 500 || (code !== null && RETRYABLE_CODES.has(code));
+  return new SendError(msg, retryable, Number.isFinite(reset) && reset > 0 ? reset : null, code);
+}
+
+function check(res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined): string | null {
+  if (res && typeof res.code === "number" && res.code !== 0) {
+    throw new SendError(`code ${res.code} ${res.msg ?? ""}`, RETRYABLE_CODES.has(res.code), null, res.code);
+  }
+  return res?.data?.message_id ?? null;
+}
+
+/** Delivers one outbox row through the official SDK; returns the Lark message id when there is one. */
+export async function deliver(client: lark.Client, row: OutboxRow): Promise<string | null> {
+  const p = JSON.parse(row.payload) as OutboxPayload;
+  const content = JSON.stringify(p.card);
+  // Lark sends at most one message per uuid per hour: a retry after a lost answer does not post twice.
+  const uuid = `duban-${row.id}`;
+  try {
+    switch (row.kind) {
+      case "reply":
+        return check(await client.im.message.reply({ path: { message_id: row.target }, data: { msg_type: "interactive", content, uuid } }));
+      case "send_chat":
+      case "send_user":
+        return check(
+          await client.im.message.create({
+            params: { receive_id_type: row.kind === "send_chat" ? "chat_id" : "open_id" },
+            data: { receive_id: row.target, msg_type: "interactive", content, uuid },
+          }),
+        );
+      case "patch":
+        return check(await client.im.message.patch({ path: { message_id: row.target }, data: { content } }));
+      case "ephemeral":
+        return check(
+          await client.request({ method: "POST", url: "/open-apis/ephemeral/v1/send", data: { chat_id: p.chatId, open_id: p.openId, msg_type: "interactive", card: p.card } }),
+        );
+      case "card_update":
+        return check(await client.request({ method: "POST", url: "/open-apis/interactive/v1/card/update", data: { token: row.target, card: p.card } }));
+    }
+  } catch (err) {
+    if (err instanceof SendError) throw err;
+    throw classify(err);
+  }
+}
+
+/** The user's department names, for finding their unit when they are not in the members table. */
+export class LarkDirectory implements Directory {
+  constructor(private readonly client: lark.Client, private readonly log: Logger) {}
+
+  async userDepartmentNames(openId: string): Promise<string[]> {
+    try {
+      const user = await this.client.contact.user.get({
+        path: { user_id: openId },
+        params: { user_id_type: "open_id", department_id_type: "open_department_id" },
+      });
+      const ids = user.data?.user?.department_ids ?? [];
+      const names: string[] = [];
+      for (const id of ids.slice(0, 10)) {
+        const dept = await this.client.contact.department.get({ path: { department_id: id }, params: { department_id_type: "open_department_id" } });
+        if (dept.data?.department?.name) names.push(dept.data.department.name);
+      }
+      return names;
+    } catch (err) {
+      this.log.warn("contact lookup failed", { openId, error: classify(err).message });
+      return [];
+    }
+  }
+}
+
+export const noDirectory: Directory = { userDepartmentNames: async () => [] };

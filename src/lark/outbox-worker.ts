@@ -1,0 +1,135 @@
+import type { Kysely } from "kysely";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../events/types.js";
+import type { Database, OutboxRow } from "../store/schema.js";
+import { SendError } from "./client.js";
+import { RateLimiter } from "./rate-limit.js";
+
+export interface OutboxWorkerDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  sleep: (ms: number) => Promise<void>;
+  log: Logger;
+  /** Sends one row; throws SendError (or anything, treated as retryable). */
+  send: (row: OutboxRow) => Promise<string | null>;
+  maxAttempts?: number;
+  /** Deliveries in flight at once; the rate limiter still paces them. */
+  concurrency?: number;
+}
+
+/**
+ * Delivers due outbox rows in order, paced by Lark's limits, retrying with exponential backoff (or the wait Lark
+ * names in x-ogw-ratelimit-reset). A row that keeps failing or fails permanently ends as 'failed' with its error,
+ * visible in the table — never dropped.
+ */
+export function createOutboxWorker(deps: OutboxWorkerDeps) {
+  const limiter = new RateLimiter(deps.clock, deps.sleep);
+  const maxAttempts = deps.maxAttempts ?? 8;
+  const concurrency = deps.concurrency ?? 8;
+  let running: Promise<number> | null = null;
+  let again = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  async function deliverOne(row: OutboxRow): Promise<void> {
+    await limiter.acquire(row.kind === "ephemeral" || row.kind === "card_update" ? `${row.kind}:${row.target}` : row.target);
+    try {
+      const messageId = await deps.send(row);
+      await deps.db
+        .updateTable("outbox")
+        .set({ status: "sent", sent_at: deps.clock.now().toISOString(), attempts: row.attempts + 1, result_message_id: messageId, last_error: null })
+        .where("id", "=", row.id)
+        .execute();
+    } catch (err) {
+      const e = err instanceof SendError ? err : new SendError(String(err), true, null, null);
+      const attempts = row.attempts + 1;
+      const give = !e.retryable || attempts >= maxAttempts;
+      const backoffS = e.retryAfterSeconds ?? Math.min(300, 2 ** attempts);
+      await deps.db
+        .updateTable("outbox")
+        .set({
+          status: give ? "failed" : "pending",
+          attempts,
+          last_error: e.message.slice(0, 500),
+          next_attempt_at: new Date(deps.clock.now().getTime() + backoffS * 1000).toISOString(),
+        })
+        .where("id", "=", row.id)
+        .execute();
+      (give ? deps.log.error : deps.log.warn)(give ? "send failed, kept as failed" : "send failed, will retry", {
+        id: row.id,
+        kind: row.kind,
+        target: row.target,
+        attempts,
+        error: e.message,
+      });
+    }
+  }
+
+  /** Delivers what is due now; returns how many rows it tried. */
+  async function drainOnce(): Promise<number> {
+    let tried = 0;
+    for (;;) {
+      const due = await deps.db
+        .selectFrom("outbox")
+        .selectAll()
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", deps.clock.now().toISOString())
+        .orderBy("id")
+        .limit(100)
+        .execute();
+      if (due.length === 0) return tried;
+      await deps.db.updateTable("outbox").set({ status: "sending" }).where("id", "in", due.map((r) => r.id)).execute();
+      // Rows to one target go in order; different targets go in parallel up to `concurrency`.
+      const byTarget = new Map<string, OutboxRow[]>();
+      for (const r of due) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+      const queues = [...byTarget.values()];
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
+          for (let q = queues.shift(); q; q = queues.shift()) for (const r of q) await deliverOne(r);
+        }),
+      );
+      tried += due.length;
+    }
+  }
+
+  /** Runs drainOnce now, or once more after the current run when one is in progress. */
+  function kick(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = drainOnce().finally(() => {
+      running = null;
+      if (again && !stopped) {
+        again = false;
+        void kick();
+      }
+    });
+    return running;
+  }
+
+  return {
+    drainOnce,
+    kick,
+    /** Resets rows left 'sending' by a crash, then polls for retries every `intervalMs`. */
+    async start(intervalMs = 1000) {
+      await deps.db.updateTable("outbox").set({ status: "pending" }).where("status", "=", "sending").execute();
+      const tick = () => {
+        if (stopped) return;
+        kick()
+          .catch((err) => deps.log.error("outbox worker error", { error: String(err) }))
+          .finally(() => {
+            if (!stopped) timer = setTimeout(tick, intervalMs);
+          });
+      };
+      tick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>;

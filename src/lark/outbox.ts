@@ -1,0 +1,79 @@
+import type { Kysely } from "kysely";
+import type { Card } from "../../cards/types.js";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../events/types.js";
+import type { Database, OutboxRow } from "../store/schema.js";
+import type { Messenger, SendOptions } from "./messenger.js";
+
+export type OutboxKind = OutboxRow["kind"];
+
+export interface OutboxPayload {
+  card: Card;
+  /** For ephemeral sends: the chat and the one user who sees the card. */
+  chatId?: string;
+  openId?: string;
+}
+
+/**
+ * A Messenger that records every send in the outbox table before anything goes over the network, so a crash or an
+ * open-platform outage loses nothing: the worker delivers due rows and retries. `dedupeKey` makes a send happen
+ * once (the insert is a no-op the second time).
+ */
+export class OutboxMessenger implements Messenger {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly opts: { deliveredImmediately?: boolean; onEnqueue?: () => void; log?: Logger } = {},
+  ) {}
+
+  reply(messageId: string, card: Card, o?: SendOptions) {
+    return this.enqueue("reply", messageId, { card }, o);
+  }
+  sendToChat(chatId: string, card: Card, o?: SendOptions) {
+    return this.enqueue("send_chat", chatId, { card }, o);
+  }
+  sendToUser(openId: string, card: Card, o?: SendOptions) {
+    return this.enqueue("send_user", openId, { card }, o);
+  }
+  ephemeral(chatId: string, openId: string, card: Card, o?: SendOptions) {
+    return this.enqueue("ephemeral", chatId, { card, chatId, openId }, o);
+  }
+  patch(messageId: string, card: Card, o?: SendOptions) {
+    return this.enqueue("patch", messageId, { card }, o);
+  }
+  updateByToken(token: string, card: Card, o?: SendOptions) {
+    return this.enqueue("card_update", token, { card }, o);
+  }
+
+  private async enqueue(kind: OutboxKind, target: string, payload: OutboxPayload, o?: SendOptions): Promise<void> {
+    const now = this.clock.now().toISOString();
+    const local = this.opts.deliveredImmediately === true;
+    const res = await this.db
+      .insertInto("outbox")
+      .values({
+        dedupe_key: o?.dedupeKey ?? null,
+        kind,
+        target,
+        payload: JSON.stringify(payload),
+        status: local ? "sent" : "pending",
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: null,
+        created_at: now,
+        sent_at: local ? now : null,
+        result_message_id: null,
+      })
+      .onConflict((oc) => oc.column("dedupe_key").doNothing())
+      .executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 0) return;
+    if (local) this.opts.log?.info(`本地发件箱 local outbox ← ${kind} ${target}: ${summarize(payload.card)}`);
+    this.opts.onEnqueue?.();
+  }
+}
+
+/** One readable line for the log: the card title and the first text. */
+export function summarize(card: Card): string {
+  const header = card.header as { title?: { content?: string } } | undefined;
+  const first = (card.body.elements as { tag?: string; content?: string }[]).find((e) => e.tag === "markdown")?.content ?? "";
+  return `【${header?.title?.content ?? "卡片"}】${first.replace(/<[^>]+>/g, "").replace(/\s+/g, " ").slice(0, 80)}`;
+}

@@ -1,0 +1,135 @@
+import { serve, type ServerType } from "@hono/node-server";
+import type { Context } from "hono";
+import { join } from "node:path";
+import { cardActions, commands } from "../../commands/index.js";
+import { createApp } from "../app.js";
+import { systemClock, type Clock } from "../clock.js";
+import { loadConfig, type AppConfig } from "../config.js";
+import { startDigestScheduler } from "../digest/scheduler.js";
+import { runMessage, parseMessageEnvelope } from "../events/dispatch.js";
+import { markEvent, unfinishedEvents } from "../events/inbox.js";
+import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
+import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../lark/client.js";
+import { OutboxMessenger } from "../lark/outbox.js";
+import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
+import { createLogger, createPlainLogger } from "../log.js";
+import { defaultDatabasePath, openSqlite, type SqliteStore } from "../store/sqlite.js";
+import { seedStore, type SeedCounts } from "./seed.js";
+
+export interface RuntimeOptions {
+  env?: Record<string, string | undefined>;
+  databasePath?: string;
+  port?: number;
+  host?: string;
+  clock?: Clock;
+  log?: Logger;
+  seedsDir?: string | null;
+  commands?: CommandDef[];
+  cardActions?: CardActionDef[];
+  /** Start croner for the weekly digest (npm start does; tests usually do not). */
+  scheduler?: boolean;
+  sleep?: (ms: number) => Promise<void>;
+  outboxPollMs?: number;
+}
+
+export interface Runtime {
+  url: string;
+  port: number;
+  config: AppConfig;
+  store: SqliteStore;
+  services: Services;
+  worker: OutboxWorker | null;
+  seeded: SeedCounts | null;
+  /** Resolves when the work queued after HTTP answers has finished (tests wait on it). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Node wiring: config → SQLite → seeds → services → Hono on loopback → outbox worker → digest scheduler. */
+export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
+  const env = o.env ?? process.env;
+  const config = loadConfig(env);
+  const clock = o.clock ?? systemClock;
+  const secrets = config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : [];
+  const log = o.log ?? (config.mode === "local" ? createPlainLogger() : createLogger(secrets));
+  const store = openSqlite({ path: o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath() });
+  const seeded = o.seedsDir === null ? null : await seedStore(store.db, o.seedsDir ?? join(process.cwd(), "seeds"), clock);
+
+  let worker: OutboxWorker | null = null;
+  const client = config.lark ? createLarkClient(config.lark, log) : null;
+  const messenger = new OutboxMessenger(store.db, clock, {
+    deliveredImmediately: config.mode === "local",
+    onEnqueue: () => void worker?.kick(),
+    log,
+  });
+  const services: Services = {
+    db: store.db,
+    clock,
+    messenger,
+    directory: client ? new LarkDirectory(client, log) : noDirectory,
+    log,
+    adminOpenIds: config.mode === "local" ? [...config.adminOpenIds, "ou_demo_admin"] : config.adminOpenIds,
+  };
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  if (client) {
+    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row) });
+    await worker.start(o.outboxPollMs ?? 1000);
+  }
+
+  const pending = new Set<Promise<void>>();
+  const runLater = (_c: Context | null, work: () => Promise<void>) => {
+    const p = work().catch((err) => log.error("background work failed", { error: String(err) }));
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+  const registry = { commands: o.commands ?? commands, cardActions: o.cardActions ?? cardActions };
+  const app = createApp({
+    services,
+    registry,
+    config,
+    runLater,
+    remoteAddress: (c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? null,
+  });
+
+  // Events answered before a crash but not finished: run them now (their rows still say 'received').
+  for (const row of await unfinishedEvents(store.db, clock.now())) {
+    const env2 = parseMessageEnvelope(JSON.parse(row.payload ?? "null"));
+    if (!env2.success) {
+      await markEvent(store.db, row.key.replace(/^event:/, ""), "failed", "unreadable payload");
+      continue;
+    }
+    runLater(null, async () => {
+      await runMessage(services, registry, env2.data);
+      await markEvent(store.db, env2.data.header.event_id, "done");
+    });
+  }
+
+  const host = o.host ?? config.HOST ?? (config.mode === "local" ? "127.0.0.1" : "0.0.0.0");
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: o.port ?? config.PORT, hostname: host }, () => resolve(s));
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : (o.port ?? config.PORT);
+  const stopScheduler = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ) : () => {};
+
+  const idle = async () => {
+    while (pending.size) await Promise.all([...pending]);
+  };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    config,
+    store,
+    services,
+    worker,
+    seeded,
+    idle,
+    async close() {
+      stopScheduler();
+      await new Promise<void>((r) => server.close(() => r()));
+      await idle();
+      await worker?.stop();
+      await store.close();
+    },
+  };
+}
