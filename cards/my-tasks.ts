@@ -75,5 +75,6 @@ function taskLine(t: TaskView, today: string): string {
       : "";
   const via = t.viaGroup ? `（通过“${esc(t.viaGroup)}”）` : "";
   const others = t.units.map((u) => u.name).join("、");
-  return `**[${esc(t.code)}]** ${head}${esc(truncate(t.text, 90))}${due}\n<font color='grey'>责任单位：${esc(others)}${via}</font>`;
+  const body = t.title && t.text.startsWith(t.title) ? t.text.slice(t.title.length).replace(/^[。.\s]+/, "") : t.text;
+  return `**[${esc(t.code)}]** ${head}${esc(truncate(body, 90))}${due}\n<font color='grey'>责任单位：${esc(others)}${via}</font>`;
 }

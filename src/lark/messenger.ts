@@ -20,6 +20,8 @@ export interface Messenger {
 export interface SendOptions {
   /** Makes the send happen at most once, e.g. `digest:<chat_id>:<2026-W48>`. */
   dedupeKey?: string;
+  /** The user an answer is for (the sender of the command); kept with the send so local mode can show "their" card. */
+  viewer?: string;
 }
 
 /** Read-only look-ups on the open platform (not queued: the caller needs the answer). */

@@ -12,6 +12,7 @@ export interface OutboxPayload {
   /** For ephemeral sends: the chat and the one user who sees the card. */
   chatId?: string;
   openId?: string;
+  viewer?: string;
 }
 
 /**
@@ -54,7 +55,7 @@ export class OutboxMessenger implements Messenger {
         dedupe_key: o?.dedupeKey ?? null,
         kind,
         target,
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(o?.viewer ? { ...payload, viewer: o.viewer } : payload),
         status: local ? "sent" : "pending",
         attempts: 0,
         next_attempt_at: now,

@@ -1,0 +1,191 @@
+import type { Kysely } from "kysely";
+import type { Card, CardActionResponse } from "../../cards/types.js";
+import { lookupUnits, unitLabel } from "../domain/units-lookup.js";
+import type { Database } from "../store/schema.js";
+import { demoOpenIdForUnit } from "../store/unit-names.js";
+
+/**
+ * The terminal stand-in for a Lark client in local mode: it builds the events Lark would send (a text message, a
+ * card callback), posts them to the bot on loopback, and reads the bot's answers from the local outbox.
+ */
+export interface ChatTarget {
+  url: string;
+  db: Kysely<Database>;
+  /** Waits until the bot has finished the work it queued (in-process runs); otherwise polls the outbox. */
+  idle?: () => Promise<void>;
+}
+
+export interface Speaker {
+  openId: string;
+  label: string;
+}
+
+export async function resolveSpeaker(db: Kysely<Database>, as: string): Promise<Speaker> {
+  if (/^ou_/.test(as)) return { openId: as, label: as };
+  const units = (await lookupUnits(db, as)).filter((u) => u.kind === "unit");
+  if (units.length === 0) throw new Error(`找不到单位“${as}”。--as 可写 open_id（ou_…）或种子数据中的单位名称，例如 区卫健委`);
+  if (units.length > 1) {
+    throw new Error(`“${as}”对应多个单位，请加上地区：\n${units.map((u) => `  ${unitLabel(u)}  →  --as ${u.jurisdiction.replace(/^.*?[省市](?=.+[区县])/, "")}${u.name}`).join("\n")}`);
+  }
+  const u = units[0]!;
+  return { openId: await demoOpenIdForUnit(u.jurisdiction, u.name), label: `${unitLabel(u)} 演示账号` };
+}
+
+const rid = () => crypto.randomUUID().replace(/-/g, "").slice(0, 16);
+
+export interface Delivered {
+  id: number;
+  kind: string;
+  target: string;
+  card: Card;
+}
+
+async function lastOutboxId(db: Kysely<Database>): Promise<number> {
+  return (await db.selectFrom("outbox").select((eb) => eb.fn.max("id").as("m")).executeTakeFirst())?.m ?? 0;
+}
+
+async function newRows(t: ChatTarget, after: number): Promise<Delivered[]> {
+  if (t.idle) await t.idle();
+  else {
+    for (let k = 0; k < 50; k++) {
+      if ((await lastOutboxId(t.db)) > after) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const rows = await t.db.selectFrom("outbox").selectAll().where("id", ">", after).orderBy("id").execute();
+  return rows.map((r) => ({ id: r.id, kind: r.kind, target: r.target, card: (JSON.parse(r.payload) as { card: Card }).card }));
+}
+
+async function post(t: ChatTarget, body: unknown): Promise<Response> {
+  return fetch(`${t.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/** Sends a text message as `speaker`; returns what the bot sent in answer. */
+export async function say(t: ChatTarget, speaker: Speaker, text: string, chat: { chatId?: string; group?: boolean } = {}): Promise<Delivered[]> {
+  const before = await lastOutboxId(t.db);
+  const group = chat.group === true;
+  const chatId = chat.chatId ?? (group ? "oc_local_group" : `oc_p2p_${speaker.openId}`);
+  const res = await post(t, {
+    schema: "2.0",
+    header: { event_id: `ev_${rid()}`, event_type: "im.message.receive_v1", create_time: String(Date.now()), token: "local", app_id: "cli_local", tenant_key: "local" },
+    event: {
+      sender: { sender_id: { open_id: speaker.openId }, sender_type: "user", tenant_key: "local" },
+      message: {
+        message_id: `om_cli_${rid()}`,
+        chat_id: chatId,
+        chat_type: group ? "group" : "p2p",
+        message_type: "text",
+        content: JSON.stringify({ text: group ? `@_user_1 ${text}` : text }),
+        ...(group ? { mentions: [{ key: "@_user_1", id: { open_id: "ou_bot" }, mentioned_type: "bot", name: "督办助手" }] } : {}),
+      },
+    },
+  });
+  if (!res.ok) throw new Error(`机器人拒绝了消息 bot answered HTTP ${res.status}: ${await res.text()}`);
+  return newRows(t, before);
+}
+
+interface ButtonRef {
+  label: string;
+  name?: string;
+  value: Record<string, unknown>;
+  formInputs: { name: string; labels: string[]; defaultValue?: string }[];
+}
+
+/** Buttons of a card, each with the form it submits (if inside one). */
+export function buttonsOf(card: Card): ButtonRef[] {
+  const out: ButtonRef[] = [];
+  const walk = (els: unknown[], form: ButtonRef["formInputs"] | null) => {
+    for (const raw of els) {
+      const e = raw as Record<string, unknown>;
+      if (e["tag"] === "form") {
+        const inputs: ButtonRef["formInputs"] = [];
+        for (const f of (e["elements"] as Record<string, unknown>[]) ?? []) {
+          if (f["tag"] === "input" || f["tag"] === "select_static") {
+            const t = (x: unknown) => (x && typeof x === "object" ? String((x as { content?: unknown }).content ?? "") : "");
+            inputs.push({
+              name: String(f["name"]),
+              labels: [String(f["name"]), t(f["label"]), t(f["placeholder"])].filter(Boolean),
+              defaultValue: (f["default_value"] ?? f["initial_option"]) as string | undefined,
+            });
+          }
+        }
+        walk((e["elements"] as unknown[]) ?? [], inputs);
+      } else if (e["tag"] === "button") {
+        const beh = (e["behaviors"] as { type: string; value?: Record<string, unknown> }[] | undefined)?.find((b) => b.type === "callback");
+        if (beh?.value) {
+          out.push({
+            label: String((e["text"] as { content?: string } | undefined)?.content ?? ""),
+            name: e["name"] as string | undefined,
+            value: beh.value,
+            formInputs: form ?? [],
+          });
+        }
+      } else {
+        for (const k of ["elements", "columns"]) if (Array.isArray(e[k])) walk(e[k] as unknown[], form);
+      }
+    }
+  };
+  walk(card.body.elements, null);
+  return out;
+}
+
+/** The last card the bot showed this user (sent, or replaced by a callback answer). */
+export async function lastCardFor(db: Kysely<Database>, openId: string): Promise<{ card: Card; messageId: string; chatId: string | null } | null> {
+  const rows = await db.selectFrom("outbox").selectAll().orderBy("id", "desc").limit(300).execute();
+  for (const r of rows) {
+    const p = JSON.parse(r.payload) as { card: Card; openId?: string; chatId?: string; viewer?: string; from?: string };
+    const mine =
+      (r.kind === "ephemeral" && p.openId === openId) ||
+      (r.kind === "send_user" && r.target === openId) ||
+      (r.kind === "patch" && p.viewer === openId) ||
+      (r.kind === "reply" && p.viewer === openId);
+    if (mine) return { card: p.card, messageId: r.kind === "patch" ? r.target : `om_local_${r.id}`, chatId: p.chatId ?? null };
+  }
+  return null;
+}
+
+/**
+ * Clicks a button of the user's last card: `label` matches the button text or name; `fields` fill the form by the
+ * inputs' names, labels or placeholders (数值=85, 周期=2026-11). Returns the toast and the updated card.
+ */
+export async function click(t: ChatTarget, speaker: Speaker, label: string, fields: Record<string, string>): Promise<{ response: CardActionResponse; sent: Delivered[] }> {
+  const last = await lastCardFor(t.db, speaker.openId);
+  if (!last) throw new Error("还没有可以点击的卡片。先发送一条命令，例如 /我的任务");
+  const buttons = buttonsOf(last.card);
+  const b = buttons.find((x) => x.label === label || x.name === label) ?? buttons.find((x) => x.label.includes(label));
+  if (!b) throw new Error(`卡片上没有按钮“${label}”。可用的按钮：${buttons.map((x) => x.label).join("、") || "（无）"}`);
+  const formValue: Record<string, string> = {};
+  for (const input of b.formInputs) if (input.defaultValue !== undefined) formValue[input.name] = String(input.defaultValue);
+  for (const [k, v] of Object.entries(fields)) {
+    const input = b.formInputs.find((i) => i.labels.some((l) => l === k || l.startsWith(k)));
+    if (!input) throw new Error(`表单里没有字段“${k}”。可填字段：${b.formInputs.map((i) => i.labels[1] || i.name).join("、")}`);
+    formValue[input.name] = v;
+  }
+  const before = await lastOutboxId(t.db);
+  const res = await post(t, {
+    schema: "2.0",
+    header: { event_id: `ev_${rid()}`, event_type: "card.action.trigger", create_time: String(Date.now() * 1000), token: "local", app_id: "cli_local", tenant_key: "local" },
+    event: {
+      operator: { open_id: speaker.openId, tenant_key: "local" },
+      token: `c-${rid()}`,
+      action: { tag: "button", name: b.name ?? "", value: b.value, form_value: formValue },
+      host: "im_message",
+      context: { open_message_id: last.messageId, open_chat_id: last.chatId ?? "oc_local" },
+    },
+  });
+  if (!res.ok) throw new Error(`机器人拒绝了回调 bot answered HTTP ${res.status}: ${await res.text()}`);
+  const response = (await res.json()) as CardActionResponse;
+  if (response.card) {
+    // In Lark the clicked card now shows the answer's card; keep that in the local outbox so the next click sees it.
+    const now = new Date().toISOString();
+    await t.db
+      .insertInto("outbox")
+      .values({
+        dedupe_key: null, kind: "patch", target: last.messageId, payload: JSON.stringify({ card: response.card.data, viewer: speaker.openId, chatId: last.chatId }),
+        status: "sent", attempts: 0, next_attempt_at: now, last_error: null, created_at: now, sent_at: now, result_message_id: null,
+      })
+      .execute();
+  }
+  return { response, sent: (await newRows(t, before)).filter((r) => r.kind !== "patch") };
+}
