@@ -85,7 +85,7 @@ function readHeader(lines: CleanLine[], warnings: string[]) {
   }
   for (const l of top) {
     const t = l.text;
-    if (t.length < 8 || t.length > 90 || /[。：:]$/.test(t) || /。/.test(t)) continue;
+    if (t.length < 6 || t.length > 90 || /[。：:]$/.test(t) || /。/.test(t)) continue;
     if (/^(关于印发|印发)/.test(t) || /号$/.test(t) || /^附件/.test(t)) continue;
     if (H1.test(t) || ITEM.test(t) || l.tab || isJunk(t)) continue;
     if (TITLE_WORDS.test(t) && !/[，,]/.test(t)) {

@@ -44,6 +44,7 @@ export async function importDocument(
       .innerJoin("tasks", "tasks.id", "indicators.task_id")
       .select(db.fn.countAll<number>().as("n"))
       .where("tasks.plan_id", "=", planId)
+      .where("tasks.retired_at", "is", null)
       .where("indicators.retired_at", "is", null)
       .executeTakeFirstOrThrow();
     const u = await db
@@ -185,5 +186,11 @@ export async function importDocument(
   let retireTasks = db.updateTable("tasks").set({ retired_at: now }).where("plan_id", "=", planId).where("retired_at", "is", null);
   if (seenCodes.size) retireTasks = retireTasks.where("code", "not in", [...seenCodes]);
   await retireTasks.execute();
+  await db
+    .updateTable("indicators")
+    .set({ retired_at: now })
+    .where("retired_at", "is", null)
+    .where("task_id", "in", db.selectFrom("tasks").select("id").where("plan_id", "=", planId).where("retired_at", "is not", null))
+    .execute();
   return { planId, created: !existing, unchanged: false, ...(await count(planId)) };
 }

@@ -1,0 +1,151 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock.js";
+import { parseDocument } from "../src/importer/parse.js";
+import { importDocument, sha256Hex } from "../src/importer/store.js";
+import { openSqlite } from "../src/store/sqlite.js";
+
+const seed = (prefix: string) => {
+  const f = readdirSync("seeds").find((x) => x.startsWith(prefix))!;
+  return readFileSync(join("seeds", f), "utf8");
+};
+
+const HEADER = "某某区人民政府办公室\n2025年3月1日\n某某区卫生健康工作实施方案\n";
+
+describe("importer: the formats of this genre", () => {
+  it("reads numbered measures with a trailing (责任单位:…) and keeps the short title", () => {
+    const p = parseDocument(HEADER + "一、重点任务\n(一)强化基层\n1.夯实服务网底。到2027年,全区建成甲级中心5个。(责任单位:区卫健委、区发改委、各街道)\n");
+    expect(p.jurisdiction).toBe("某某区");
+    expect(p.issued).toBe("2025-03-01");
+    expect(p.tasks).toHaveLength(1);
+    const t = p.tasks[0]!;
+    expect(t).toMatchObject({ code: "1", section: "强化基层", title: "夯实服务网底", units: ["区卫健委", "区发改委", "各街道"], lead: ["区卫健委"] });
+    expect(t.indicators).toEqual([expect.objectContaining({ target: 5, unit: "个", cmp: ">=", year: 2027 })]);
+  });
+
+  it("reads 〔…等按职责分工负责〕 on Chinese-numbered items and keeps 各县(市、区) whole", () => {
+    const p = parseDocument(HEADER + "一、强化组织领导。实现所有县(市、区)建立台账。〔市卫生健康委,各县(市、区)按职责分工负责〕\n二、深化医疗中心建设。支持申报。(市发展改革委、市卫生健康委等按职责分工负责)\n");
+    expect(p.tasks.map((t) => t.units)).toEqual([["市卫生健康委", "各县(市、区)"], ["市发展改革委", "市卫生健康委"]]);
+  });
+
+  it("reads units on their own line, and reports an orphan 责任单位 line instead of inventing a measure", () => {
+    const p = parseDocument(HEADER + "(一)构建医共体\n1.建立管理体制。成立工作专班。\n责任单位:市卫生健康局、市财政局\n责任单位:市医疗保障局\n");
+    expect(p.tasks).toHaveLength(1);
+    expect(p.tasks[0]!.units).toEqual(["市卫生健康局", "市财政局"]);
+    expect(p.warnings.some((w) => w.includes("责任单位") && w.includes("未导入"))).toBe(true);
+  });
+
+  it("reads explicit 牵头单位/配合单位 and a per-task 完成时限", () => {
+    const p = parseDocument(HEADER + "1.推进信息化建设，年底前上线平台。完成时限:2025年6月30日。(牵头单位:区大数据局;配合单位:区卫健委、区财政局)\n");
+    const t = p.tasks[0]!;
+    expect(t.lead).toEqual(["区大数据局"]);
+    expect(t.support).toEqual(["区卫健委", "区财政局"]);
+    expect(t.deadline).toBe("2025-06-30");
+  });
+
+  it("reads a tab-flattened table whose empty cells inherit from the row above (merged cells)", () => {
+    const table = [
+      "\t重点任务", "\t任务小项", "\t序号", "\t具体措施", "\t责任单位", "",
+      "\t完善服务体系", "\t夯实网底", "\t", "\t优化村卫生室设置，实现乡村全覆盖。", "\t区卫生健康委、区发展改革委", "",
+      "\t", "\t", "\t", "\t2026年底，80%以上村卫生室达到基本标准。", "\t", "",
+      "\t", "\t强化卫生院", "\t", "\t建设甲级卫生院不少于3个。", "\t区卫生健康委", "",
+    ].join("\n");
+    const p = parseDocument("某某区人民政府办公室\n2024年9月9日\n某某区任务分解表\n" + table);
+    expect(p.tasks.map((t) => [t.code, t.section, t.title, t.units.join("、")])).toEqual([
+      ["r1", "完善服务体系", "夯实网底", "区卫生健康委、区发展改革委"],
+      ["r2", "完善服务体系", "夯实网底", "区卫生健康委、区发展改革委"],
+      ["r3", "完善服务体系", "强化卫生院", "区卫生健康委"],
+    ]);
+    expect(p.tasks[0]!.indicators[0]).toMatchObject({ target: 100, unit: "%", cmp: "=" });
+    expect(p.tasks[1]!.indicators[0]).toMatchObject({ target: 80, unit: "%", cmp: ">=", year: 2026 });
+  });
+
+  it("reads a pipe table, one cell per line", () => {
+    const table = ["序号 |", "具体措施 |", "责任单位 |", "", "1 |", "建成社区医院2个。 |", "区卫健委、区住建委 |", "", "2 |", "每千人口注册护士数不低于21人。 |", "区卫健委 |"].join("\n");
+    const p = parseDocument("某某区人民政府办公室\n2024年1月2日\n某某区重点任务清单\n" + table);
+    expect(p.tasks.map((t) => [t.code, t.units])).toEqual([["1", ["区卫健委", "区住建委"]], ["2", ["区卫健委"]]]);
+    expect(p.tasks[1]!.indicators[0]).toMatchObject({ target: 21, unit: "人", cmp: ">=" });
+  });
+
+  it("reads traditional characters and a damaged web copy (?? prefixes, junk first line)", () => {
+    const p = parseDocument("精品乐园在线入口 The People's Government\n??某某市衛生健康局\n??2025年4月9日\n??某某市實施方案\n??1.加強醫療機構建設,實現全覆蓋。\n??責任單位:市衛生健康局\n");
+    expect(p.title).toBe("某某市实施方案");
+    expect(p.tasks[0]!.units).toEqual(["市卫生健康局"]);
+    expect(p.warnings.join("\n")).toMatch(/\?\?|网页/);
+  });
+
+  it("reads ceilings and several targets in one phrase, one indicator per number", () => {
+    const p = parseDocument(HEADER + "1.孕产妇死亡率、婴儿死亡率分别控制在12/10万、3.5‰以内,规范管理率分别达到98%以上、92%。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit, i.cmp])).toEqual([
+      [12, "/10万", "<="], [3.5, "‰", "<="], [98, "%", ">="], [92, "%", ">="],
+    ]);
+  });
+
+  it("does not take planning norms, ranges or subject counts for targets", () => {
+    const p = parseDocument(HEADER + "1.每3万—10万人规划设置1个社区卫生服务中心,4家公立医院实现100%全覆盖。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.cmp])).toEqual([[100, "="]]);
+  });
+
+  it("a numbered item without any responsible unit is prose, not a measure", () => {
+    const p = parseDocument(HEADER + "三、组织实施\n(一)强化组织领导。各单位要高度重视。\n");
+    expect(p.tasks).toEqual([]);
+  });
+
+  it("refuses an empty document with a clear error", () => {
+    expect(() => parseDocument("  \n\n ")).toThrow(/空|empty/);
+  });
+});
+
+describe("importer: the five seed plans", () => {
+  const expected: [string, number][] = [["000", 19], ["001", 32], ["002", 15], ["003", 16], ["004", 80]];
+  for (const [prefix, n] of expected) {
+    it(`reads seed ${prefix} into ${n} measures, each with text and responsible units`, () => {
+      const p = parseDocument(seed(prefix));
+      expect(p.tasks).toHaveLength(n);
+      for (const t of p.tasks) {
+        expect(t.text.length).toBeGreaterThan(5);
+        expect(t.units.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it("keeps 区卫健委 of 渝中 and of 大足 apart: the units belong to their issuing government", () => {
+    expect(parseDocument(seed("000")).jurisdiction).toBe("重庆市渝中区");
+    expect(parseDocument(seed("001")).jurisdiction).toBe("重庆市大足区");
+  });
+
+  it("warns about the damaged copy's orphan 责任单位 lines and junk line", () => {
+    const p = parseDocument(seed("003"));
+    expect(p.warnings.filter((w) => w.includes("责任单位")).length).toBe(4);
+    expect(p.title).toContain("调兵山市");
+  });
+});
+
+describe("importer: storing", () => {
+  it("re-importing the same file changes nothing; a revised file updates in place and keeps reported values", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-11-24T00:00:00Z");
+    const v1 = HEADER + "1.提升签约。到2027年,签约覆盖率达到81%。(责任单位:区卫健委、区医保局)\n2.建设中心。建成甲级中心5个。(责任单位:区卫生健康委)\n";
+    const first = await importDocument(db, parseDocument(v1), { fileName: "a.txt", hash: await sha256Hex(v1), clock });
+    expect(first).toMatchObject({ created: true, tasks: 2, indicators: 2, units: 2 });
+    // 区卫健委 and 区卫生健康委 are one office of one government.
+    expect((await db.selectFrom("units").selectAll().execute()).map((u) => u.name).sort()).toEqual(["区医保局", "区卫健委"]);
+
+    const again = await importDocument(db, parseDocument(v1), { fileName: "a.txt", hash: await sha256Hex(v1), clock });
+    expect(again.unchanged).toBe(true);
+
+    const ind = await db.selectFrom("indicators").selectAll().where("target", "=", 81).executeTakeFirstOrThrow();
+    const unit = await db.selectFrom("units").select("id").where("name", "=", "区卫健委").executeTakeFirstOrThrow();
+    await db.insertInto("reports").values({ indicator_id: ind.id, unit_id: unit.id, period: "2026Q4", value: 79, reporter_open_id: "ou_x", reported_at: "2026-11-20T00:00:00Z", note: null, request_key: "k1" }).execute();
+
+    const v2 = HEADER + "1.提升签约。到2027年,签约覆盖率达到85%。(责任单位:区卫健委、区医保局)\n";
+    const revised = await importDocument(db, parseDocument(v2), { fileName: "a.txt", hash: await sha256Hex(v2), clock });
+    expect(revised).toMatchObject({ created: false, unchanged: false, tasks: 1, indicators: 1 });
+    const updated = await db.selectFrom("indicators").selectAll().where("id", "=", ind.id).executeTakeFirstOrThrow();
+    expect(updated.target).toBe(85);
+    expect((await db.selectFrom("tasks").select(["code", "retired_at"]).orderBy("code").execute()).map((t) => [t.code, t.retired_at !== null])).toEqual([["1", false], ["2", true]]);
+    expect((await db.selectFrom("reports").selectAll().execute()).map((r) => [r.indicator_id, r.value])).toEqual([[ind.id, 79]]);
+    await close();
+  });
+});
