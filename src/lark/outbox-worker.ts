@@ -69,16 +69,26 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   async function drainOnce(): Promise<number> {
     let tried = 0;
     for (;;) {
-      const due = await deps.db
+      const candidates = await deps.db
         .selectFrom("outbox")
-        .selectAll()
+        .select("id")
         .where("status", "=", "pending")
         .where("next_attempt_at", "<=", deps.clock.now().toISOString())
         .orderBy("id")
         .limit(100)
         .execute();
-      if (due.length === 0) return tried;
-      await deps.db.updateTable("outbox").set({ status: "sending" }).where("id", "in", due.map((r) => r.id)).execute();
+      if (candidates.length === 0) return tried;
+      // Claim atomically: a row another drain already took is not delivered twice.
+      const due = (
+        await deps.db
+          .updateTable("outbox")
+          .set({ status: "sending" })
+          .where("id", "in", candidates.map((r) => r.id))
+          .where("status", "=", "pending")
+          .returningAll()
+          .execute()
+      ).sort((a, b) => a.id - b.id);
+      if (due.length === 0) continue;
       // Rows to one target go in order; different targets go in parallel up to `concurrency`.
       const byTarget = new Map<string, OutboxRow[]>();
       for (const r of due) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);

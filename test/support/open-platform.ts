@@ -1,0 +1,113 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A stand-in of the Lark open platform on loopback, for the real SDK to talk to through LARK_DOMAIN.
+ * It implements the endpoints the bot calls, records every request, and can be told to be slow or to fail.
+ */
+export interface Recorded {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: any;
+  headers: Record<string, string | string[] | undefined>;
+  at: number;
+}
+
+export interface OpenPlatform {
+  url: string;
+  requests: Recorded[];
+  /** Requests that sent or changed a message (not the token call). */
+  sends(): Recorded[];
+  /** The next `n` message calls answer with this failure. */
+  failNext(n: number, how: { status: number; code: number; resetSeconds?: number }, only?: (r: Recorded) => boolean): void;
+  /** Delay every answer by `ms`. */
+  setDelay(ms: number): void;
+  users: Map<string, string[]>;
+  departments: Map<string, string>;
+  /** Resolves once `n` sends have been recorded (or rejects after `ms`). */
+  waitForSends(n: number, ms?: number): Promise<Recorded[]>;
+  close(): Promise<void>;
+}
+
+export async function startOpenPlatform(): Promise<OpenPlatform> {
+  const requests: Recorded[] = [];
+  const failures: { status: number; code: number; resetSeconds?: number; only?: (r: Recorded) => boolean }[] = [];
+  let delay = 0;
+  let msg = 0;
+  const users = new Map<string, string[]>();
+  const departments = new Map<string, string>();
+
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { "content-type": "application/json", ...headers });
+    res.end(JSON.stringify(body));
+  };
+
+  const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://x");
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    const rec: Recorded = { method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams), body, headers: req.headers, at: Date.now() };
+    requests.push(rec);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    const p = url.pathname;
+    if (p === "/open-apis/auth/v3/tenant_access_token/internal") {
+      return json(res, 200, { code: 0, msg: "ok", tenant_access_token: "t-standin", expire: 7200 });
+    }
+    const isMessage = /^\/open-apis\/(im\/v1\/messages|ephemeral\/v1\/send|interactive\/v1\/card\/update)/.test(p);
+    const fi = isMessage ? failures.findIndex((f) => !f.only || f.only(rec)) : -1;
+    if (fi >= 0) {
+      const f = failures.splice(fi, 1)[0]!;
+      return json(res, f.status, { code: f.code, msg: "stand-in failure" }, f.resetSeconds ? { "x-ogw-ratelimit-reset": String(f.resetSeconds) } : {});
+    }
+    if (req.headers.authorization !== "Bearer t-standin") return json(res, 401, { code: 99991663, msg: "invalid token" });
+    if (p === "/open-apis/im/v1/messages" && req.method === "POST") return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_sent_${++msg}` } });
+    if (/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(p)) return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_reply_${++msg}` } });
+    if (/^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(p) && req.method === "PATCH") return json(res, 200, { code: 0, msg: "success", data: {} });
+    if (p === "/open-apis/ephemeral/v1/send") return json(res, 200, { code: 0, msg: "ok", data: { message_id: `om_eph_${++msg}` } });
+    if (p === "/open-apis/interactive/v1/card/update") return json(res, 200, { code: 0, msg: "ok", data: {} });
+    let m = /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(p);
+    if (m) {
+      const depts = users.get(decodeURIComponent(m[1]!));
+      if (!depts) return json(res, 400, { code: 41050, msg: "no user authority" });
+      return json(res, 200, { code: 0, msg: "success", data: { user: { open_id: m[1], department_ids: depts } } });
+    }
+    m = /^\/open-apis\/contact\/v3\/departments\/([^/]+)$/.exec(p);
+    if (m) {
+      const name = departments.get(decodeURIComponent(m[1]!));
+      return name ? json(res, 200, { code: 0, msg: "success", data: { department: { name, open_department_id: m[1] } } }) : json(res, 400, { code: 40003, msg: "no department" });
+    }
+    json(res, 404, { code: 404, msg: `stand-in has no ${req.method} ${p}` });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const sends = () => requests.filter((r) => !r.path.startsWith("/open-apis/auth") && !r.path.startsWith("/open-apis/contact"));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    sends,
+    failNext: (n, how, only) => {
+      for (let i = 0; i < n; i++) failures.push({ ...how, only });
+    },
+    setDelay: (ms) => void (delay = ms),
+    users,
+    departments,
+    async waitForSends(n, ms = 10_000) {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        const s = sends().filter((r) => r.method !== "GET");
+        if (s.length >= n) return s;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`stand-in saw ${sends().length} sends, wanted ${n}`);
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
