@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderCard } from "../src/local/render.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+
+let lark: OpenPlatform;
+let bot: Awaited<ReturnType<typeof startTestServer>>;
+let yuzhong: string; // demo member of 区卫健委（重庆市渝中区）
+let yuzhongMedicare: string; // 区医保局（重庆市渝中区）, supports measure 9
+let dazu: string; // 区卫生健康委（重庆市大足区）
+
+beforeAll(async () => {
+  lark = await startOpenPlatform();
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+  yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+  yuzhongMedicare = await demoOpenIdForUnit("重庆市渝中区", "区医保局");
+  dazu = await demoOpenIdForUnit("重庆市大足区", "区卫生健康委");
+});
+afterAll(async () => {
+  await bot.close();
+  await lark.close();
+});
+
+const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+const textOf = (r: Recorded) => renderCard(cardOf(r));
+
+/** Sends a text as Lark would and returns what the open platform received in answer. */
+async function say(openId: string, text: string, o: { group?: boolean; chatId?: string } = {}) {
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...o })));
+  expect(res.status).toBe(200);
+  await bot.idle();
+  await bot.worker!.kick();
+  return lark.sends().slice(before);
+}
+
+async function callback(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, formValue })));
+  expect(res.status).toBe(200);
+  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
+}
+
+const reportRows = () => bot.store.db.selectFrom("reports").selectAll().orderBy("id").execute();
+
+/** Opens the report form for a keyword and returns its submit value and the indicator id. */
+async function openForm(openId: string, keyword: string) {
+  const [form] = await say(openId, `/上报 ${keyword}`);
+  const card = cardOf(form!);
+  const f = card.body.elements.find((e: any) => e.tag === "form");
+  const submit = f.elements.find((e: any) => e.tag === "button").behaviors[0].value;
+  const select = f.elements.find((e: any) => e.tag === "select_static");
+  return { submit, indicatorId: select.initial_option ?? select.options[0].value, card };
+}
+
+describe("/我的任务", () => {
+  it("in a 1:1 chat answers with the unit's measures, lead and support, each indicator's target and status", async () => {
+    const [reply] = await say(yuzhong, "/我的任务");
+    expect(reply!.path).toMatch(/\/reply$/);
+    const text = textOf(reply!);
+    expect(text).toContain("我的任务 · 区卫健委（重庆市渝中区）");
+    expect(text).toMatch(/牵头 \d+ 项 · 配合 \d+ 项/);
+    expect(text).toContain("目标 ≥5个（2027年）");
+    expect(text).toContain("[上报]");
+    expect(JSON.stringify(cardOf(reply!)).length).toBeLessThan(30_000);
+  });
+
+  it("in a group answers only the sender (ephemeral) unless asked 公开, with @mention, full-width slash or English alias", async () => {
+    const [eph] = await say(yuzhong, "／我的任务", { group: true });
+    expect(eph!.path).toBe("/open-apis/ephemeral/v1/send");
+    expect(eph!.body.open_id).toBe(yuzhong);
+    const [pub] = await say(yuzhong, "/mytasks 公开", { group: true });
+    expect(pub!.path).toMatch(/\/reply$/);
+  });
+
+  it("tells an unknown user how to bind instead of showing anything", async () => {
+    const [r] = await say("ou_stranger", "/我的任务");
+    expect(textOf(r!)).toContain("/绑定");
+  });
+
+  it("finds the unit from the user's Lark department when the user is not in the roster", async () => {
+    lark.users.set("ou_new_medicare", ["od_1"]);
+    lark.departments.set("od_1", "渝中区医保局");
+    const [r] = await say("ou_new_medicare", "/我的任务");
+    expect(textOf(r!)).toContain("区医保局（重庆市渝中区）");
+  });
+});
+
+describe("reporting through the card form", () => {
+  it("stores a valid value with reporter and time, answers with the stored value, and /我的任务 shows it", async () => {
+    const { submit, indicatorId } = await openForm(yuzhong, "签约");
+    const res = await callback(yuzhong, submit, { indicator: indicatorId, value: "80.5", period: "2026Q4", note: "第四季度数据" });
+    expect(res.toast).toEqual({ type: "success", content: "已记录" });
+    expect(renderCard(res.card!.data)).toContain("80.5%");
+    const rows = await reportRows();
+    expect(rows.at(-1)).toMatchObject({ indicator_id: Number(indicatorId), value: 80.5, period: "2026Q4", reporter_open_id: yuzhong, note: "第四季度数据" });
+    // Measure 9 is on the second page of the unit's 16 lead measures.
+    const [page2] = await say(yuzhong, "/我的任务 2");
+    expect(textOf(page2!)).toContain("最新 80.5%（2026年第4季度）");
+  });
+
+  it("a double click stores one value, not two", async () => {
+    const { submit, indicatorId } = await openForm(yuzhong, "签约");
+    const before = (await reportRows()).length;
+    const form = { indicator: indicatorId, value: "81", period: "2026Q4" };
+    const [a, b] = await Promise.all([callback(yuzhong, submit, form), callback(yuzhong, submit, form)]);
+    expect([a.toast?.content, b.toast?.content].sort()).toEqual(["已记录", "已记录过，本次未重复保存"].sort());
+    expect((await reportRows()).length).toBe(before + 1);
+  });
+
+  it.each([
+    ["a word instead of a number", { value: "八十" }, /数值/],
+    ["a percentage over 100", { value: "120" }, /0–100/],
+    ["a period that does not fit a quarterly indicator", { value: "80", period: "2026-13" }, /周期/],
+  ])("refuses %s with a toast naming the field, storing nothing", async (_n, form, message) => {
+    const { submit, indicatorId } = await openForm(yuzhong, "签约");
+    const before = (await reportRows()).length;
+    const res = await callback(yuzhong, submit, { indicator: indicatorId, period: "2026Q4", ...form });
+    expect(res.toast?.type).toBe("error");
+    expect(res.toast?.content).toMatch(message);
+    expect((await reportRows()).length).toBe(before);
+  });
+
+  it("refuses a report for another unit's indicator, and a form belonging to another unit", async () => {
+    const { submit, indicatorId } = await openForm(yuzhong, "签约");
+    const before = (await reportRows()).length;
+    const foreignForm = await callback(dazu, submit, { indicator: indicatorId, value: "50", period: "2026Q4" });
+    expect(foreignForm.toast?.content).toMatch(/另一个单位/);
+    const { submit: dazuSubmit } = await openForm(dazu, "");
+    const foreignIndicator = await callback(dazu, dazuSubmit, { indicator: indicatorId, value: "50", period: "2026Q4" });
+    expect(foreignIndicator.toast?.content).toMatch(/不是该指标所属任务的责任单位/);
+    expect((await reportRows()).length).toBe(before);
+  });
+
+  it("refuses a stale card (older than 14 days)", async () => {
+    const { submit, indicatorId } = await openForm(yuzhong, "签约");
+    const res = await callback(yuzhong, { ...submit, issued_at: new Date(Date.now() - 15 * 86_400_000).toISOString() }, { indicator: indicatorId, value: "80", period: "2026Q4" });
+    expect(res.toast?.content).toMatch(/14 天/);
+  });
+
+  it("tells the lead unit's chat when a supporting unit reports", async () => {
+    await say("ou_admin", "/绑定 群 渝中区卫健委", { group: true, chatId: "oc_yuzhong_health" });
+    const { submit, indicatorId } = await openForm(yuzhongMedicare, "签约");
+    const before = lark.sends().length;
+    const res = await callback(yuzhongMedicare, submit, { indicator: indicatorId, value: "79", period: "2026Q4" });
+    expect(res.toast?.type).toBe("success");
+    await bot.worker!.kick();
+    const notice = lark.sends().slice(before).find((r) => r.body?.receive_id === "oc_yuzhong_health");
+    expect(notice).toBeDefined();
+    expect(textOf(notice!)).toContain("区医保局 填报了");
+  });
+});
+
+describe("/进度, /指标, /帮助", () => {
+  it("shows the supervisor every unit in a table, and a unit only itself", async () => {
+    const [all] = await say("ou_demo_supervisor", "/进度");
+    const card = cardOf(all!);
+    const table = card.body.elements.find((e: any) => e.tag === "table");
+    expect(table.rows.length).toBeGreaterThan(5);
+    const [own] = await say(yuzhong, "/进度 大足区卫健委");
+    expect(textOf(own!)).toContain("只有督办室");
+  });
+
+  it("finds indicators by keyword", async () => {
+    const [r] = await say(yuzhong, "/指标 覆盖率");
+    expect(textOf(r!)).toContain("家庭医生签约服务重点人群覆盖率");
+  });
+
+  it("answers an unknown command with help, not silence", async () => {
+    const [r] = await say(yuzhong, "/查岗");
+    const text = textOf(r!);
+    expect(text).toMatch(/没有看懂“\/?查岗”/);
+    expect(text).toContain("/我的任务");
+  });
+});
+
+describe("/绑定 and approval", () => {
+  it("creates a request an admin approves from a card; then the user sees their unit", async () => {
+    const sent = await say("ou_newcomer", "/绑定 渝中区卫健委");
+    const toAdmin = sent.find((r) => r.body?.receive_id === "ou_admin");
+    expect(toAdmin).toBeDefined();
+    const approve = cardOf(toAdmin!).body.elements.flatMap((e: any) => e.columns ?? []).flatMap((c: any) => c.elements)
+      .find((b: any) => b.text.content === "同意").behaviors[0].value;
+    const denied = await callback("ou_newcomer", approve);
+    expect(denied.toast?.content).toMatch(/只有管理员/);
+    const ok = await callback("ou_admin", approve);
+    expect(ok.toast?.content).toBe("已同意");
+    await bot.worker!.kick();
+    const mine = (await say("ou_newcomer", "/我的任务")).find((r) => r.path.endsWith("/reply"));
+    expect(textOf(mine!)).toContain("我的任务 · 区卫健委（重庆市渝中区）");
+  });
+
+  it("asks which one when a unit name belongs to two governments", async () => {
+    const [r] = await say("ou_newcomer2", "/绑定 区卫健委");
+    const text = textOf(r!);
+    expect(text).toContain("重庆市渝中区");
+    expect(text).toContain("重庆市大足区");
+  });
+});
