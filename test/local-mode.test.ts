@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.js";
+import { fixedClock } from "../src/clock.js";
+import { loadConfig } from "../src/config.js";
+import { click, resolveSpeaker, say, type ChatTarget } from "../src/local/chat-client.js";
+import { renderCallbackResponse, renderCard } from "../src/local/render.js";
+import { OutboxMessenger } from "../src/lark/outbox.js";
+import { noDirectory } from "../src/lark/client.js";
+import { openSqlite } from "../src/store/sqlite.js";
+import { messageEvent, startTestServer } from "./support/events.js";
+
+describe("configuration", () => {
+  it("with no LARK_* variable starts in local mode; a half-set configuration names what is missing", () => {
+    expect(loadConfig({}).mode).toBe("local");
+    expect(() => loadConfig({ LARK_APP_ID: "cli_x" })).toThrow(/LARK_APP_SECRET.*LARK_VERIFICATION_TOKEN/);
+    expect(loadConfig({ LARK_APP_ID: "a", LARK_APP_SECRET: "b", LARK_VERIFICATION_TOKEN: "c" }).mode).toBe("lark");
+  });
+});
+
+describe("local mode webhook", () => {
+  it("accepts unsigned events from loopback only", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-11-24T02:00:00Z");
+    const services = { db, clock, messenger: new OutboxMessenger(db, clock, { deliveredImmediately: true }), directory: noDirectory, log: { info() {}, warn() {}, error() {} }, adminOpenIds: [] };
+    const config = { ...loadConfig({}), MAX_BODY_BYTES: 65536 };
+    const pending: Promise<void>[] = [];
+    const appFrom = (addr: string) => createApp({ services, registry: { commands: [], cardActions: [] }, config, runLater: (_c, w) => void pending.push(w()), remoteAddress: () => addr });
+    const body = JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_1" }));
+    const init = { method: "POST", headers: { "content-type": "application/json" }, body };
+    expect((await appFrom("10.0.0.5").request("/webhook/event", init)).status).toBe(403);
+    expect((await appFrom("127.0.0.1").request("/webhook/event", init)).status).toBe(200);
+    await Promise.all(pending);
+    expect((await db.selectFrom("outbox").select("kind").execute()).map((r) => r.kind)).toEqual(["reply"]);
+    await close();
+  });
+});
+
+describe("the terminal chat", () => {
+  let bot: Awaited<ReturnType<typeof startTestServer>>;
+  let target: ChatTarget;
+  beforeAll(async () => {
+    bot = await startTestServer({ env: {}, seedsDir: "seeds" });
+    target = { url: bot.url, db: bot.store.db, idle: bot.idle };
+  });
+  afterAll(() => bot.close());
+
+  it("acts as a unit's demo member, reports through the form with --click/--field, and the value is stored", async () => {
+    const me = await resolveSpeaker(bot.store.db, "渝中区卫健委");
+    expect(me.label).toContain("区卫健委（重庆市渝中区）");
+    const answers = await say(target, me, "/上报 签约");
+    expect(answers).toHaveLength(1);
+    const form = renderCard(answers[0]!.card);
+    expect(form).toContain("数值=");
+    expect(form).toContain("周期=");
+    const { response } = await click(target, me, "提交", { 数值: "85", 周期: "2026Q4" });
+    expect(renderCallbackResponse(response)).toContain("【提示·success】已记录");
+    const rows = await bot.store.db.selectFrom("reports").selectAll().execute();
+    expect(rows.map((r) => [r.value, r.period, r.reporter_open_id])).toEqual([[85, "2026Q4", me.openId]]);
+    // The clicked card now shows the receipt: its button opens the form again.
+    const again = await click(target, me, "再填一项", {});
+    expect(renderCard(again.response.card!.data)).toContain("最新 85%");
+  });
+
+  it("asks which unit when a name is shared by two governments, and names the missing field", async () => {
+    await expect(resolveSpeaker(bot.store.db, "区卫健委")).rejects.toThrow(/重庆市大足区/);
+    const me = await resolveSpeaker(bot.store.db, "渝中区卫健委");
+    await say(target, me, "/上报 签约");
+    await expect(click(target, me, "提交", { 人数: "1" })).rejects.toThrow(/没有字段“人数”/);
+  });
+
+  it("keeps every answer in the local outbox, delivered to no network address", async () => {
+    const rows = await bot.store.db.selectFrom("outbox").select(["status", "attempts"]).execute();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.status === "sent" && r.attempts === 0)).toBe(true);
+    expect(bot.worker).toBeNull();
+  });
+});
