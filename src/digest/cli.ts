@@ -1,0 +1,66 @@
+import { parseArgs } from "node:util";
+import { fixedClock, systemClock } from "../clock.js";
+import { isoWeek } from "../domain/period.js";
+import type { Services } from "../events/types.js";
+import { noDirectory } from "../lark/client.js";
+import { OutboxMessenger } from "../lark/outbox.js";
+import { renderCard } from "../local/render.js";
+import { createPlainLogger } from "../log.js";
+import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
+import { digestForChat, digestStatus, enqueueWeeklyDigests } from "./send.js";
+
+/**
+ * npm run digest -- --dry-run [--chat ID] [--at 2026-11-30T09:00+08:00] [--json]   print, send nothing
+ * npm run digest -- --status [--week 2026-W49]                                  what was sent, pending, failed
+ * npm run digest                                                                queue this week's digests now
+ */
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      "dry-run": { type: "boolean", default: false },
+      status: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      chat: { type: "string" },
+      at: { type: "string" },
+      week: { type: "string" },
+    },
+  });
+  const at = values.at ? new Date(values.at) : null;
+  if (at && Number.isNaN(at.getTime())) throw new Error(`--at 不是有效时间，例如 2026-11-30T09:00+08:00（收到 ${values.at}）`);
+  const clock = at ? fixedClock(at) : systemClock;
+  const store = openSqlite({ path: process.env["DATABASE_PATH"] ?? defaultDatabasePath() });
+  const log = createPlainLogger();
+  try {
+    if (values.status) {
+      const week = values.week ?? isoWeek(clock.now());
+      const rows = await digestStatus({ db: store.db }, week);
+      console.log(`周报发送状态 ${week}: 已发送 ${rows.filter((r) => r.status === "sent").length}，待发送 ${rows.filter((r) => r.status === "pending" || r.status === "sending").length}，失败 ${rows.filter((r) => r.status === "failed").length}`);
+      for (const r of rows) console.log(`  ${r.status.padEnd(8)} ${r.target}  尝试 ${r.attempts} 次${r.last_error ? `  错误: ${r.last_error}` : ""}`);
+      return 0;
+    }
+    const services: Services = { db: store.db, clock, messenger: new OutboxMessenger(store.db, clock), directory: noDirectory, log, adminOpenIds: [] };
+    if (values["dry-run"]) {
+      const chats = values.chat ? [{ chat_id: values.chat }] : await store.db.selectFrom("chats").select("chat_id").orderBy("chat_id").execute();
+      if (chats.length === 0) console.log("没有绑定的群。管理员在群里发送 /绑定 群 单位名称 或 /绑定 督办 后再试。");
+      for (const c of chats) {
+        const card = await digestForChat(services, c.chat_id, clock.now());
+        console.log(`\n=== ${c.chat_id} ===`);
+        console.log(card ? (values.json ? JSON.stringify(card, null, 1) : renderCard(card)) : "（该群未绑定单位）");
+      }
+      return 0;
+    }
+    const r = await enqueueWeeklyDigests(services, clock.now());
+    console.log(`已排队 ${r.queued} 份周报（${r.week}，共 ${r.chats} 个群）；运行中的机器人会按频率限制发送。查看：npm run digest -- --status`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+main().then(
+  (c) => (process.exitCode = c),
+  (err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  },
+);
