@@ -11,22 +11,19 @@ export async function recordEvent(
   e: { eventId: string; messageId?: string | null; kind: string; payload: unknown; now: Date },
 ): Promise<boolean> {
   const receivedAt = e.now.toISOString();
-  const first = await db
-    .insertInto("processed_events")
-    .values({ key: `event:${e.eventId}`, kind: e.kind, received_at: receivedAt, status: "received", payload: JSON.stringify(e.payload), error: null })
-    .onConflict((oc) => oc.column("key").doNothing())
-    .executeTakeFirst();
-  if (Number(first.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
-  if (e.messageId) {
-    const msg = await db
-      .insertInto("processed_events")
-      .values({ key: `message:${e.messageId}`, kind: e.kind, received_at: receivedAt, status: "done", payload: null, error: null })
-      .onConflict((oc) => oc.column("key").doNothing())
-      .executeTakeFirst();
-    if (Number(msg.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      await markEvent(db, e.eventId, "duplicate");
-      return false;
-    }
+  const eventKey = `event:${e.eventId}`;
+  const rows = [
+    { key: eventKey, kind: e.kind, received_at: receivedAt, status: "received" as const, payload: JSON.stringify(e.payload), error: null },
+    ...(e.messageId ? [{ key: `message:${e.messageId}`, kind: e.kind, received_at: receivedAt, status: "done" as const, payload: null, error: null }] : []),
+  ];
+  // One statement (one commit) for both keys; RETURNING tells which of them were new.
+  const inserted = new Set(
+    (await db.insertInto("processed_events").values(rows).onConflict((oc) => oc.column("key").doNothing()).returning("key").execute()).map((r) => r.key),
+  );
+  if (!inserted.has(eventKey)) return false;
+  if (e.messageId && !inserted.has(`message:${e.messageId}`)) {
+    await markEvent(db, e.eventId, "duplicate");
+    return false;
   }
   return true;
 }

@@ -51,7 +51,7 @@ export interface OpenSqliteOptions {
   synchronous?: "NORMAL" | "FULL";
 }
 
-export function openSqlite({ path, synchronous = "FULL" }: OpenSqliteOptions): SqliteStore {
+export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: OpenSqliteOptions): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const raw = new BetterSqlite3(path, { timeout: 5000 });
   raw.pragma("journal_mode = WAL");
@@ -69,3 +69,8 @@ export function openSqlite({ path, synchronous = "FULL" }: OpenSqliteOptions): S
 }
 
 export const defaultDatabasePath = () => process.env.DATABASE_PATH ?? join(process.cwd(), "data", "duban.sqlite");
+
+/** SQLITE_SYNCHRONOUS=NORMAL trades power-loss durability of the last commits for write speed (crash-safe either way). */
+function sqliteSynchronousFromEnv(): "NORMAL" | "FULL" {
+  return process.env["SQLITE_SYNCHRONOUS"]?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL";
+}
