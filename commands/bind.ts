@@ -100,8 +100,8 @@ function decide(approved: boolean): CardActionDef {
       if (req.status !== "pending") return { toast: { type: "info", content: `该申请已${req.status === "approved" ? "通过" : "拒绝"}，无需重复处理` } };
       const now = ctx.clock.now().toISOString();
       const updated = await ctx.db.updateTable("bind_requests").set({ status: approved ? "approved" : "rejected", decided_by: actor.openId, decided_at: now })
-        .where("id", "=", id).where("status", "=", "pending").executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return { toast: { type: "info", content: "该申请已被其他管理员处理" } };
+        .where("id", "=", id).where("status", "=", "pending").returning("id").executeTakeFirst();
+      if (!updated) return { toast: { type: "info", content: "该申请已被其他管理员处理" } };
       const unit: Unit = { id: req.unitId, name: req.name, jurisdiction: req.jurisdiction, kind: req.kind };
       if (approved) {
         await ctx.db.insertInto("members").values({ open_id: req.open_id, unit_id: unit.id, role: "member", name: null, created_at: now }).onConflict((oc) => oc.doNothing()).execute();

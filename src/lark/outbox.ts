@@ -65,8 +65,10 @@ export class OutboxMessenger implements Messenger {
         result_message_id: null,
       })
       .onConflict((oc) => oc.column("dedupe_key").doNothing())
+      .returning("id")
       .executeTakeFirst();
-    if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 0) return;
+    // RETURNING rather than the affected-row count: D1's driver reports counts differently from better-sqlite3.
+    if (!res) return;
     if (local) this.opts.log?.info(`本地发件箱 local outbox ← ${kind} ${target}: ${summarize(payload.card)}`);
     this.opts.onEnqueue?.();
   }

@@ -1,0 +1,109 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kysely } from "kysely";
+import { D1Dialect } from "kysely-d1";
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock.js";
+import { parseDocument } from "../src/importer/parse.js";
+import { importDocument, sha256Hex } from "../src/importer/store.js";
+import { splitStatements } from "../src/store/migrations.js";
+import type { Database } from "../src/store/schema.js";
+import { loadMigrationFiles } from "../src/store/sqlite.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardEvent, larkEnv, messageEvent, signedRequest } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+
+/** The Workers build, bundled by wrangler and run in workerd (Miniflare) with a local D1, offline. */
+let mf: Miniflare;
+let lark: OpenPlatform;
+let db: Kysely<Database>;
+let out: string;
+let member: string;
+
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), "duban-worker-"));
+  execFileSync(join("node_modules", ".bin", "wrangler"), ["deploy", "--dry-run", "--outdir", out], {
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    stdio: "pipe",
+  });
+  lark = await startOpenPlatform();
+  mf = new Miniflare({
+    modules: true,
+    scriptPath: join(out, "index.js"),
+    modulesRoot: out,
+    compatibilityDate: "2025-09-01",
+    compatibilityFlags: ["nodejs_compat"],
+    d1Databases: { DB: "duban-test" },
+    bindings: larkEnv(lark.url),
+    cf: false,
+  });
+  const d1 = await mf.getD1Database("DB");
+  for (const m of loadMigrationFiles()) for (const stmt of splitStatements(m.sql)) await d1.prepare(stmt).run();
+  db = new Kysely<Database>({ dialect: new D1Dialect({ database: d1 as never }) });
+  const text = readFileSync(join("seeds", "000_yuzhong-medical-service-system.txt"), "utf8");
+  await importDocument(db, parseDocument(text), { fileName: "000.txt", hash: await sha256Hex(text), clock: fixedClock("2026-11-24T00:00:00Z") });
+  const unit = await db.selectFrom("units").selectAll().where("name", "=", "区卫健委").executeTakeFirstOrThrow();
+  member = await demoOpenIdForUnit(unit.jurisdiction, unit.name);
+  await db.insertInto("members").values({ open_id: member, unit_id: unit.id, role: "member", name: null, created_at: "2026-11-24" }).execute();
+  await db.insertInto("chats").values({ chat_id: "oc_worker_unit", kind: "unit", unit_id: unit.id, name: null, bound_by: "t", bound_at: "2026-11-24" }).execute();
+}, 120_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+  await lark?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+async function post(body: unknown) {
+  const req = await signedRequest(body);
+  return mf.dispatchFetch("http://localhost/webhook/event", req);
+}
+
+describe("the Workers build", () => {
+  it("answers the URL challenge", async () => {
+    const res = await mf.dispatchFetch("http://localhost/webhook/event", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ challenge: "w1", token: larkEnv("").LARK_VERIFICATION_TOKEN, type: "url_verification" }),
+    });
+    expect(await res.json()).toEqual({ challenge: "w1" });
+  });
+
+  it("answers a signed /我的任务 through the open platform, with the store on D1", async () => {
+    const ev = messageEvent({ text: "/我的任务", openId: member });
+    const res = await post(ev);
+    expect(res.status).toBe(200);
+    const sends = await lark.waitForSends(1, 20_000);
+    const reply = sends.find((r) => r.path === `/open-apis/im/v1/messages/${ev.event.message.message_id}/reply`);
+    expect(JSON.parse(reply!.body.content).header.title.content).toBe("我的任务 · 区卫健委（重庆市渝中区）");
+  });
+
+  it("stores a report submitted through a card callback in D1", async () => {
+    const before = lark.sends().length;
+    await post(messageEvent({ text: "/上报 签约", openId: member }));
+    const sends = await lark.waitForSends(before + 1, 20_000);
+    const card = JSON.parse(sends.at(-1)!.body.content);
+    const form = card.body.elements.find((e: any) => e.tag === "form");
+    const submit = form.elements.find((e: any) => e.tag === "button").behaviors[0].value;
+    const indicator = form.elements.find((e: any) => e.tag === "select_static").initial_option;
+    const res = await post(cardEvent({ openId: member, value: submit, formValue: { indicator, value: "80", period: "2026Q4" } }));
+    expect((await res.json()).toast).toEqual({ type: "success", content: "已记录" });
+    const rows = await db.selectFrom("reports").selectAll().execute();
+    expect(rows.map((r) => [r.value, r.period, r.reporter_open_id])).toEqual([[80, "2026Q4", member]]);
+  });
+
+  it("sends the weekly digest from the cron trigger", async () => {
+    const worker = await mf.getWorker();
+    await worker.scheduled({ cron: "0 1 * * MON", scheduledTime: new Date("2026-11-30T01:00:00Z") });
+    const sends = await lark.waitForSends(1, 20_000);
+    await expect.poll(() => lark.sends().filter((r) => r.body?.receive_id === "oc_worker_unit").length, { timeout: 20_000 }).toBe(1);
+    const digest = lark.sends().find((r) => r.body?.receive_id === "oc_worker_unit")!;
+    expect(JSON.parse(digest.body.content).header.title.content).toBe("周报 · 区卫健委（重庆市渝中区）");
+    expect(sends.length).toBeGreaterThan(0);
+    const rows = await db.selectFrom("outbox").select(["dedupe_key", "status"]).where("dedupe_key", "like", "digest:%").execute();
+    expect(rows).toEqual([{ dedupe_key: "digest:oc_worker_unit:2026-W49", status: "sent" }]);
+  });
+});

@@ -1,0 +1,65 @@
+import { Kysely } from "kysely";
+import { D1Dialect } from "kysely-d1";
+import { cardActions, commands } from "../commands/index.js";
+import { createApp } from "../src/app.js";
+import { systemClock } from "../src/clock.js";
+import { loadConfig } from "../src/config.js";
+import { enqueueWeeklyDigests } from "../src/digest/send.js";
+import type { Services } from "../src/events/types.js";
+import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../src/lark/client.js";
+import { OutboxMessenger } from "../src/lark/outbox.js";
+import { createOutboxWorker } from "../src/lark/outbox-worker.js";
+import { createLogger } from "../src/log.js";
+import type { Database } from "../src/store/schema.js";
+
+interface Env {
+  DB: D1Database;
+  [k: string]: unknown;
+}
+
+/**
+ * Per-invocation wiring: D1 through Kysely, the Lark client, and an outbox worker that delivers what this request
+ * queued inside waitUntil (Workers keep the isolate alive ~30 s after the answer). Rows it cannot finish stay
+ * pending and are picked up by the next request or the cron sweep.
+ */
+function wire(env: Env) {
+  const config = loadConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<string, string>);
+  const log = createLogger(config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : []);
+  const db = new Kysely<Database>({ dialect: new D1Dialect({ database: env.DB }) });
+  const client = config.lark ? createLarkClient(config.lark, log) : null;
+  const messenger = new OutboxMessenger(db, systemClock, { deliveredImmediately: !client });
+  const services: Services = { db, clock: systemClock, messenger, directory: client ? new LarkDirectory(client, log) : noDirectory, log, adminOpenIds: config.adminOpenIds };
+  const outbox = client
+    ? createOutboxWorker({ db, clock: systemClock, log, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), send: (row) => deliver(client, row) })
+    : null;
+  return { config, services, outbox };
+}
+
+export default {
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const { config, services, outbox } = wire(env);
+    const app = createApp({
+      services,
+      registry: { commands, cardActions },
+      config,
+      runLater: (_c, work) => ctx.waitUntil(work().then(() => outbox?.drainOnce()).catch((err) => services.log.error("background work failed", { error: String(err) }))),
+      // Local mode on Workers means a local `wrangler dev`; only requests without a public client address pass.
+      remoteAddress: (c) => c.req.header("cf-connecting-ip") ?? "127.0.0.1",
+    });
+    const res = await app.fetch(request, env, ctx);
+    // Card callbacks may queue sends (e.g. telling the lead unit): deliver them after the answer too.
+    if (outbox) ctx.waitUntil(outbox.drainOnce().catch(() => {}));
+    return res;
+  },
+
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    const { services, outbox } = wire(env);
+    ctx.waitUntil(
+      (async () => {
+        const r = await enqueueWeeklyDigests(services, new Date(controller.scheduledTime));
+        services.log.info("scheduled digest", { cron: controller.cron, ...r });
+        await outbox?.drainOnce();
+      })(),
+    );
+  },
+};
