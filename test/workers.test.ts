@@ -90,7 +90,7 @@ describe("the Workers build", () => {
     const submit = form.elements.find((e: any) => e.tag === "button").behaviors[0].value;
     const indicator = form.elements.find((e: any) => e.tag === "select_static").initial_option;
     const res = await post(cardEvent({ openId: member, value: submit, formValue: { indicator, value: "80", period: "2026Q4" } }));
-    expect((await res.json()).toast).toEqual({ type: "success", content: "已记录" });
+    expect(((await res.json()) as { toast: unknown }).toast).toEqual({ type: "success", content: "已记录" });
     const rows = await db.selectFrom("reports").selectAll().execute();
     expect(rows.map((r) => [r.value, r.period, r.reporter_open_id])).toEqual([[80, "2026Q4", member]]);
   });
