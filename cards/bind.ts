@@ -1,12 +1,13 @@
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
 import { button, card, md } from "./elements.js";
+import { chinaTime } from "./format.js";
 import type { Card } from "./types.js";
 
 /** Sent to each admin: who asks to join which unit, with approve / reject. */
 export function bindRequestCard(r: { requestId: number; openId: string; unit: Unit; requestedAt: string }): Card {
   return card("绑定申请待确认", [
-    md(`<at id="${r.openId}"></at> 申请绑定到 **${unitLabel(r.unit)}**\n申请时间 ${r.requestedAt.slice(0, 16).replace("T", " ")} UTC`),
+    md(`<at id="${r.openId}"></at> 申请绑定到 **${unitLabel(r.unit)}**\n申请时间 ${chinaTime(r.requestedAt)}`),
     {
       tag: "column_set",
       flex_mode: "none",

@@ -27,3 +27,9 @@ export function latestText(i: { latest: { value: number; period: string } | null
   const trend = i.previous === null ? "" : i.latest.value > i.previous ? " ↑" : i.latest.value < i.previous ? " ↓" : " →";
   return `${withUnit(i.latest.value, i.unitOfMeasure)}（${periodLabel(i.latest.period)}）${trend}`;
 }
+
+/** "2026-11-24 10:18" in China time: officials read local times. */
+export function chinaTime(iso: string): string {
+  const d = new Date(Date.parse(iso) + 8 * 3600_000);
+  return d.toISOString().slice(0, 16).replace("T", " ");
+}

@@ -3,7 +3,7 @@ import type { IndicatorView } from "../src/domain/tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
 import { button, card, esc, md } from "./elements.js";
-import { statusBadge, targetText, withUnit } from "./format.js";
+import { chinaTime, statusBadge, targetText, withUnit } from "./format.js";
 import type { Card } from "./types.js";
 
 export interface ReceiptInput {
@@ -24,7 +24,7 @@ export function reportReceiptCard(r: ReceiptInput): Card {
   return card(`已记录 · ${unitLabel(r.unit)}`, [
     md(
       `**${esc(i.name)}**\n${periodLabel(r.period)}：**${withUnit(r.value, i.unitOfMeasure)}**　${statusBadge(i.status.status)}\n` +
-        `目标 ${targetText(i)}\n填报人 <at id="${r.reporterOpenId}"></at>　${r.reportedAt.slice(0, 16).replace("T", " ")} UTC` +
+        `目标 ${targetText(i)}\n填报人 <at id="${r.reporterOpenId}"></at>　${chinaTime(r.reportedAt)}` +
         (r.note ? `\n说明：${esc(r.note)}` : "") +
         (r.duplicate ? "\n<font color='grey'>（重复提交，已忽略，未新增记录）</font>" : ""),
     ),

@@ -53,7 +53,10 @@ async function main() {
     } else {
       const answers = await say(target, speaker, positionals.join(" "), { chatId: values.chat, group: values.group });
       if (answers.length === 0) console.log("（机器人没有回复）");
-      for (const a of answers) console.log(`${a.kind === "ephemeral" ? "（仅你可见）" : ""}${renderCard(a.card)}\n`);
+      for (const a of answers) {
+        const note = a.kind === "ephemeral" ? "（仅你可见）\n" : a.kind === "send_user" || a.kind === "send_chat" ? `→ 同时发给 ${a.target}\n` : "";
+        console.log(`${note}${renderCard(a.card)}\n`);
+      }
     }
   } finally {
     await rt?.close();
