@@ -44,7 +44,7 @@ export function progressCard({ title, rows, behind, scopeNote }: ProgressInput):
         { name: "completeness", display_name: "本期填报率", data_type: "text", width: "100px" },
       ],
       rows: rows.slice(0, 100).map((r) => ({
-        unit: r.unitName,
+        unit: `${r.unitName}（${r.jurisdiction}）`,
         indicators: r.indicators,
         achieved: r.counts.achieved,
         on_track: r.counts.on_track,

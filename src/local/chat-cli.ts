@@ -49,7 +49,7 @@ async function main() {
       }));
       const { response, sent } = await click(target, speaker, values.click, fields);
       console.log(renderCallbackResponse(response));
-      for (const s of sent) console.log(`\n→ 同时发送 ${s.kind} ${s.target}\n${renderCard(s.card)}`);
+      for (const s of sent) console.log(`\n→ 同时发给 ${s.target}\n${renderCard(s.card)}`);
     } else {
       const answers = await say(target, speaker, positionals.join(" "), { chatId: values.chat, group: values.group });
       if (answers.length === 0) console.log("（机器人没有回复）");
