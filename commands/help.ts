@@ -15,7 +15,7 @@ export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
         (c.examples?.length ? `\n<font color='grey'>例：${c.examples.join("　")}</font>` : ""));
       await ctx.reply(
         card("督办助手 · 使用帮助", [
-          ...(unknown ? [md(`没有看懂“${typed.slice(0, 30).replace(/[<>*]/g, "")}”。请使用下面的命令：`)] : []),
+          ...(unknown ? [md(`未知命令“${typed.slice(0, 30).replace(/[<>*]/g, "")}”。请使用下面的命令：`)] : []),
           md(lines.join("\n")),
           md("<font color='grey'>在群里请先 @督办助手 再输入命令；/我的任务 在群里只有您本人可见，加“公开”则全群可见。</font>"),
         ], { color: unknown ? "orange" : "blue" }),

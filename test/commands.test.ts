@@ -169,7 +169,7 @@ describe("/进度, /指标, /帮助", () => {
   it("answers an unknown command with help, not silence", async () => {
     const [r] = await say(yuzhong, "/查岗");
     const text = textOf(r!);
-    expect(text).toMatch(/没有看懂“\/?查岗”/);
+    expect(text).toMatch(/未知命令“\/?查岗”/);
     expect(text).toContain("/我的任务");
   });
 });

@@ -127,7 +127,12 @@ export async function acceptMessage(
 export async function runCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>, budgetMs = 2500): Promise<CardActionResponse> {
   const e = body.event;
   const fresh = await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now() });
-  if (!fresh) return { toast: { type: "info", content: "已处理过该操作" } };
+  if (!fresh) {
+    // A retry of a callback whose first delivery never finished (the process died) runs again: card handlers are
+    // idempotent (reports carry a request key), so finishing it cannot store anything twice.
+    const prior = await s.db.selectFrom("processed_events").select("status").where("key", "=", `event:${body.header.event_id}`).executeTakeFirst();
+    if (prior?.status === "done" || prior?.status === "duplicate") return { toast: { type: "info", content: "已处理过该操作" } };
+  }
   const actionName = String(e.action.value["action"] ?? "");
   const def = reg.cardActions.find((a) => a.action === actionName);
   if (!def) {

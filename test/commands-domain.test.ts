@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Kysely } from "kysely";
+import { fixedClock } from "../src/clock.js";
+import { resolveActor } from "../src/domain/actors.js";
+import { isDubanError } from "../src/domain/errors.js";
+import { unitProgress } from "../src/domain/progress.js";
+import { parseNumber, submitReport, validateValue } from "../src/domain/report.js";
+import { unitTasks } from "../src/domain/tasks.js";
+import { lookupUnits } from "../src/domain/units-lookup.js";
+import type { Services } from "../src/events/types.js";
+import { seedStore } from "../src/node/seed.js";
+import type { Database } from "../src/store/schema.js";
+import { openSqlite } from "../src/store/sqlite.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+
+// Domain functions on a real SQLite store seeded with the five plans; the edges (messenger, directory) are not
+// reached by these functions except resolveActor's directory fallback, which answers "unknown" here.
+const clock = fixedClock("2026-11-24T02:00:00.000Z");
+let store: ReturnType<typeof openSqlite>;
+let s: Services;
+let db: Kysely<Database>;
+
+beforeAll(async () => {
+  store = openSqlite({ path: ":memory:" });
+  db = store.db;
+  await seedStore(db, "seeds", clock);
+  const unused = async () => { throw new Error("not used by the domain functions under test"); };
+  s = {
+    db, clock, adminOpenIds: [],
+    messenger: { reply: unused, sendToChat: unused, sendToUser: unused, ephemeral: unused, patch: unused, updateByToken: unused },
+    directory: { userDepartmentNames: async () => [] },
+    log: { info() {}, warn() {}, error() {} },
+  };
+});
+afterAll(() => store.close());
+
+async function expectRefused(p: Promise<unknown>, field: string | undefined, text: RegExp) {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(isDubanError(err)).toBe(true);
+  if (isDubanError(err)) {
+    expect(err.field).toBe(field);
+    expect(err.message).toMatch(text);
+  }
+}
+
+describe("reading numbers as officials type them", () => {
+  it("accepts full-width digits, separators and a trailing %, refuses words", () => {
+    expect(parseNumber("８５．５")).toBe(85.5);
+    expect(parseNumber("1,234")).toBe(1234);
+    expect(parseNumber("72%")).toBe(72);
+    expect(parseNumber("八十")).toBeNull();
+    expect(parseNumber("")).toBeNull();
+  });
+
+  it("refuses percentages outside 0–100 and negative counts, naming the field and how to fix it", () => {
+    expect(validateValue("99.9", "%")).toBe(99.9);
+    expect(() => validateValue("120", "%")).toThrow(/数值：.*0–100/);
+    expect(() => validateValue("-3", "个")).toThrow(/数值：/);
+    expect(() => validateValue("abc", "个")).toThrow(/例如 85\.5/);
+    expect(validateValue("120", "个")).toBe(120);
+  });
+});
+
+describe("who is who and what a unit sees", () => {
+  it("a rostered member resolves to their unit; a stranger to no unit", async () => {
+    const me = await resolveActor(s, await demoOpenIdForUnit("重庆市渝中区", "区卫健委"));
+    expect(me.units.map((u) => u.name)).toEqual(["区卫健委"]);
+    const stranger = await resolveActor(s, "ou_nobody");
+    expect(stranger.units).toEqual([]);
+  });
+
+  it("a unit sees the measures it leads and supports, with indicators", async () => {
+    const [unit] = await lookupUnits(db, "区卫健委", "重庆市渝中区");
+    const tasks = await unitTasks(db, unit!, clock.now());
+    expect(tasks.some((t) => t.role === "lead")).toBe(true);
+    expect(tasks.flatMap((t) => t.indicators).length).toBeGreaterThan(0);
+    for (const t of tasks) expect(["lead", "support"]).toContain(t.role);
+  });
+});
+
+describe("submitReport", () => {
+  async function firstIndicator(jurisdiction: string, name: string) {
+    const openId = await demoOpenIdForUnit(jurisdiction, name);
+    const actor = await resolveActor(s, openId);
+    const unit = actor.units[0]!;
+    const tasks = await unitTasks(db, unit, clock.now());
+    const ind = tasks.filter((t) => t.role === "lead").flatMap((t) => t.indicators)[0]!;
+    return { actor, unit, ind };
+  }
+
+  it("stores one row per request key, with reporter and time, and the unit's progress counts it as reported", async () => {
+    const { actor, unit, ind } = await firstIndicator("重庆市渝中区", "区卫健委");
+    const before = await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const input = { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "66" : "3", rawPeriod: "", note: "测试", requestKey: "k-1" };
+    const first = await submitReport(s, input);
+    const second = await submitReport(s, input);
+    expect(first.duplicate).toBe(false);
+    expect(second.duplicate).toBe(true);
+    expect(first.period).toBe(ind.currentPeriod);
+    const rows = await db.selectFrom("reports").selectAll().where("request_key", "=", "k-1").execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ reporter_open_id: actor.openId, reported_at: "2026-11-24T02:00:00.000Z", note: "测试" });
+    const after = await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    expect(Number(after.n) - Number(before.n)).toBe(1);
+    expect(first.indicator.reportedThisPeriod).toBe(true);
+    const progress = await unitProgress(db, [unit], clock.now());
+    expect(progress.rows).toHaveLength(1);
+    expect(progress.rows[0]!.completeness).toBeGreaterThan(0);
+    const counted = Object.values(progress.rows[0]!.counts).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(progress.rows[0]!.indicators);
+  });
+
+  it("keeps history: a later report for the same period becomes the latest value, the earlier row stays", async () => {
+    const { actor, unit, ind } = await firstIndicator("重庆市渝中区", "区卫健委");
+    await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: "67", rawPeriod: "", note: "", requestKey: "k-2" });
+    const r = await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: "68", rawPeriod: "", note: "", requestKey: "k-3" });
+    expect(r.indicator.latest?.value).toBe(68);
+    const rows = await db.selectFrom("reports").select("value").where("indicator_id", "=", ind.id).execute();
+    expect(rows.map((x) => x.value)).toEqual(expect.arrayContaining([67, 68]));
+  });
+
+  it("refuses a bad period, a long note, and another unit's indicator, storing nothing", async () => {
+    const mine = await firstIndicator("重庆市渝中区", "区卫健委");
+    const other = await firstIndicator("重庆市大足区", "区卫生健康委");
+    const count = async () => Number((await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+    const n0 = await count();
+    const base = { actor: mine.actor, unitId: mine.unit.id, indicatorId: mine.ind.id, rawValue: "60", rawPeriod: "", note: "", requestKey: "bad" };
+    await expectRefused(submitReport(s, { ...base, rawPeriod: "去年", requestKey: "bad-1" }), "period", /./);
+    await expectRefused(submitReport(s, { ...base, note: "长".repeat(201), requestKey: "bad-2" }), "note", /200/);
+    await expectRefused(submitReport(s, { ...base, indicatorId: other.ind.id, requestKey: "bad-3" }), "indicator", /不是该指标所属任务的责任单位/);
+    await expectRefused(submitReport(s, { ...base, unitId: other.unit.id, requestKey: "bad-4" }), undefined, /不能代为填报/);
+    expect(await count()).toBe(n0);
+  });
+});
