@@ -86,6 +86,15 @@ export const bind: CommandDef = {
   },
 };
 
+/** `/绑定群 区卫健委` is how admins naturally type it; same as `/绑定 群 区卫健委`. */
+export const bindChat: CommandDef = {
+  name: "绑定群",
+  aliases: ["bindchat"],
+  summary: "（管理员）把本群绑定到单位，本群将收到该单位周报",
+  examples: ["/绑定群 区卫健委"],
+  handle: (ctx) => bind.handle({ ...ctx, command: "绑定", args: `群 ${ctx.args}`.trim() }),
+};
+
 function decide(approved: boolean): CardActionDef {
   return {
     action: approved ? "approve_bind" : "reject_bind",

@@ -190,6 +190,17 @@ describe("/绑定 and approval", () => {
     expect(textOf(mine!)).toContain("我的任务 · 区卫健委（重庆市渝中区）");
   });
 
+  it("an admin binds a group chat with /绑定群 and marks the supervising office; others are refused", async () => {
+    const refused = await say(yuzhong, "/绑定群 渝中区卫健委", { group: true, chatId: "oc_unit_chat" });
+    expect(textOf(refused[0]!)).toMatch(/只有管理员/);
+    const ok = await say("ou_admin", "/绑定群 渝中区卫健委", { group: true, chatId: "oc_unit_chat" });
+    expect(textOf(ok[0]!)).toContain("区卫健委（重庆市渝中区）");
+    const sup = await say("ou_admin", "/绑定 督办", { group: true, chatId: "oc_office" });
+    expect(textOf(sup[0]!)).toContain("督办群");
+    const chats = await bot.store.db.selectFrom("chats").select(["chat_id", "kind"]).where("chat_id", "in", ["oc_unit_chat", "oc_office"]).orderBy("chat_id").execute();
+    expect(chats).toEqual([{ chat_id: "oc_office", kind: "supervisor" }, { chat_id: "oc_unit_chat", kind: "unit" }]);
+  });
+
   it("asks which one when a unit name belongs to two governments", async () => {
     const [r] = await say("ou_newcomer2", "/绑定 区卫健委");
     const text = textOf(r!);
