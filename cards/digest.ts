@@ -1,6 +1,6 @@
 import type { SupervisorDigest, UnitDigest } from "../src/digest/build.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
-import { card, esc, hr, md } from "./elements.js";
+import { card, esc, hr, md, table } from "./elements.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
 
@@ -42,20 +42,10 @@ export function supervisorDigestCard(d: SupervisorDigest): Card {
         axes: [{ orient: "left", max: 100, title: { visible: true, text: "本期填报率 %" } }],
       },
     });
-    elements.push({
-      tag: "table",
-      page_size: 10,
-      row_height: "low",
-      header_style: { background_style: "grey", bold: true, text_align: "left" },
-      columns: [
-        { name: "rank", display_name: "排名", data_type: "number", width: "80px" },
-        { name: "unit", display_name: "单位", data_type: "text", width: "auto" },
-        { name: "completeness", display_name: "填报率", data_type: "text", width: "90px" },
-        { name: "behind", display_name: "滞后", data_type: "number", width: "80px" },
-        { name: "overdue", display_name: "逾期", data_type: "number", width: "80px" },
-      ],
-      rows: d.rows.slice(0, 100).map((r, k) => ({ rank: k + 1, unit: `${r.unitName}（${r.jurisdiction}）`, completeness: `${pct(r.completeness)}%`, behind: r.counts.behind, overdue: r.counts.overdue })),
-    });
+    elements.push(table(
+      [["rank", "排名", "number", "80px"], ["unit", "单位", "text", "auto"], ["completeness", "填报率", "text", "90px"], ["behind", "滞后", "number", "80px"], ["overdue", "逾期", "number", "80px"]],
+      d.rows.map((r, k) => ({ rank: k + 1, unit: `${r.unitName}（${r.jurisdiction}）`, completeness: `${pct(r.completeness)}%`, behind: r.counts.behind, overdue: r.counts.overdue })),
+    ));
   }
   if (d.behind.length) elements.push(hr(), md(`**距目标最远的指标**\n${cap(d.behind, 10, (b) => `· ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`)}`));
   return card("督办周报 · 全部单位", elements, { subtitle: d.week, color: "indigo", summary: `督办周报 ${d.week}` });

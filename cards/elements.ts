@@ -54,3 +54,17 @@ export const esc = (s: string) => s.replace(/([*_~`<>\[\]])/g, "\\$1");
 export const colorText = (text: string, color: string) => `<font color='${color}'>${text}</font>`;
 
 export const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export type ColumnSpec = [name: string, displayName: string, dataType: "text" | "number", width: string];
+
+/** A card table (root level only, ≤ 10 columns); rows beyond 100 are cut so the card stays under 30 KB. */
+export function table(columns: ColumnSpec[], rows: Record<string, unknown>[]) {
+  return {
+    tag: "table",
+    page_size: 10,
+    row_height: "low",
+    header_style: { background_style: "grey", bold: true, text_align: "left" },
+    columns: columns.map(([name, display_name, data_type, width]) => ({ name, display_name, data_type, width })),
+    rows: rows.slice(0, 100),
+  };
+}

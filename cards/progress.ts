@@ -1,6 +1,6 @@
 import type { IndicatorStatus } from "../src/domain/status.js";
 import type { TaskView } from "../src/domain/tasks.js";
-import { card, esc, hr, md, truncate } from "./elements.js";
+import { card, esc, hr, md, table, truncate } from "./elements.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
 
@@ -28,22 +28,13 @@ export function progressCard({ title, rows, behind, scopeNote }: ProgressInput):
   const total = rows.reduce((a, r) => a + r.indicators, 0);
   const elements: unknown[] = [md(`${esc(scopeNote)}　共 **${rows.length}** 个单位、**${total}** 个指标`)];
   if (rows.length > 0) {
-    elements.push({
-      tag: "table",
-      page_size: 10,
-      row_height: "low",
-      header_style: { background_style: "grey", bold: true, text_align: "left" },
-      columns: [
-        { name: "unit", display_name: "单位", data_type: "text", width: "auto" },
-        { name: "indicators", display_name: "指标", data_type: "number", width: "80px" },
-        { name: "achieved", display_name: "已达标", data_type: "number", width: "80px" },
-        { name: "on_track", display_name: "正常", data_type: "number", width: "80px" },
-        { name: "behind", display_name: "滞后", data_type: "number", width: "80px" },
-        { name: "overdue", display_name: "逾期", data_type: "number", width: "80px" },
-        { name: "not_reported", display_name: "未填报", data_type: "number", width: "80px" },
-        { name: "completeness", display_name: "本期填报率", data_type: "text", width: "100px" },
+    elements.push(table(
+      [
+        ["unit", "单位", "text", "auto"], ["indicators", "指标", "number", "80px"], ["achieved", "已达标", "number", "80px"],
+        ["on_track", "正常", "number", "80px"], ["behind", "滞后", "number", "80px"], ["overdue", "逾期", "number", "80px"],
+        ["not_reported", "未填报", "number", "80px"], ["completeness", "本期填报率", "text", "100px"],
       ],
-      rows: rows.slice(0, 100).map((r) => ({
+      rows.map((r) => ({
         unit: `${r.unitName}（${r.jurisdiction}）`,
         indicators: r.indicators,
         achieved: r.counts.achieved,
@@ -53,7 +44,7 @@ export function progressCard({ title, rows, behind, scopeNote }: ProgressInput):
         not_reported: r.counts.not_reported,
         completeness: pct(r.completeness),
       })),
-    });
+    ));
   }
   if (behind.length > 0) {
     elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +
