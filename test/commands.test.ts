@@ -208,3 +208,14 @@ describe("/绑定 and approval", () => {
     expect(text).toContain("重庆市大足区");
   });
 });
+
+describe("events for chats the bot does not know", () => {
+  it("/周报 in an unbound chat from an unbound user says how to bind, and stores nothing", async () => {
+    const count = async () => Number((await bot.store.db.selectFrom("chats").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+    const chats = await count();
+    const [r] = await say("ou_nobody", "/周报", { group: true, chatId: "oc_unknown_chat" });
+    expect(r!.path).toBe("/open-apis/ephemeral/v1/send");
+    expect(textOf(r!)).toContain("/绑定 群 单位名称");
+    expect(await count()).toBe(chats);
+  });
+});

@@ -95,8 +95,10 @@ describe("the Workers build", () => {
     expect(rows.map((r) => [r.value, r.period, r.reporter_open_id])).toEqual([[80, "2026Q4", member]]);
   });
 
-  it("sends the weekly digest from the cron trigger", async () => {
+  it("sends the weekly digest from the cron trigger (and the outbox sweep sends no digest)", async () => {
     const worker = await mf.getWorker();
+    await worker.scheduled({ cron: "*/5 * * * *", scheduledTime: new Date("2026-11-30T00:55:00Z") });
+    expect(await db.selectFrom("outbox").select("id").where("dedupe_key", "like", "digest:%").execute()).toEqual([]);
     await worker.scheduled({ cron: "0 1 * * MON", scheduledTime: new Date("2026-11-30T01:00:00Z") });
     const sends = await lark.waitForSends(1, 20_000);
     await expect.poll(() => lark.sends().filter((r) => r.body?.receive_id === "oc_worker_unit").length, { timeout: 20_000 }).toBe(1);

@@ -12,6 +12,9 @@ import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createLogger } from "../src/log.js";
 import type { Database } from "../src/store/schema.js";
 
+/** Must match the first cron in wrangler.toml; the other trigger only sweeps the outbox. */
+const DIGEST_CRON = "0 1 * * MON";
+
 interface Env {
   DB: D1Database;
   [k: string]: unknown;
@@ -56,8 +59,10 @@ export default {
     const { services, outbox } = wire(env);
     ctx.waitUntil(
       (async () => {
-        const r = await enqueueWeeklyDigests(services, new Date(controller.scheduledTime));
-        services.log.info("scheduled digest", { cron: controller.cron, ...r });
+        if (controller.cron === DIGEST_CRON) {
+          const r = await enqueueWeeklyDigests(services, new Date(controller.scheduledTime));
+          services.log.info("scheduled digest", { cron: controller.cron, ...r });
+        }
         await outbox?.drainOnce();
       })(),
     );
