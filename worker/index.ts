@@ -25,7 +25,15 @@ interface Env {
  * queued inside waitUntil (Workers keep the isolate alive ~30 s after the answer). Rows it cannot finish stay
  * pending and are picked up by the next request or the cron sweep.
  */
+// One wiring per isolate and env: a fresh Lark client per request would fetch a tenant token every time.
+const wired = new WeakMap<Env, ReturnType<typeof build>>();
 function wire(env: Env) {
+  let w = wired.get(env);
+  if (!w) wired.set(env, (w = build(env)));
+  return w;
+}
+
+function build(env: Env) {
   const config = loadConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<string, string>);
   const log = createLogger(config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : []);
   const db = new Kysely<Database>({ dialect: new D1Dialect({ database: env.DB }) });
