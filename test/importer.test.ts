@@ -92,6 +92,28 @@ describe("importer: the formats of this genre", () => {
     expect(p.tasks).toEqual([]);
   });
 
+  it("makes own-line sub-items that each name units into measures of their own; shared units keep one measure", () => {
+    const own = parseDocument(HEADER + "1.推进医共体建设。\n(1)组建医疗集团。(责任单位:区卫健委)\n(2)统一药品目录。(责任单位:区医保局、区卫健委)\n");
+    expect(own.tasks.map((t) => [t.code, t.units])).toEqual([["1(1)", ["区卫健委"]], ["1(2)", ["区医保局", "区卫健委"]]]);
+    const shared = parseDocument(HEADER + "1.推进医共体建设。\n(1)组建医疗集团。\n(2)统一药品目录。(责任单位:区医保局、区卫健委)\n");
+    expect(shared.tasks.map((t) => [t.code, t.units])).toEqual([["1", ["区医保局", "区卫健委"]]]);
+  });
+
+  it("reads full-width numbering and numbers (１．…达到８５％)", () => {
+    const p = parseDocument(HEADER + "１．提升签约服务，覆盖率达到８５％。（责任单位：区卫健委）\n");
+    expect(p.tasks[0]).toMatchObject({ code: "1", units: ["区卫健委"] });
+    expect(p.tasks[0]!.indicators[0]).toMatchObject({ target: 85, unit: "%", cmp: ">=" });
+  });
+
+  it("reads a table with separate 牵头单位 / 配合单位 / 完成时限 columns", () => {
+    const table = ["\t序号", "\t工作任务", "\t牵头单位", "\t配合单位", "\t完成时限", "", "\t1", "\t建成智慧医院2家。", "\t区卫健委", "\t区大数据局、区财政局", "\t2025年12月底", "", "\t2", "\t推广电子健康卡。", "\t区医保局", "\t", "\t"].join("\n");
+    const p = parseDocument("某某区人民政府办公室\n2025年1月2日\n某某区任务分工方案\n" + table);
+    expect(p.tasks.map((t) => [t.code, t.lead, t.support, t.deadline])).toEqual([
+      ["1", ["区卫健委"], ["区大数据局", "区财政局"], "2025-12-31"],
+      ["2", ["区医保局"], ["区大数据局", "区财政局"], "2025-12-31"],
+    ]);
+  });
+
   it("refuses an empty document with a clear error", () => {
     expect(() => parseDocument("  \n\n ")).toThrow(/空|empty/);
   });

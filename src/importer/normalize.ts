@@ -43,7 +43,8 @@ export function cleanLines(text: string, warnings: string[]): CleanLine[] {
       questionPrefixed++;
       s = s.replace(/^\s*[?？]+/, "");
     }
-    s = toSimplified(s.trim());
+    // Full-width digits, letters and ％ are the same characters to a reader; numbering and targets use them too.
+    s = toSimplified(s.trim()).replace(/[０-９Ａ-Ｚａ-ｚ％．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
     // PDF line breaks leave spaces inside words and numbers ("井 陉县", "8 个").
     s = s.replace(new RegExp(`(?<=[${CJK}\\d%])\\s+(?=[${CJK}\\d])`, "g"), "");
     s = s.replace(/\s+(?=[，。、；：）)])/g, "");

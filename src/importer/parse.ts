@@ -192,6 +192,7 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
   let skip = false;
   let cur: ParsedTask | null = null;
   let inAttachment = false;
+  const splitParents = new Set<ParsedTask>();
   const sectionOf = () => h2 ?? h1;
   const close = () => {
     if (cur && !finishTask(ctx, cur) && !skip) {
@@ -199,7 +200,8 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
     }
     cur = null;
   };
-  for (const l of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
     const t = l.text;
     if (!t) continue;
     if (/^附件/.test(t) && ctx.tasks.length > 0) {
@@ -261,6 +263,13 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
       continue;
     }
     m = SUB.exec(t);
+    if (m && cur && trailingUnits(m[2]!) && (splitParents.has(cur) || subItemsWithUnits(lines, i) >= 2)) {
+      // Sub-items that each name their own units are measures of their own, numbered under their parent.
+      const parent: ParsedTask = cur;
+      splitParents.add(parent);
+      finishTask(ctx, startTask(ctx, `${parent.code}(${m[1]})`, parent.section, m[2]!));
+      continue;
+    }
     if (m && cur) {
       cur.text += `\n(${m[1]})${m[2]}`;
       if (trailingUnits(m[2]!)) close();
@@ -274,6 +283,18 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
     }
   }
   close();
+}
+
+/** How many own-line sub-items from line i to the next numbered item carry their own units. */
+function subItemsWithUnits(lines: CleanLine[], i: number): number {
+  let n = 0;
+  for (let j = i; j < lines.length; j++) {
+    const x = lines[j]!.text;
+    if (j > i && (ITEM.test(x) || H1.test(x) || H2.test(x))) break;
+    const sm = SUB.exec(x);
+    if (sm && trailingUnits(sm[2]!)) n++;
+  }
+  return n;
 }
 
 function stripHeading(s: string): string {
@@ -307,11 +328,15 @@ function readTable(lines: CleanLine[], ctx: Ctx) {
     header.push(cellText(l));
   }
   const col = (re: RegExp) => header.findIndex((h) => re.test(h));
-  const measureCol = col(/具体措施|工作措施|工作内容|任务内容|具体任务|主要任务/);
+  let measureCol = col(/具体措施|工作措施|工作内容|任务内容|具体任务|主要任务/);
   const unitCol = col(/责任单位|责任部门|牵头单位|牵头部门/);
   const sectionCol = col(/^(重点任务|任务类别|领域|类别)$/);
-  const titleCol = col(/任务小项|子任务|工作任务|任务名称/);
+  let titleCol = col(/任务小项|子任务|工作任务|任务名称/);
+  // A table whose only task column is 工作任务 holds the measures there.
+  if (measureCol < 0 && titleCol >= 0) [measureCol, titleCol] = [titleCol, -1];
   const codeCol = col(/^序号$/);
+  const supportCol = col(/^(配合单位|配合部门|协办单位|协同单位)$/);
+  const deadlineCol = col(/^(完成时限|完成时间|时间节点|时限要求|时限)$/);
   const width = header.length;
   // Rows: consecutive cell lines (empty cells included) separated by blank non-cell lines.
   const rows: string[][] = [];
@@ -332,7 +357,7 @@ function readTable(lines: CleanLine[], ctx: Ctx) {
   for (const cells of rows) {
     const row = [...cells, ...new Array(Math.max(0, width - cells.length)).fill("")].slice(0, width);
     const inherited = unitCol >= 0 && !row[unitCol];
-    for (const c of [sectionCol, titleCol, unitCol]) if (c >= 0 && !row[c]) row[c] = prev[c] ?? "";
+    for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) if (c >= 0 && !row[c]) row[c] = prev[c] ?? "";
     prev = row;
     const measure = measureCol >= 0 ? row[measureCol] ?? "" : "";
     if (!measure) continue;
@@ -340,9 +365,15 @@ function readTable(lines: CleanLine[], ctx: Ctx) {
     const printed = codeCol >= 0 ? cells[codeCol] ?? "" : "";
     const t = startTask(ctx, /^\d+$/.test(printed) ? printed : `r${n}`, sectionCol >= 0 ? row[sectionCol] || null : null, measure);
     const u = parseUnitPhrase(unitCol >= 0 ? row[unitCol] ?? "" : "");
-    t.units = u.units;
-    t.lead = u.lead;
-    t.support = u.support;
+    // A separate 配合单位 column: everything in the first units column leads.
+    const sup = supportCol >= 0 ? parseUnitPhrase(row[supportCol] ?? "").units : [];
+    t.lead = sup.length ? u.units : u.lead;
+    t.support = sup.length ? sup : u.support;
+    t.units = [...t.lead, ...t.support];
+    if (deadlineCol >= 0 && row[deadlineCol]) {
+      t.deadline_text = row[deadlineCol]!;
+      t.deadline = isoDeadline(row[deadlineCol]!, ctx.planYear);
+    }
     void inherited;
     const title = titleCol >= 0 ? row[titleCol] || null : null;
     if (!finishTask(ctx, t)) {
