@@ -114,6 +114,15 @@ describe("importer: the formats of this genre", () => {
     ]);
   });
 
+  it("reads units given on lines after a heading-style measure, and 牵头/配合 on separate lines", () => {
+    const p = parseDocument(HEADER + "一、重点任务\n（一）推进家庭医生签约。扩大签约覆盖面，签约率达到45%。\n牵头单位：区卫健委\n配合单位：区医保局、各街道\n（二）加强宣传。\n（牵头单位：区委宣传部 配合单位：区卫健委）\n");
+    expect(p.tasks.map((t) => [t.code, t.lead, t.support])).toEqual([
+      ["(1)", ["区卫健委"], ["区医保局", "各街道"]],
+      ["(2)", ["区委宣传部"], ["区卫健委"]],
+    ]);
+    expect(p.tasks[0]!.indicators[0]).toMatchObject({ target: 45, unit: "%" });
+  });
+
   it("refuses an empty document with a clear error", () => {
     expect(() => parseDocument("  \n\n ")).toThrow(/空|empty/);
   });

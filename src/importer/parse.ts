@@ -193,6 +193,7 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
   let cur: ParsedTask | null = null;
   let inAttachment = false;
   const splitParents = new Set<ParsedTask>();
+  let lastClosedByUnitLine: ParsedTask | null = null;
   const sectionOf = () => h2 ?? h1;
   const close = () => {
     if (cur && !finishTask(ctx, cur) && !skip) {
@@ -212,12 +213,21 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
     if (inAttachment) continue;
     const unitLine = UNIT_LABEL.test(t) && t.replace(UNIT_LABEL, "").length > 0;
     if (unitLine) {
+      const last = ctx.tasks[ctx.tasks.length - 1];
+      if (!cur && last && lastClosedByUnitLine === last && /^(配合|协办|参与)(单位|部门)/.test(t)) {
+        // "牵头单位：A" then "配合单位：B" on the next line: B supports the same measure.
+        const extra = parseUnitPhrase(t).units.filter((u) => !last.units.includes(u));
+        last.support.push(...extra);
+        last.units.push(...extra);
+        continue;
+      }
       if (cur && cur.units.length === 0) {
         const u = parseUnitPhrase(t);
         cur.units = u.units;
         cur.lead = u.lead;
         cur.support = u.support;
         close();
+        lastClosedByUnitLine = ctx.tasks[ctx.tasks.length - 1] ?? null;
       } else {
         ctx.warnings.push(`第 ${l.line} 行的责任单位行前没有对应的措施（“${t.slice(0, 24)}…”），未导入`);
       }
@@ -239,6 +249,8 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
       h2 = null;
       skip = NOT_TASK_SECTIONS.test(h1);
       if (!skip) ctx.sections.push(h1);
+      // A heading whose units come on a following line is a measure after all; until then it is only a candidate.
+      if (!skip) cur = startTask(ctx, String(cnToInt(m[1]!)), null, body);
       continue;
     }
     m = H2.exec(t);
@@ -252,7 +264,10 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
         continue;
       }
       h2 = stripHeading(body);
-      if (!skip) ctx.sections.push(h2);
+      if (!skip) {
+        ctx.sections.push(h2);
+        cur = startTask(ctx, `(${cnToInt(m[1]!)})`, h1, body);
+      }
       continue;
     }
     m = ITEM.exec(t);
@@ -268,6 +283,12 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
       const parent: ParsedTask = cur;
       splitParents.add(parent);
       finishTask(ctx, startTask(ctx, `${parent.code}(${m[1]})`, parent.section, m[2]!));
+      continue;
+    }
+    if (m && !cur && !skip) {
+      // "(1)…（责任单位：…）" with no numbered parent: a measure numbered (1).
+      cur = startTask(ctx, `(${m[1]})`, sectionOf(), m[2]!);
+      if (trailingUnits(cur.text)) close();
       continue;
     }
     if (m && cur) {

@@ -53,8 +53,9 @@ export function looksLikeUnits(phrase: string): boolean {
  */
 export function parseUnitPhrase(phrase: string): UnitPhrase {
   const p = phrase.trim();
-  const lead = /牵头(?:单位|部门)\s*[:：]\s*([^；;。]*?)(?=[；;。]|\s*(?:配合|协办)(?:单位|部门)|$)/.exec(p);
-  const support = /(?:配合|协办)(?:单位|部门)\s*[:：]\s*([^；;。]*)/.exec(p);
+  const lead = /牵头(?:单位|部门)\s*[:：]\s*([^；;。]*?)(?=[；;。]|\s*(?:配合|协办|参与|责任)(?:单位|部门)|$)/.exec(p);
+  const afterLead = lead ? p.slice((lead.index ?? 0) + lead[0].length) : p;
+  const support = /(?:配合|协办|参与|责任)(?:单位|部门)\s*[:：]\s*([^；;。]*)/.exec(afterLead);
   if (lead) {
     const l = splitOutsideBrackets(lead[1] ?? "").map(cleanUnit).filter(Boolean);
     const s = support ? splitOutsideBrackets(support[1] ?? "").map(cleanUnit).filter(Boolean) : [];
