@@ -48,7 +48,13 @@ export function cleanLines(text: string, warnings: string[]): CleanLine[] {
     // PDF line breaks leave spaces inside words and numbers ("井 陉县", "8 个").
     s = s.replace(new RegExp(`(?<=[${CJK}\\d%])\\s+(?=[${CJK}\\d])`, "g"), "");
     s = s.replace(/\s+(?=[，。、；：）)])/g, "");
-    for (const [re, rep] of ORDINAL_FIXES) s = s.replace(re, rep);
+    for (const [re, rep] of ORDINAL_FIXES) {
+      const hit = re.exec(s);
+      if (hit) {
+        warnings.push(`第 ${k + 1} 行的序号“${hit[0]}”用了错字，已按“${rep}”读取`);
+        s = s.replace(re, rep);
+      }
+    }
     out.push({ text: s, line: k + 1, tab });
   });
   if (questionPrefixed > 0) warnings.push(`${questionPrefixed} 行以“??”开头（网页转存损坏），已去除前缀`);
