@@ -123,6 +123,12 @@ describe("importer: the formats of this genre", () => {
     expect(p.tasks[0]!.indicators[0]).toMatchObject({ target: 45, unit: "%" });
   });
 
+  it("reads roles written after the names (A牵头，B、C配合) and a rate stated before its number", () => {
+    const p = parseDocument(HEADER + "1.提高产前筛查质量，产前筛查率90%。(区卫健委牵头，区妇联、区医保局配合)\n");
+    expect(p.tasks[0]).toMatchObject({ lead: ["区卫健委"], support: ["区妇联", "区医保局"] });
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit, i.cmp])).toEqual([[90, "%", ">="]]);
+  });
+
   it("refuses an empty document with a clear error", () => {
     expect(() => parseDocument("  \n\n ")).toThrow(/空|empty/);
   });

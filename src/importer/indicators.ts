@@ -79,7 +79,9 @@ function clauseIndicators(clause: string, year: number | null): ParsedIndicator[
     const lastLe = lastIndexOf(before, LE_CUE);
     const geBefore = lastGe >= 0 && lastGe >= lastLe;
     const leBefore = lastLe >= 0 && lastLe > lastGe;
-    const geAfter = AFTER_GE.test(after);
+    // "覆盖率100%": a rate stated right before its number is a target even without a verb.
+    const rateBefore = /(率|比例|占比)(为|要)?$/.test(before);
+    const geAfter = AFTER_GE.test(after) || rateBefore;
     const leAfter = AFTER_LE.test(after);
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
     if (!geBefore && !leBefore && !geAfter && !leAfter) continue;

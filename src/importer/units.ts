@@ -43,7 +43,7 @@ export function looksLikeUnits(phrase: string): boolean {
   const body = phrase.replace(UNIT_LABEL, "").split(/[。]/)[0] ?? "";
   const parts = splitOutsideBrackets(body).map(cleanUnit).filter(Boolean);
   if (parts.length === 0) return false;
-  const unitLike = parts.filter((p) => p.length <= 30 && UNIT_SUFFIX.test(p.replace(/[(（〔][^)）〕]*[)）〕]/g, "")));
+  const unitLike = parts.filter((p) => p.length <= 30 && UNIT_SUFFIX.test(p.replace(/[(（〔][^)）〕]*[)）〕]/g, "").replace(/(牵头|配合|协办|参与)$/, "")));
   return unitLike.length / parts.length >= 0.6 && !/[，,]\s*[^、，,]{25,}/.test(body);
 }
 
@@ -62,6 +62,13 @@ export function parseUnitPhrase(phrase: string): UnitPhrase {
     return { units: [...l, ...s], lead: l, support: s };
   }
   const body = (p.replace(UNIT_LABEL, "").split(/。/)[0] ?? "").trim();
+  // "区卫健委牵头，区发改委、区财政局配合": the roles are written after the names.
+  const roles = /^(.+?)牵头[，,；;、\s]*(.*?)(?:配合|协办|参与)?$/.exec(body);
+  if (roles && roles[1]) {
+    const l = splitOutsideBrackets(roles[1]).map(cleanUnit).filter(Boolean);
+    const sp = splitOutsideBrackets(roles[2] ?? "").map(cleanUnit).filter(Boolean);
+    return { units: [...l, ...sp], lead: l, support: sp };
+  }
   const units = splitOutsideBrackets(body).map(cleanUnit).filter((u) => u.length > 0 && u.length <= 40);
   return { units, lead: units.slice(0, 1), support: units.slice(1) };
 }
