@@ -129,6 +129,15 @@ describe("importer: the formats of this genre", () => {
     expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit, i.cmp])).toEqual([[90, "%", ">="]]);
   });
 
+  it("reads shares that must reach a standard and counts to carry out, each with a readable name", () => {
+    const p = parseDocument(HEADER + "1.实施100个村卫生室标准化建设，2024年底，50%以上村卫生室达到基本标准，其中10%达到推荐标准。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.name, i.target, i.unit, i.year])).toEqual([
+      ["村卫生室标准化建设数", 100, "个", 2024],
+      ["村卫生室达到基本标准的比例", 50, "%", 2024],
+      ["达到推荐标准的比例", 10, "%", 2024],
+    ]);
+  });
+
   it("refuses an empty document with a clear error", () => {
     expect(() => parseDocument("  \n\n ")).toThrow(/空|empty/);
   });

@@ -11,7 +11,7 @@ const UNIT =
 const NUM = "(\\d+(?:\\.\\d+)?)";
 const MENTION = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})`, "g");
 
-const GE_CUE = /(达到|达|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const GE_CUE = /(达到|达|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
 const AFTER_GE = /^(以上|及以上|左右|多|余)/;
 const AFTER_LE = /^(以内|以下|之内)/;
@@ -81,7 +81,9 @@ function clauseIndicators(clause: string, year: number | null): ParsedIndicator[
     const leBefore = lastLe >= 0 && lastLe > lastGe;
     // "覆盖率100%": a rate stated right before its number is a target even without a verb.
     const rateBefore = /(率|比例|占比)(为|要)?$/.test(before);
-    const geAfter = AFTER_GE.test(after) || rateBefore;
+    // "其中10%达到推荐标准", "100%的村卫生室达到基本标准": a share that must reach a standard.
+    const shareReaching = unit === "%" && /^(以上)?(的)?[^，,。；;]{0,20}(达到|达|实现|建成)/.test(after);
+    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching;
     const leAfter = AFTER_LE.test(after);
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
     if (!geBefore && !leBefore && !geAfter && !leAfter) continue;
@@ -105,16 +107,18 @@ function indicatorName(before: string, after: string, unit: string): string {
     .replace(/^(到|至)?20\d{2}年(底|末)?[，,]?/, "")
     .replace(/(分别)?(达到|达|不低于|不少于|提高到|提升至|控制在|不超过|降至|超过|力争|争取|累计)+\s*$/, "")
     .replace(/[，,、]$/, "")
+    .replace(/^(其中|全区|全市|全县|推动|推进|确保|实现|力争)+/, "")
     .trim();
-  if (!name || /^(建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|完成|开展|推进|启动|实现)$/.test(name) || name.length < 2) {
-    const obj = after.replace(/^(以上|及以上|左右)/, "").split(/[，,。；;、]/)[0] ?? "";
-    name = `${name}${obj}`.replace(/^(建成|建设|新建|创建|打造|完成|开展|推进|启动)/, "") + (unit === "%" ? "" : "数");
-  } else {
-    name = name.replace(/^(全区|全市|全县|推动|推进|确保|实现|力争)/, "");
-    if (unit !== "%" && /(建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|完成)$/.test(name)) {
-      name += after.replace(/^(以上|及以上|左右)/, "").split(/[，,。；;、]/)[0] ?? "";
-    }
+  const object = after.replace(/^(以上|及以上|左右)?(的)?/, "").split(/[，,。；;、]/)[0] ?? "";
+  const weak = name.length < 2 || /^(实施|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|完成|开展|推进|启动|实现)$/.test(name);
+  if (weak) {
+    // The name is what the number counts: the words after it ("100%的村卫生室达到基本标准", "实施100个村卫生室…").
+    name = unit === "%" ? `${object}的比例` : `${object.replace(/^(建成|建设|新建|创建|打造|完成|开展|推进|启动)/, "")}数`;
+  } else if (unit !== "%" && /(建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|完成|实施)$/.test(name)) {
+    name += object;
   }
+  // Counts read as "甲级中心数" rather than "建成甲级中心".
+  if (unit !== "%" && !/[数率量]$/.test(name)) name = `${name.replace(/^(至少)?(建成|建设|打造|创建)/, "")}数`;
   return name.slice(0, 60) || "指标";
 }
 

@@ -98,9 +98,15 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       await markEvent(store.db, row.key.replace(/^event:/, ""), "failed", "unreadable payload");
       continue;
     }
+    // A failing event is marked failed, so one poisonous payload is not re-run at every start-up.
     runLater(null, async () => {
-      await runMessage(services, registry, env2.data);
-      await markEvent(store.db, env2.data.header.event_id, "done");
+      try {
+        await runMessage(services, registry, env2.data);
+        await markEvent(store.db, env2.data.header.event_id, "done");
+      } catch (err) {
+        log.error("resumed event failed", { eventId: env2.data.header.event_id, error: String(err) });
+        await markEvent(store.db, env2.data.header.event_id, "failed", String(err));
+      }
     });
   }
 
