@@ -1,6 +1,8 @@
 /**
  * Events/s through /webhook/event (signature over the raw body, AES decrypt, token, durable dedupe in SQLite,
  * dispatch to a no-op command) against a bare Hono route on the same machine, measured in one run with autocannon.
+ * Each event costs two commits (inbox row, then 'done'); with synchronous=FULL (the default) fsync dominates —
+ * run with SQLITE_SYNCHRONOUS=NORMAL to see the cost of the protocol work alone.
  */
 import { createCipheriv, createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -61,7 +63,7 @@ const prebuilt = pool.slice(0, 60_000).map(signedEvent);
 const sample = prebuilt[0]!;
 const bareRes = await run(`http://127.0.0.1:${barePort}/bare`, () => sample);
 const ours = await run(`${rt.url}/webhook/event`, () => prebuilt[next++ % prebuilt.length]!);
-console.log(`webhook bench (${DURATION}s each, 20 connections, loopback, one run)`);
+console.log(`webhook bench (${DURATION}s each, 20 connections, loopback, one run, SQLite synchronous=${process.env["SQLITE_SYNCHRONOUS"]?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"})`);
 console.log(`  bare Hono route:   ${bareRes.rps.toFixed(0)} req/s  p50 ${bareRes.p50} ms  p99 ${bareRes.p99} ms`);
 console.log(`  /webhook/event:    ${ours.rps.toFixed(0)} events/s  p50 ${ours.p50} ms  p99 ${ours.p99} ms  (non-2xx ${ours.non2xx})`);
 console.log(`  ratio:             ${(ours.rps / bareRes.rps).toFixed(2)} of a bare Hono route`);
