@@ -52,13 +52,22 @@ export function createApp(deps: AppDeps): Hono {
       if (!addr || !LOOPBACK.test(addr)) return reject(c, { status: 403, reason: "local mode accepts events from loopback only" });
     }
 
+    // Verify before decrypting: an unauthenticated AES-CBC decrypt whose failures answer differently would be a
+    // padding oracle. Only the URL check arrives unsigned; it is decrypted, and any failure then answers 401 alike.
+    const encryptKey = lark?.LARK_ENCRYPT_KEY;
+    const signed = Boolean(encryptKey && c.req.header("x-lark-signature"));
+    if (encryptKey && signed) {
+      const bad = await checkSignature(c, encryptKey, raw, s.clock.now(), config.REPLAY_WINDOW_SECONDS);
+      if (bad) return reject(c, bad);
+    }
+
     let envelope = body as Record<string, unknown>;
     if (typeof envelope["encrypt"] === "string") {
-      if (!lark?.LARK_ENCRYPT_KEY) return reject(c, { status: 400, reason: "encrypted payload but no LARK_ENCRYPT_KEY configured" });
+      if (!encryptKey) return reject(c, { status: 400, reason: "encrypted payload but no LARK_ENCRYPT_KEY configured" });
       try {
-        envelope = JSON.parse(await larkDecrypt(lark.LARK_ENCRYPT_KEY, envelope["encrypt"])) as Record<string, unknown>;
+        envelope = JSON.parse(await larkDecrypt(encryptKey, envelope["encrypt"])) as Record<string, unknown>;
       } catch {
-        return reject(c, { status: 400, reason: "cannot decrypt payload" });
+        return reject(c, { status: signed ? 400 : 401, reason: "cannot decrypt payload" });
       }
       if (typeof envelope !== "object" || envelope === null) return reject(c, { status: 400, reason: "decrypted payload is not an object" });
     }
@@ -69,18 +78,7 @@ export function createApp(deps: AppDeps): Hono {
       if (typeof envelope["challenge"] !== "string") return reject(c, { status: 400, reason: "challenge missing" });
       return c.json({ challenge: envelope["challenge"] });
     }
-
-    if (lark?.LARK_ENCRYPT_KEY) {
-      const ts = c.req.header("x-lark-request-timestamp") ?? "";
-      const nonce = c.req.header("x-lark-request-nonce") ?? "";
-      const sig = c.req.header("x-lark-signature") ?? "";
-      if (!ts || !nonce || !sig) return reject(c, { status: 401, reason: "signature headers missing" });
-      if (!timingSafeEqual(await larkSignature(ts, nonce, lark.LARK_ENCRYPT_KEY, raw), sig.toLowerCase())) {
-        return reject(c, { status: 401, reason: "signature mismatch" });
-      }
-      const skew = Math.abs(s.clock.now().getTime() / 1000 - Number(ts));
-      if (!Number.isFinite(skew) || skew > config.REPLAY_WINDOW_SECONDS) return reject(c, { status: 401, reason: "timestamp outside the replay window" });
-    }
+    if (encryptKey && !signed) return reject(c, { status: 401, reason: "signature headers missing" });
 
     const header = envelope["header"] as Record<string, unknown> | undefined;
     if (lark) {
@@ -117,4 +115,20 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ error: "internal error" }, 500);
   });
   return app;
+}
+
+/**
+ * X-Lark-Signature = sha256(timestamp + nonce + encryptKey + raw body bytes), compared in constant time. The replay
+ * window is wide (8 h by default) on purpose: Lark re-sends a failed event with its original timestamp for ~7 hours,
+ * and a replay inside the window is harmless because de-duplication by event_id is durable.
+ */
+async function checkSignature(c: Context, encryptKey: string, raw: Uint8Array, now: Date, windowSeconds: number): Promise<Reject | null> {
+  const ts = c.req.header("x-lark-request-timestamp") ?? "";
+  const nonce = c.req.header("x-lark-request-nonce") ?? "";
+  const sig = c.req.header("x-lark-signature") ?? "";
+  if (!ts || !nonce || !sig) return { status: 401, reason: "signature headers missing" };
+  if (!timingSafeEqual(await larkSignature(ts, nonce, encryptKey, raw), sig.toLowerCase())) return { status: 401, reason: "signature mismatch" };
+  const skew = Math.abs(now.getTime() / 1000 - Number(ts));
+  if (!Number.isFinite(skew) || skew > windowSeconds) return { status: 401, reason: "timestamp outside the replay window" };
+  return null;
 }

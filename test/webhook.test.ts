@@ -61,7 +61,7 @@ describe("a signed, encrypted message", () => {
 describe("requests that must change nothing", () => {
   it.each([
     ["a forged signature", async () => ({ ...(await signedRequest(messageEvent({ text: "/帮助", openId: "ou_f" }))), headers: { ...(await signedRequest({})).headers } }), 401],
-    ["a signature made with another key", async () => signedRequest(messageEvent({ text: "/帮助", openId: "ou_f" }), { key: "wrong-key" }), 400],
+    ["a signature made with another key", async () => signedRequest(messageEvent({ text: "/帮助", openId: "ou_f" }), { key: "wrong-key" }), 401],
     ["a wrong verification token", async () => signedRequest(messageEvent({ text: "/帮助", openId: "ou_f", token: "bad" })), 401],
     ["a timestamp a day old", async () => signedRequest(messageEvent({ text: "/帮助", openId: "ou_f" }), { timestamp: Math.floor(Date.now() / 1000) - 86_400 }), 401],
     ["missing signature headers", async () => ({ method: "POST", body: JSON.stringify({ encrypt: await larkEncrypt(APP.key, JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_f" }))) }), headers: { "content-type": "application/json" } }), 401],

@@ -71,11 +71,11 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
     message,
     command: command?.name ?? "",
     args: parsed.command ? parsed.args : m.message_type === "text" ? parsed.text : `（${m.message_type} 消息）`,
-    reply: (card) => s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId }),
+    reply: (card) => s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId, chatId: message.chatId }),
     replyPrivately: (card) =>
       message.chatType === "group"
         ? s.messenger.ephemeral(message.chatId, message.senderOpenId, card)
-        : s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId }),
+        : s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId, chatId: message.chatId }),
   };
   if (!command) {
     await ctx.reply(noticeCard("督办助手", "发送 /帮助 查看可用命令。"));

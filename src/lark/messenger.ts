@@ -22,6 +22,8 @@ export interface SendOptions {
   dedupeKey?: string;
   /** The user an answer is for (the sender of the command); kept with the send so local mode can show "their" card. */
   viewer?: string;
+  /** The chat a reply or patch lands in, when the caller knows it: Lark's 5/s limit is per chat, not per message. */
+  chatId?: string;
 }
 
 /** Read-only look-ups on the open platform (not queued: the caller needs the answer). */

@@ -32,7 +32,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   async function deliverOne(row: OutboxRow): Promise<void> {
-    await limiter.acquire(row.kind === "ephemeral" || row.kind === "card_update" ? `${row.kind}:${row.target}` : row.target);
+    await limiter.acquire(rateKey(row));
     try {
       const messageId = await deps.send(row);
       await deps.db
@@ -140,6 +140,18 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       await running;
     },
   };
+}
+
+/** Lark limits 5/s per chat or user: replies and ephemeral cards count against the chat they land in. */
+function rateKey(row: OutboxRow): string {
+  if (row.kind === "card_update") return `token:${row.target}`;
+  try {
+    const chatId = (JSON.parse(row.payload) as { chatId?: unknown }).chatId;
+    if (typeof chatId === "string" && chatId) return chatId;
+  } catch {
+    // An unreadable payload fails in delivery with a clear error; here it only needs some key.
+  }
+  return row.target;
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;

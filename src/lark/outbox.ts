@@ -9,7 +9,7 @@ export type OutboxKind = OutboxRow["kind"];
 
 export interface OutboxPayload {
   card: Card;
-  /** For ephemeral sends: the chat and the one user who sees the card. */
+  /** For ephemeral sends: the chat and the one user who sees the card; for replies, the chat when known (rate limit). */
   chatId?: string;
   openId?: string;
   viewer?: string;
@@ -55,7 +55,7 @@ export class OutboxMessenger implements Messenger {
         dedupe_key: o?.dedupeKey ?? null,
         kind,
         target,
-        payload: JSON.stringify(o?.viewer ? { ...payload, viewer: o.viewer } : payload),
+        payload: JSON.stringify({ ...payload, ...(o?.viewer ? { viewer: o.viewer } : {}), ...(o?.chatId && !payload.chatId ? { chatId: o.chatId } : {}) }),
         status: local ? "sent" : "pending",
         attempts: 0,
         next_attempt_at: now,

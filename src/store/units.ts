@@ -1,0 +1,78 @@
+/**
+ * Unit look-ups shared by the importer, the commands and the digest. Names are only unique inside one issuing
+ * government (jurisdiction), so every look-up can be narrowed to one.
+ */
+import type { Kysely } from "kysely";
+import type { Database, Unit } from "./schema.js";
+import { aliasKeys, demoOpenIdForUnit, isGroupUnit } from "./unit-names.js";
+
+export { aliasKeys, demoOpenIdForUnit, isGroupUnit };
+
+/**
+ * The ways an official may type a unit: as printed (区卫健委), as an alias (区卫生健康委员会), or with its place in
+ * front (渝中区卫健委 → 区卫健委 / 卫健委 under a jurisdiction ending in 渝中区).
+ */
+function readings(typed: string): { name: string; place: string | null }[] {
+  const n = typed.replace(/\s+/g, "").replace(/[（(]([^)）]+)[)）]$/, "");
+  const out: { name: string; place: string | null }[] = [{ name: n, place: null }];
+  for (let k = 2; k < n.length - 1; k++) {
+    const ch = n[k - 1]!;
+    if (!"省市区县州旗".includes(ch)) continue;
+    const place = n.slice(0, k);
+    const rest = n.slice(k);
+    out.push({ name: rest, place }, { name: ch + rest, place });
+  }
+  return out;
+}
+
+/** Units whose canonical name or alias matches. Several results mean the name is ambiguous: ask which one. */
+export async function findUnits(db: Kysely<Database>, nameOrAlias: string, opts: { jurisdiction?: string } = {}): Promise<Unit[]> {
+  const rs = readings(nameOrAlias);
+  const names = [...new Set(rs.flatMap((r) => aliasKeys(r.name)))].filter((x) => x.length >= 2);
+  if (names.length === 0) return [];
+  let q = db
+    .selectFrom("units")
+    .selectAll("units")
+    .where((eb) =>
+      eb.or([
+        eb("units.name", "in", names),
+        eb("units.id", "in", eb.selectFrom("unit_aliases").select("unit_aliases.unit_id").where("unit_aliases.alias", "in", names)),
+      ]),
+    );
+  if (opts.jurisdiction) q = q.where("units.jurisdiction", "=", opts.jurisdiction);
+  const units = await q.orderBy("units.id").execute();
+  const keysOf = (u: Unit) => new Set(aliasKeys(u.name));
+  const typedKeys = aliasKeys(nameOrAlias.replace(/\s+/g, ""));
+  const exact = units.filter((u) => typedKeys.some((k) => keysOf(u).has(k)));
+  if (exact.length > 0) return exact;
+  // A typed place prefix narrows to the jurisdiction that ends with it (渝中区卫健委 → 重庆市渝中区).
+  const placed = units.filter((u) => rs.some((r) => r.place && u.jurisdiction.endsWith(r.place) && aliasKeys(r.name).some((k) => keysOf(u).has(k))));
+  return placed.length > 0 ? placed : units;
+}
+
+/** "区卫健委（重庆市渝中区）". */
+export function unitLabel(unit: Pick<Unit, "name" | "jurisdiction">): string {
+  return `${unit.name}（${unit.jurisdiction}）`;
+}
+
+/** The units a group unit (各街道, 各区〔市、县〕人民政府) stands for. */
+export async function groupMembers(db: Kysely<Database>, groupUnitId: number): Promise<Unit[]> {
+  return db
+    .selectFrom("unit_group_members")
+    .innerJoin("units", "units.id", "unit_group_members.unit_id")
+    .selectAll("units")
+    .where("unit_group_members.group_id", "=", groupUnitId)
+    .orderBy("units.id")
+    .execute();
+}
+
+/** The group units a unit belongs to, so it also sees tasks assigned to 各街道 and the like. */
+export async function groupsContaining(db: Kysely<Database>, unitId: number): Promise<Unit[]> {
+  return db
+    .selectFrom("unit_group_members")
+    .innerJoin("units", "units.id", "unit_group_members.group_id")
+    .selectAll("units")
+    .where("unit_group_members.unit_id", "=", unitId)
+    .orderBy("units.id")
+    .execute();
+}
