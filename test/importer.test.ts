@@ -138,6 +138,12 @@ describe("importer: the formats of this genre", () => {
     ]);
   });
 
+  it("continues a target verb into the next clause (建成2个专科,1个中心) and reads 召开一次 as a frequency", () => {
+    const p = parseDocument(HEADER + "1.年内建成2个中医特色专科,1个适宜技术推广中心,领导小组每半年召开一次专题会议。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit, i.cmp])).toEqual([[2, "个", ">="], [1, "个", ">="], [1, "次", ">="]]);
+    expect(p.tasks[0]!.indicators[2]!.quote).toContain("召开一次");
+  });
+
   it("refuses an empty document with a clear error", () => {
     expect(() => parseDocument("  \n\n ")).toThrow(/空|empty/);
   });

@@ -27,8 +27,11 @@ export function extractIndicators(text: string, defaults: { year: number | null;
     const sentenceYear = yearIn(sentence, defaults.planYear);
     const clauses = sentence.split(new RegExp(`(?<=${CLAUSE_SPLIT.source})`));
     let sawCoverage = false;
+    let carried: Cmp | null = null;
     for (const clause of clauses) {
-      const found = clauseIndicators(clause, sentenceYear ?? defaults.year);
+      const found = clauseIndicators(clause, sentenceYear ?? defaults.year, carried);
+      // "建成2个专科,1个推广中心": a clause that opens with a number continues the previous clause's target verb.
+      carried = found.length > 0 ? found[found.length - 1]!.cmp : null;
       out.push(...found);
       if (/全覆盖/.test(clause) && !found.some((f) => f.target === 100 && f.unit === "%")) {
         const subject = clause.replace(CLAUSE_SPLIT, "").replace(/^(并|和|及|同时|全面|基本|确保|力争|实现|推进|推动)+/, "");
@@ -58,9 +61,12 @@ function yearIn(sentence: string, planYear: number | null): number | null {
   return null;
 }
 
-function clauseIndicators(clause: string, year: number | null): ParsedIndicator[] {
+function clauseIndicators(rawClause: string, year: number | null, carried: Cmp | null = null): ParsedIndicator[] {
   const out: ParsedIndicator[] = [];
-  if (/每(年|月|季度|半年|周)/.test(clause) && !/(达到|不低于|不少于)/.test(clause)) year = null;
+  if (/每(年|月|季度|半年|周)/.test(rawClause) && !/(达到|不低于|不少于)/.test(rawClause)) year = null;
+  // "召开一次": a frequency written with a Chinese numeral (一/两次 … only for 次, where prose rarely uses it loosely).
+  const CN_DIGIT: Record<string, number> = { 一: 1, 两: 2, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+  const clause = rawClause.replace(/(召开|开展|举办|组织|进行)([一两二三四五六七八九])次/g, (_m, v: string, n: string) => `${v}${CN_DIGIT[n]}次`);
   const mentions = [...clause.matchAll(MENTION)];
   for (const m of mentions) {
     const at = m.index ?? 0;
@@ -83,8 +89,9 @@ function clauseIndicators(clause: string, year: number | null): ParsedIndicator[
     const rateBefore = /(率|比例|占比)(为|要)?$/.test(before);
     // "其中10%达到推荐标准", "100%的村卫生室达到基本标准": a share that must reach a standard.
     const shareReaching = unit === "%" && /^(以上)?(的)?[^，,。；;]{0,20}(达到|达|实现|建成)/.test(after);
-    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching;
-    const leAfter = AFTER_LE.test(after);
+    const continues = carried !== null && before.replace(/^[\s、，,和及以]+/, "") === "";
+    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching || (continues && carried === ">=");
+    const leAfter = AFTER_LE.test(after) || (continues && carried === "<=");
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
     if (!geBefore && !leBefore && !geAfter && !leAfter) continue;
     const cmp: Cmp = leBefore || leAfter ? "<=" : value === 100 && unit === "%" && /^全覆盖/.test(after) ? "=" : ">=";
@@ -96,7 +103,7 @@ function clauseIndicators(clause: string, year: number | null): ParsedIndicator[
       year,
       baseline: null,
       baseline_year: null,
-      quote: clause.slice(0, at + m[0].length + (after.match(/^(以上|以内|以下|及以上|左右)/)?.[0].length ?? 0)).replace(/^[，,、]/, ""),
+      quote: rawClause.slice(0, at + m[0].length + (after.match(/^(以上|以内|以下|及以上|左右)/)?.[0].length ?? 0)).replace(/^[，,、]/, ""),
     });
   }
   return out;
