@@ -2,14 +2,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kysely } from "kysely";
-import { D1Dialect } from "kysely-d1";
+import type { Kysely } from "kysely";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock.js";
 import { parseDocument } from "../src/importer/parse.js";
 import { importDocument, sha256Hex } from "../src/importer/store.js";
 import { splitStatements } from "../src/store/migrations.js";
+import { d1Batch, openD1 } from "../src/store/d1.js";
 import type { Database } from "../src/store/schema.js";
 import { loadMigrationFiles } from "../src/store/sqlite.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
@@ -22,6 +22,7 @@ let lark: OpenPlatform;
 let db: Kysely<Database>;
 let out: string;
 let member: string;
+let d1: Awaited<ReturnType<Miniflare["getD1Database"]>>;
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), "duban-worker-"));
@@ -40,9 +41,9 @@ beforeAll(async () => {
     bindings: larkEnv(lark.url),
     cf: false,
   });
-  const d1 = await mf.getD1Database("DB");
+  d1 = await mf.getD1Database("DB");
   for (const m of loadMigrationFiles()) for (const stmt of splitStatements(m.sql)) await d1.prepare(stmt).run();
-  db = new Kysely<Database>({ dialect: new D1Dialect({ database: d1 as never }) });
+  db = openD1(d1 as never);
   const text = readFileSync(join("seeds", "000_yuzhong-medical-service-system.txt"), "utf8");
   await importDocument(db, parseDocument(text), { fileName: "000.txt", hash: await sha256Hex(text), clock: fixedClock("2026-11-24T00:00:00Z") });
   const unit = await db.selectFrom("units").selectAll().where("name", "=", "区卫健委").executeTakeFirstOrThrow();
@@ -107,5 +108,15 @@ describe("the Workers build", () => {
     expect(sends.length).toBeGreaterThan(0);
     const rows = await db.selectFrom("outbox").select(["dedupe_key", "status"]).where("dedupe_key", "like", "digest:%").execute();
     expect(rows).toEqual([{ dedupe_key: "digest:oc_worker_unit:2026-W49", status: "sent" }]);
+  });
+
+  it("applies a D1 batch all or nothing: a chat binding that fails keeps the member row from being written", async () => {
+    const at = "2026-11-24T02:00:00Z";
+    const member = db.insertInto("members").values({ open_id: "ou_batch", unit_id: null, role: "member", name: null, created_at: at });
+    const broken = db.insertInto("chats").values({ chat_id: "oc_batch", kind: "unit", unit_id: null, name: null, bound_by: "ou_batch", bound_at: null as never });
+    await expect(d1Batch(d1 as never, [member, broken])).rejects.toThrow(/NOT NULL/);
+    expect(await db.selectFrom("members").select("open_id").where("open_id", "=", "ou_batch").execute()).toEqual([]);
+    await d1Batch(d1 as never, [member]);
+    expect(await db.selectFrom("members").select("open_id").where("open_id", "=", "ou_batch").execute()).toEqual([{ open_id: "ou_batch" }]);
   });
 });

@@ -1,5 +1,3 @@
-import { Kysely } from "kysely";
-import { D1Dialect } from "kysely-d1";
 import { cardActions, commands } from "../commands/index.js";
 import { createApp } from "../src/app.js";
 import { systemClock } from "../src/clock.js";
@@ -10,7 +8,7 @@ import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../src/la
 import { OutboxMessenger } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createLogger } from "../src/log.js";
-import type { Database } from "../src/store/schema.js";
+import { openD1 } from "../src/store/d1.js";
 
 /** Must match the first cron in wrangler.toml; the other trigger only sweeps the outbox. */
 const DIGEST_CRON = "0 1 * * MON";
@@ -36,7 +34,7 @@ function wire(env: Env) {
 function build(env: Env) {
   const config = loadConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<string, string>);
   const log = createLogger(config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : []);
-  const db = new Kysely<Database>({ dialect: new D1Dialect({ database: env.DB }) });
+  const db = openD1(env.DB);
   const client = config.lark ? createLarkClient(config.lark, log) : null;
   const messenger = new OutboxMessenger(db, systemClock, { deliveredImmediately: !client });
   const services: Services = { db, clock: systemClock, messenger, directory: client ? new LarkDirectory(client, log) : noDirectory, log, adminOpenIds: config.adminOpenIds };
