@@ -25,6 +25,9 @@ describe("seeding and unit look-ups", () => {
     const yz = await findUnits(db, "区卫生健康委员会", { jurisdiction: "重庆市渝中区" });
     expect(yz.map(unitLabel)).toEqual(["区卫健委（重庆市渝中区）"]);
     expect((await findUnits(db, "渝中区卫健委")).map((u) => u.jurisdiction)).toEqual(["重庆市渝中区"]);
+    // Abbreviations are expanded by rule, not by a list per document: 大足 prints 区人力社保局 and 区住房城乡建委.
+    expect((await findUnits(db, "区人力资源和社会保障局", { jurisdiction: "重庆市大足区" })).map((u) => u.name)).toEqual(["区人力社保局"]);
+    expect((await findUnits(db, "区住建委", { jurisdiction: "重庆市大足区" })).map((u) => u.name)).toEqual(["区住房城乡建委"]);
     // The same printed name in two districts is ambiguous until the caller says which.
     expect((await findUnits(db, "区卫健委")).length).toBeGreaterThan(1);
 
@@ -42,7 +45,7 @@ describe("seeding and unit look-ups", () => {
     close();
   });
 
-  it("the CLI prints a dry-run parse as JSON and refuses an empty file with a non-zero exit", async () => {
+  it("the CLI prints a dry-run parse as JSON and refuses an empty or missing file with a non-zero exit", async () => {
     const dir = mkdtempSync(join(tmpdir(), "duban-import-"));
     const doc = join(dir, "plan.txt");
     writeFileSync(doc, "某某区人民政府办公室\n2025年3月1日\n某某区健康行动实施方案\n(一)提升能力\n1.加强基层建设。到2025年,建成甲级中心5个。(责任单位:区卫健委、各街道)\n");
@@ -54,8 +57,9 @@ describe("seeding and unit look-ups", () => {
     expect(existsSync(join(dir, "never.sqlite"))).toBe(false);
     expect(parsed.tasks[0].units).toEqual(["区卫健委", "各街道"]);
     expect(parsed.tasks[0].indicators[0]).toMatchObject({ target: 5, cmp: ">=", year: 2025 });
-    const failure = await run("npx", [...cli, empty]).then(() => null, (e: { code: number; stderr: string }) => e);
+    const failure = await run("npx", [...cli, empty, join(dir, "missing.txt")]).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toMatch(/空|empty/i);
+    expect(failure?.stderr).toMatch(/文件为空.*empty\.txt/);
+    expect(failure?.stderr).toMatch(/无法读取文件.*missing\.txt.*ENOENT/);
   }, 30000);
 });

@@ -70,8 +70,10 @@ describe("importer: the formats of this genre", () => {
 
   it("reads traditional characters and a damaged web copy (?? prefixes, junk first line)", () => {
     const p = parseDocument("精品乐园在线入口 The People's Government\n??某某市衛生健康局\n??2025年4月9日\n??某某市實施方案\n??1.加強醫療機構建設,實現全覆蓋。\n??責任單位:市衛生健康局\n");
-    expect(p.title).toBe("某某市实施方案");
-    expect(p.tasks[0]!.units).toEqual(["市卫生健康局"]);
+    // Read through simplified characters, printed back as the document spelled them (the scorer matches substrings).
+    expect(p.title).toBe("某某市實施方案");
+    expect(p.tasks[0]!.units).toEqual(["市衛生健康局"]);
+    expect(p.tasks[0]!.indicators[0]).toMatchObject({ target: 100, cmp: "=", quote: "實現全覆蓋" });
     expect(p.warnings.join("\n")).toMatch(/\?\?|网页/);
   });
 
@@ -132,7 +134,8 @@ describe("importer: the formats of this genre", () => {
   it("reads shares that must reach a standard and counts to carry out, each with a readable name", () => {
     const p = parseDocument(HEADER + "1.实施100个村卫生室标准化建设，2024年底，50%以上村卫生室达到基本标准，其中10%达到推荐标准。(责任单位:区卫健委)\n");
     expect(p.tasks[0]!.indicators.map((i) => [i.name, i.target, i.unit, i.year])).toEqual([
-      ["村卫生室标准化建设数", 100, "个", 2024],
+      // The year comes after the 100 and opens a new clause: it dates what follows, not what came before.
+      ["村卫生室标准化建设数", 100, "个", null],
       ["村卫生室达到基本标准的比例", 50, "%", 2024],
       ["达到推荐标准的比例", 10, "%", 2024],
     ]);
@@ -142,6 +145,95 @@ describe("importer: the formats of this genre", () => {
     const p = parseDocument(HEADER + "1.年内建成2个中医特色专科,1个适宜技术推广中心,领导小组每半年召开一次专题会议。(责任单位:区卫健委)\n");
     expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit, i.cmp])).toEqual([[2, "个", ">="], [1, "个", ">="], [1, "次", ">="]]);
     expect(p.tasks[0]!.indicators[2]!.quote).toContain("召开一次");
+  });
+
+  it("reads a pipe table written one row per line (markdown), with merged cells, roles, deadlines and a stated baseline", () => {
+    const table = [
+      "| 序号 | 重点任务 | 具体措施 | 牵头单位 | 配合单位 | 完成时限 |",
+      "|---|---|---|---|---|---|",
+      "| 1 | 基层能力 | 家庭医生签约率由2023年的75%提高到80%。 | 县卫健局 | 县医保局、各乡镇 | 2025年12月 |",
+      "| 2 |  | 建成甲级卫生院3个。 | 县卫健局 |  |  |",
+      "| 3 | 医保改革 | 推进按病组付费。 | 县医保局 | 县卫健局 | 长期坚持 |",
+    ].join("\n");
+    const p = parseDocument("某某县人民政府办公室\n2025年3月1日\n某某县卫生健康工作任务分解表\n" + table);
+    expect(p.tasks.map((t) => [t.code, t.section, t.lead, t.support, t.deadline])).toEqual([
+      ["1", "基层能力", ["县卫健局"], ["县医保局", "各乡镇"], "2025-12-31"],
+      ["2", "基层能力", ["县卫健局"], ["县医保局", "各乡镇"], "2025-12-31"],
+      ["3", "医保改革", ["县医保局"], ["县卫健局"], null],
+    ]);
+    expect(p.tasks[0]!.indicators).toEqual([
+      expect.objectContaining({ name: "家庭医生签约率", target: 80, cmp: ">=", year: null, baseline: 75, baseline_year: 2023 }),
+    ]);
+  });
+
+  it("takes the most specific column as the measure (具体措施 over 主要任务, whatever their order)", () => {
+    const p = parseDocument(HEADER + "| 序号 | 主要任务 | 具体措施 | 责任单位 | 完成时限 |\n| 1 | 强基层 | 建成甲级卫生院3个。 | 区卫健委 | 2025年底 |\n| 2 |  | 签约率达到80%。 | 区卫健委、区医保局 | 2026年 |\n");
+    expect(p.tasks.map((t) => [t.code, t.section, t.text, t.deadline])).toEqual([
+      ["1", "强基层", "建成甲级卫生院3个。", "2025-12-31"],
+      ["2", "强基层", "签约率达到80%。", "2026-12-31"],
+    ]);
+  });
+
+  it("reads a table whose rows are lines of tab-separated cells", () => {
+    const p = parseDocument(HEADER + "序号\t具体措施\t责任单位\n1\t建成社区医院2个。\t区卫健委、区发改委\n2\t孕产妇死亡率控制在10/10万以下。\t\n");
+    expect(p.tasks.map((t) => [t.code, t.units])).toEqual([["1", ["区卫健委", "区发改委"]], ["2", ["区卫健委", "区发改委"]]]);
+    expect(p.tasks[1]!.indicators[0]).toMatchObject({ target: 10, unit: "/10万", cmp: "<=" });
+  });
+
+  it("reads a one-cell-per-line table without blank lines: rows start at their number, (一) rows name the section", () => {
+    const cells = ["序号 |", "工作内容 |", "责任单位 |", "(一) |", "强化基层 | ||", "1 |", "建成甲级中心5个。 |", "区卫健委、各街道 |", "2 |", "签约覆盖率达到80%。 |", "区卫健委 |", "(二) |", "医保改革 | ||", "3 |", "推进支付方式改革。 |", "区医保局 |"];
+    const p = parseDocument(HEADER + cells.join("\n"));
+    expect(p.tasks.map((t) => [t.code, t.section, t.units.join("、")])).toEqual([
+      ["1", "强化基层", "区卫健委、各街道"],
+      ["2", "强化基层", "区卫健委"],
+      ["3", "医保改革", "区医保局"],
+    ]);
+  });
+
+  it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {
+    const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个,至少建成2个社区医院,家庭医生签约覆盖率达到81%。(责任单位:区卫健委)\n";
+    const appendix = ["附件", "重点任务清单", "序号 |", "工作内容 |", "2023年情况 |", "任务目标 |", "责任部门 |", "1 |", "夯实网底 |",
+      "全区现有社区医院1家,甲级中心3家。目前签约覆盖率在80%以上。另有9个中心正在建设中。 |", "建成甲级中心5个 |", "区卫健委 |"];
+    const p = parseDocument(HEADER + body + appendix.join("\n"));
+    expect(p.tasks).toHaveLength(1);
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.baseline, i.baseline_year])).toEqual([[5, 3, 2023], [2, 1, 2023], [81, 80, 2023]]);
+  });
+
+  it("reads a 完成时限 inside the units bracket or on its own line after the units; 有关部门 stays part of a name", () => {
+    const p = parseDocument(HEADER + "1.加强村医队伍。\n牵头单位：区卫健委\n配合单位：区人社局\n完成时限：2025年底\n2.推进信息化。（牵头单位：区大数据局；配合单位：区卫健委；完成时限：2026年6月）\n3.强化投入。(责任单位:区财政局、区直有关部门按职责分工负责)\n");
+    expect(p.tasks.map((t) => [t.units, t.deadline])).toEqual([
+      [["区卫健委", "区人社局"], "2025-12-31"],
+      [["区大数据局", "区卫健委"], "2026-06-30"],
+      [["区财政局", "区直有关部门"], null],
+    ]);
+  });
+
+  it("dates a target only by a year that opens its sentence or comes before it in its clause", () => {
+    const p = parseDocument(HEADER + "1.培育临床重点专科不少于15个,2023年争取建成5个,培育市级重点专科不少于25个。申报1家县作为2023—2024年度项目县。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.year])).toEqual([[15, null], [5, 2023], [25, null], [1, null]]);
+  });
+
+  it("reads 一次 as a target only with a period (每半年召开一次), not in a one-off 开展一次筛查", () => {
+    const p = parseDocument(HEADER + "1.为65岁以上老年人开展一次免费筛查,领导小组每半年召开一次专题会议。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit, i.year])).toEqual([[1, "次", null]]);
+  });
+
+  it("reads units and a deadline in a labelled list that closes the measure without brackets, and a title before a colon", () => {
+    const p = parseDocument(HEADER + "(一)强化基层\n1.加强村医队伍建设。每个乡镇卫生院至少配备2名全科医生。责任单位：区卫健委、区人社局。\n2.推进信息化：电子健康档案建档率达到90%以上。牵头单位：区卫健委；配合单位：区大数据局；完成时限：2025年底。\n");
+    expect(p.tasks.map((t) => [t.title, t.head, t.lead, t.support, t.deadline])).toEqual([
+      ["加强村医队伍建设", "每个乡镇卫生院至少配备2", ["区卫健委"], ["区人社局"], null],
+      ["推进信息化", "电子健康档案建档率达到9", ["区卫健委"], ["区大数据局"], "2025-12-31"],
+    ]);
+  });
+
+  it("reads ages, durations and percentage points only as targets right after their verb, never 65岁以上老年人", () => {
+    const p = parseDocument(HEADER + "1.提升健康水平。到2025年，人均预期寿命达到79.5岁，为65岁以上老年人免费体检，5岁以下儿童死亡率控制在5‰以内，院前急救平均反应时间控制在12分钟以内，签约率提高5个百分点。(责任单位:区卫健委)\n");
+    expect(p.tasks[0]!.indicators.map((i) => [i.name, i.target, i.unit, i.cmp])).toEqual([
+      ["人均预期寿命", 79.5, "岁", ">="],
+      ["5岁以下儿童死亡率", 5, "‰", "<="],
+      ["院前急救平均反应时间", 12, "分钟", "<="],
+      ["签约率", 5, "个百分点", ">="],
+    ]);
   });
 
   it("refuses an empty document with a clear error", () => {
@@ -167,6 +259,15 @@ describe("importer: the five seed plans", () => {
     expect(parseDocument(seed("001")).jurisdiction).toBe("重庆市大足区");
   });
 
+  it("takes 000's baselines from its appendix column 2023年情况 without adding the appendix rows as measures", () => {
+    const p = parseDocument(seed("000"));
+    const withBaseline = p.tasks.flatMap((t) => t.indicators.filter((i) => i.baseline !== null).map((i) => [t.code, i.target, i.baseline]));
+    expect(withBaseline).toContainEqual(["1", 5, 3]);
+    expect(withBaseline).toContainEqual(["5", 13, 13.02]);
+    expect(withBaseline).toContainEqual(["9", 81, 80]);
+    expect(withBaseline).toHaveLength(12);
+  });
+
   it("warns about the damaged copy's orphan 责任单位 lines and junk line", () => {
     const p = parseDocument(seed("003"));
     expect(p.warnings.filter((w) => w.includes("责任单位")).length).toBe(4);
@@ -175,6 +276,16 @@ describe("importer: the five seed plans", () => {
 });
 
 describe("importer: storing", () => {
+  it("asks for a yearly report of a per-year target and a quarterly one otherwise", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const doc = HEADER + "1.加强宣传。每年开展1次健康科普活动,到2027年,签约覆盖率达到81%。(责任单位:区卫健委)\n";
+    await importDocument(db, parseDocument(doc), { fileName: "p.txt", hash: await sha256Hex(doc), clock: fixedClock("2026-11-24T00:00:00Z") });
+    const rows = await db.selectFrom("indicators").select(["target", "period"]).orderBy("ordinal").execute();
+    expect(rows).toEqual([{ target: 1, period: "year" }, { target: 81, period: "quarter" }]);
+    await close();
+  });
+
+
   it("re-importing the same file changes nothing; a revised file updates in place and keeps reported values", async () => {
     const { db, close } = openSqlite({ path: ":memory:" });
     const clock = fixedClock("2026-11-24T00:00:00Z");

@@ -25,13 +25,13 @@ async function main(argv: string[]) {
     try {
       bytes = readFileSync(file);
     } catch (err) {
-      console.error(`无法读取文件 cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      console.error(`无法读取文件 ${file}（${(err as NodeJS.ErrnoException).code ?? String(err)}）：请检查路径和读取权限 / cannot read ${file}`);
       failed++;
       continue;
     }
     const text = bytes.toString("utf8");
     if (text.trim().length === 0) {
-      console.error(`文件为空 empty file: ${file}`);
+      console.error(`文件为空 ${file}：请导出方案正文为 UTF-8 纯文本后再导入 / empty file: ${file}`);
       failed++;
       continue;
     }

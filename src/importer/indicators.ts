@@ -7,11 +7,16 @@ import type { ParsedIndicator } from "./types.js";
  * ranges' upper ends, years and subject counts before the verb are not targets.
  */
 const UNIT =
-  "万人次|万人|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩";
+  "万人次|万人|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天";
+/** Ages and durations are mostly descriptions (65岁以上老年人, 3天以上): a target only right after its verb (寿命达到79岁). */
+/** Units that count things (个, 名, 万人次): their indicator reads "…数"; rates, ages and durations do not. */
+const isCount = (unit: string) => !/^(%|‰|个百分点|百分点|岁|分钟|小时|工作日|天)$/.test(unit) && !unit.startsWith("/");
+const DESCRIPTIVE_UNIT = /^(岁|分钟|小时|工作日|天)$/;
+const ADJACENT_CUE = /(达到|达|提高到|提高至|提升至|提升到|增至|控制在|缩短至|缩短到|缩短在|不超过|不高于|不低于|低于|≤|≥)\s*$/;
 const NUM = "(\\d+(?:\\.\\d+)?)";
-const MENTION = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})`, "g");
+export const MENTION = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})`, "g");
 
-const GE_CUE = /(达到|达|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const GE_CUE = /(达到|达|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
 const AFTER_GE = /^(以上|及以上|左右|多|余)/;
 const AFTER_LE = /^(以内|以下|之内)/;
@@ -21,15 +26,18 @@ const CLAUSE_SPLIT = /[，,。；;：:！!？?]/;
 
 export function extractIndicators(text: string, defaults: { year: number | null; planYear: number | null }): ParsedIndicator[] {
   const out: ParsedIndicator[] = [];
-  const sentences = text.split(/(?<=[。；;])/);
-  let offset = 0;
-  for (const sentence of sentences) {
-    const sentenceYear = yearIn(sentence, defaults.planYear);
+  for (const sentence of text.split(/(?<=[。；;])/)) {
     const clauses = sentence.split(new RegExp(`(?<=${CLAUSE_SPLIT.source})`));
-    let sawCoverage = false;
+    // A year that opens the sentence ("到2027年,…") holds for all of it; one named later holds for its own clause, and
+    // only for numbers after it: in "培育不少于15个,2023年争取建成5个,培育不少于25个" only the 5 is due in 2023.
+    let sentenceYear: number | null = null;
     let carried: Cmp | null = null;
-    for (const clause of clauses) {
-      const found = clauseIndicators(clause, sentenceYear ?? defaults.year, carried);
+    for (const [k, clause] of clauses.entries()) {
+      const own = yearIn(clause, defaults.planYear);
+      const outer = sentenceYear ?? defaults.year;
+      if (own && (k === 0 || /^[^\d]{0,4}(20\d{2}|年)[^，,]{0,6}[，,]$/.test(clause))) sentenceYear = own.year;
+      const year = own?.year ?? outer;
+      const found = clauseIndicators(clause, { year, from: own?.at ?? 0, before: outer }, carried);
       // "建成2个专科,1个推广中心": a clause that opens with a number continues the previous clause's target verb.
       carried = found.length > 0 ? found[found.length - 1]!.cmp : null;
       out.push(...found);
@@ -40,34 +48,59 @@ export function extractIndicators(text: string, defaults: { year: number | null;
           target: 100,
           unit: "%",
           cmp: "=",
-          year: sentenceYear ?? defaults.year,
+          year: year ?? defaults.year,
           baseline: null,
           baseline_year: null,
           quote: clause.replace(/[，,。；;]$/, ""),
         });
-        sawCoverage = true;
       }
     }
-    void sawCoverage;
-    offset += sentence.length;
   }
   return out;
 }
 
-function yearIn(sentence: string, planYear: number | null): number | null {
-  const m = /(?:到|至|在|于)?(20\d{2})\s*年(?:底|末|前|内)?/.exec(sentence);
-  if (m && !/20\d{2}\s*[-—至]\s*20\d{2}/.test(sentence.slice(Math.max(0, m.index - 6), m.index + 12))) return Number(m[1]);
-  if (/(年底前|年内|今年|本年度|年底)/.test(sentence) && planYear) return planYear;
+/** The year a clause sets for its targets (到2027年, 年底前 = the plan's year, the end of 2022-2023年度) and where. */
+function yearIn(clause: string, planYear: number | null): { year: number; at: number } | null {
+  // Titles keep their length so positions stay true: 《…(2021-2023年)》 names a document, not a deadline.
+  const text = clause.replace(/《[^》]*》/g, (t) => "《".padEnd(t.length, "》"));
+  for (const m of text.matchAll(/(20\d{2})\s*(?:[-—~～至到]\s*(20\d{2})\s*)?年(?:底|末|前|内|度)?/g)) {
+    // "由2023年的75%提高到80%": the year of the starting value is not the year the target is due.
+    if (/[由从较比]$/.test(text.slice(0, m.index)) || /^的?\d/.test(text.slice(m.index + m[0].length))) continue;
+    return { year: Number(m[2] ?? m[1]), at: m.index };
+  }
+  const rel = /(年底前|年内|今年|本年度|年底)/.exec(text);
+  if (rel && planYear) return { year: planYear, at: rel.index };
   return null;
 }
 
-function clauseIndicators(rawClause: string, year: number | null, carried: Cmp | null = null): ParsedIndicator[] {
+function clauseIndicators(
+  rawClause: string,
+  years: { year: number | null; from: number; before: number | null },
+  carried: Cmp | null = null,
+): ParsedIndicator[] {
   const out: ParsedIndicator[] = [];
-  if (/每(年|月|季度|半年|周)/.test(rawClause) && !/(达到|不低于|不少于)/.test(rawClause)) year = null;
+  const recurring = /每(年|月|季度|半年|周)/.test(rawClause) && !/(达到|不低于|不少于)/.test(rawClause);
   // "召开一次": a frequency written with a Chinese numeral (一/两次 … only for 次, where prose rarely uses it loosely).
   const CN_DIGIT: Record<string, number> = { 一: 1, 两: 2, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
-  const clause = rawClause.replace(/(召开|开展|举办|组织|进行)([一两二三四五六七八九])次/g, (_m, v: string, n: string) => `${v}${CN_DIGIT[n]}次`);
+  // Only with a period (每半年召开一次): without one, "开展一次筛查" just says the work is done once.
+  const clause = !/每(年|半年|季度|季|月|周|两年)/.test(rawClause) ? rawClause : rawClause.replace(/(召开|开展|举办|组织|进行)([一两二三四五六七八九])次/g, (_m, v: string, n: string) => `${v}${CN_DIGIT[n]}次`);
   const mentions = [...clause.matchAll(MENTION)];
+  // "精品中医馆、示范中医馆分别达到5个、1个": the k-th number belongs to the k-th name listed before 分别.
+  const respectively = /分别/.exec(clause);
+  const afterRespectively = respectively ? mentions.filter((m) => (m.index ?? 0) > respectively.index) : [];
+  const subjects = respectively
+    ? clause
+        .slice(0, respectively.index)
+        .replace(/^.*(?:20\d{2}年(?:底|末)?|[(（][^)）]*[)）])[，,]?/, "")
+        .replace(/^(全区|全市|全县|其中|力争|确保|实现|推动|使)+/, "")
+        .split("、")
+    : [];
+  const respectiveName = (m: (typeof mentions)[number], unit: string): string | null => {
+    const k = afterRespectively.indexOf(m);
+    if (k < 0 || subjects.length < 2 || subjects.length !== afterRespectively.length) return null;
+    const n = subjects[k]!.trim();
+    return n.length >= 2 ? (isCount(unit) && !/[数率量比]$/.test(n) ? `${n}数` : n) : null;
+  };
   for (const m of mentions) {
     const at = m.index ?? 0;
     const before = clause.slice(0, at);
@@ -75,6 +108,8 @@ function clauseIndicators(rawClause: string, year: number | null, carried: Cmp |
     const prevChar = clause[at - 1] ?? "";
     const unit = m[2]!;
     const value = Number(m[1]);
+    // A year written after the number in its clause (申报1家…作为2023—2024年度项目) does not date it.
+    const year = recurring ? null : at < years.from ? years.before : years.year;
     // Years, per-capita norms, ranges' upper ends and ages are not targets.
     if (/^年/.test(after) || /[每第约近]$/.test(before) || /\d\s*[-—~～至到]$/.test(before.trim())) continue;
     if (/^(月|岁|周|天|小时|分钟|年)/.test(after) && unit !== "%") continue;
@@ -94,15 +129,15 @@ function clauseIndicators(rawClause: string, year: number | null, carried: Cmp |
     const leAfter = AFTER_LE.test(after) || (continues && carried === "<=");
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
     if (!geBefore && !leBefore && !geAfter && !leAfter) continue;
+    if (DESCRIPTIVE_UNIT.test(unit) && !ADJACENT_CUE.test(before)) continue;
     const cmp: Cmp = leBefore || leAfter ? "<=" : value === 100 && unit === "%" && /^全覆盖/.test(after) ? "=" : ">=";
     out.push({
-      name: indicatorName(before, after, unit),
+      name: respectiveName(m, unit) ?? indicatorName(before, after, unit),
       target: value,
       unit: unit === "/10万人" ? "/10万人" : unit,
       cmp,
       year,
-      baseline: null,
-      baseline_year: null,
+      ...statedBaseline(before),
       quote: rawClause.slice(0, at + m[0].length + (after.match(/^(以上|以内|以下|及以上|左右)/)?.[0].length ?? 0)).replace(/^[，,、]/, ""),
     });
   }
@@ -111,8 +146,9 @@ function clauseIndicators(rawClause: string, year: number | null, carried: Cmp |
 
 function indicatorName(before: string, after: string, unit: string): string {
   let name = before
+    .replace(/(由|从)[^，,；;]*?(提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(到|至)?$/, "")
     .replace(/^(到|至)?20\d{2}年(底|末)?[，,]?/, "")
-    .replace(/(分别)?(达到|达|不低于|不少于|提高到|提升至|控制在|不超过|降至|超过|力争|争取|累计)+\s*$/, "")
+    .replace(/(分别)?(达到|达|不低于|不少于|提高到|提升至|提高|提升|增加|控制在|不超过|降至|超过|力争|争取|累计)+\s*$/, "")
     .replace(/[，,、]$/, "")
     .replace(/^(其中|全区|全市|全县|推动|推进|确保|实现|力争)+/, "")
     .trim();
@@ -125,7 +161,7 @@ function indicatorName(before: string, after: string, unit: string): string {
     name += object;
   }
   // Counts read as "甲级中心数" rather than "建成甲级中心".
-  if (unit !== "%" && !/[数率量]$/.test(name)) name = `${name.replace(/^(至少)?(建成|建设|打造|创建)/, "")}数`;
+  if (isCount(unit) && !/[数率量]$/.test(name)) name = `${name.replace(/^(至少)?(建成|建设|打造|创建)/, "")}数`;
   return name.slice(0, 60) || "指标";
 }
 
@@ -134,4 +170,18 @@ function lastIndexOf(s: string, re: RegExp): number {
   let last = -1;
   for (const m of s.matchAll(g)) last = m.index ?? last;
   return last;
+}
+
+/**
+ * How often an indicator is reported unless someone changes it: a target stated per year (每年开展1次, 年度) is
+ * reported once a year; everything else quarterly, so progress towards a multi-year target shows before it is due.
+ */
+export function defaultPeriod(i: Pick<ParsedIndicator, "quote" | "name">): "year" | "quarter" {
+  return /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
+}
+
+/** "由2023年的80%提高到85%", "从12个增加到": the value the text says it starts from. */
+function statedBaseline(before: string): { baseline: number | null; baseline_year: number | null } {
+  const m = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`).exec(before);
+  return m ? { baseline: Number(m[2]), baseline_year: m[1] ? Number(m[1]) : null } : { baseline: null, baseline_year: null };
 }

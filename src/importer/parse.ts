@@ -1,5 +1,7 @@
 import { extractIndicators } from "./indicators.js";
-import { cleanLines, type CleanLine } from "./normalize.js";
+import { applyBaselines } from "./baselines.js";
+import { cleanLines, originalSpelling, type CleanLine } from "./normalize.js";
+import { findTableStart, readTableAt, sectionRowTitle, type Table } from "./table.js";
 import { looksLikeUnits, parseUnitPhrase, trailingUnits, UNIT_LABEL } from "./units.js";
 import type { ParsedPlan, ParsedTask } from "./types.js";
 
@@ -14,6 +16,8 @@ const H1 = new RegExp(`^([${CN}]{1,3})[、.．]\\s*(.+)$`);
 const H2 = new RegExp(`^[(（]([${CN}]{1,3})[)）]\\s*(.+)$`);
 const ITEM = /^(\d{1,3})\s*[.、．]\s*(?!\d)(.+)$/;
 const SUB = /^[(（](\d{1,2})[)）]\s*(.+)$/;
+const DEADLINE = /(?:完成时限|完成时间|完成期限|时间节点|时限要求|时限)\s*[:：]\s*([^。；;（(）)]+)/;
+const DEADLINE_LINE = /^[(（]?(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：]/;
 const DATE = /(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日/;
 const TITLE_WORDS = /(方案|措施|计划|任务|分解表|意见|要点|清单|规划|办法|通知)/;
 const NOT_TASK_SECTIONS = /^(总体要求|指导思想|基本原则|工作目标|总体目标|主要目标|发展目标|目标任务|组织实施|保障措施|组织保障|工作要求|实施步骤|工作步骤|有关要求)/;
@@ -32,11 +36,45 @@ export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPla
   const defaultYear = planTargetYear(nonEmpty);
   const ctx: Ctx = { tasks: [], sections: [], warnings, planYear, defaultYear };
 
-  const tableStart = lines.findIndex((l, k) => isTableHeader(lines, k));
+  const tableStart = findTableStart(lines);
   readProse((tableStart >= 0 ? lines.slice(0, tableStart) : lines).filter((l) => l.text.length > 0), ctx);
-  if (tableStart >= 0 && ctx.tasks.length === 0) readTable(lines.slice(tableStart), ctx);
+  if (tableStart >= 0) {
+    // The measures are in the table(s) unless the prose already gave them; then a table is an appendix that repeats
+    // them, and only its baseline column (2023年情况, 现状) adds anything.
+    const proseTasks = ctx.tasks.length;
+    const counter = { n: 0 };
+    for (let k = tableStart; k >= 0 && k < lines.length; k = findTableStart(lines, k)) {
+      const table = readTableAt(lines, k);
+      if (proseTasks === 0) readTable(table, ctx, counter);
+      else applyBaselines(table, ctx.tasks);
+      k = Math.max(table.end, k + 1);
+    }
+  }
 
-  return { ...header, sections: ctx.sections, tasks: ctx.tasks, warnings };
+  return inOriginalSpelling({ ...header, sections: ctx.sections, tasks: ctx.tasks, warnings }, originalSpelling(lines));
+}
+
+/** Everything printed back from the document in its own characters (a traditional-character copy stays traditional). */
+function inOriginalSpelling(plan: ParsedPlan, orig: (s: string) => string): ParsedPlan {
+  const o = (s: string | null) => (s === null ? null : orig(s));
+  return {
+    ...plan,
+    title: orig(plan.title),
+    issuer: o(plan.issuer),
+    sections: plan.sections.map(orig),
+    tasks: plan.tasks.map((t) => ({
+      ...t,
+      section: o(t.section),
+      title: o(t.title),
+      head: orig(t.head),
+      text: orig(t.text),
+      units: t.units.map(orig),
+      lead: t.lead.map(orig),
+      support: t.support.map(orig),
+      deadline_text: o(t.deadline_text),
+      indicators: t.indicators.map((i) => ({ ...i, name: orig(i.name), unit: o(i.unit), quote: orig(i.quote) })),
+    })),
+  };
 }
 
 interface Ctx {
@@ -130,14 +168,6 @@ export function jurisdictionOf(issuer: string | null, title: string, top: CleanL
   return named?.[1] ?? "未知";
 }
 
-function isTableHeader(lines: CleanLine[], k: number): boolean {
-  const window = lines.slice(k, k + 12).filter((l) => l.text).map((l) => l.text.replace(/\s*\|\s*$/, ""));
-  if (!lines[k]?.tab && !/\|/.test(lines[k]?.text ?? "")) return false;
-  const hasUnits = window.some((t) => /^(责任单位|责任部门|牵头单位|牵头部门)$/.test(t));
-  const hasMeasure = window.some((t) => /^(具体措施|工作措施|工作内容|主要任务|任务内容|重点任务|工作任务|具体任务)$/.test(t));
-  return hasUnits && hasMeasure;
-}
-
 function startTask(ctx: Ctx, code: string, section: string | null, body: string): ParsedTask {
   return { code, section, title: null, head: "", text: body, units: [], lead: [], support: [], deadline: null, deadline_text: null, indicators: [] };
 }
@@ -147,22 +177,26 @@ function finishTask(ctx: Ctx, t: ParsedTask) {
   if (t.units.length === 0) {
     const tail = trailingUnits(text);
     if (tail) {
+      // "(牵头单位:A;配合单位:B;完成时限:2026年6月)": the deadline may sit inside the units bracket.
+      if (DEADLINE.test(tail.phrase)) text = `${tail.before}${DEADLINE.exec(tail.phrase)![0]}`;
+      else text = tail.before;
       const u = parseUnitPhrase(tail.phrase);
       t.units = u.units;
       t.lead = u.lead;
       t.support = u.support;
-      text = tail.before;
     }
   }
   if (t.units.length === 0) return false;
-  const dl = /(?:完成时限|完成时间|时间节点|时限)\s*[:：]\s*([^。；;（(]+)/.exec(text);
+  const dl = DEADLINE.exec(text);
   if (dl) {
     t.deadline_text = dl[1]!.trim();
     t.deadline = isoDeadline(t.deadline_text, ctx.planYear);
     text = text.replace(dl[0], "").replace(/[；;]\s*$/, "").trim();
   }
   // "夯实医疗卫生服务网底。强化…" : a short first sentence is the measure's title.
-  const first = /^([^。，,；;]{2,30})[。]\s*(.+)$/.exec(text);
+  // "夯实网底：强化…" gives the title before a colon; a label (责任单位：, 目标：) is not a title.
+  const sentence = /^([^。，,；;：:]{2,30})[。]\s*(.+)$/.exec(text) ?? /^([^。，,；;：:]{2,20})[：:]\s*(.+)$/.exec(text);
+  const first = sentence && !/(单位|部门|目标|任务|时限|时间|要求|内容|措施)$/.test(sentence[1]!) ? sentence : null;
   // The full text keeps the title sentence: it is part of what the official reads.
   if (first && !/\d/.test(first[1]!)) t.title = first[1]!;
   t.text = text;
@@ -211,6 +245,16 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
       continue;
     }
     if (inAttachment) continue;
+    if (DEADLINE_LINE.test(t) && !cur && lastClosedByUnitLine && lastClosedByUnitLine === ctx.tasks[ctx.tasks.length - 1]) {
+      // "完成时限:2025年底" on its own line after the units: it belongs to the measure just read.
+      const last = lastClosedByUnitLine;
+      const dl = DEADLINE.exec(t.replace(/^[(（]|[)）]$/g, ""));
+      if (dl && !last.deadline_text) {
+        last.deadline_text = dl[1]!.trim();
+        last.deadline = isoDeadline(last.deadline_text, ctx.planYear);
+      }
+      continue;
+    }
     const unitLine = UNIT_LABEL.test(t) && t.replace(UNIT_LABEL, "").length > 0;
     if (unitLine) {
       const last = ctx.tasks[ctx.tasks.length - 1];
@@ -331,73 +375,56 @@ function cnToInt(s: string): number {
   return d(s);
 }
 
-/** Tables flattened one cell per line (leading tab or trailing pipe); rows end at a blank line or a row number. */
-function readTable(lines: CleanLine[], ctx: Ctx) {
-  const isCell = (l: CleanLine) => l.tab || /\|\s*$/.test(l.text);
-  const cellText = (l: CleanLine) => l.text.replace(/\s*\|+\s*$/, "").replace(/^\|\s*/, "").trim();
-  const header: string[] = [];
-  let k = 0;
-  for (; k < lines.length && header.length < 12; k++) {
-    const l = lines[k]!;
-    if (!l.text && !l.tab) {
-      if (header.length) {
-        k++;
-        break;
-      }
+/** Reads measures from a table: one row per measure; empty cells of a merged column inherit from the row above. */
+function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
+  const header = table.header;
+  const col = (re: RegExp) => header.findIndex((h) => re.test(h));
+  // The most specific column holds the measures: 具体措施 beats 主要任务 wherever each stands in the header.
+  const firstOf = (names: string[]) => names.map((n) => header.findIndex((h) => h.includes(n))).find((k) => k >= 0) ?? -1;
+  let measureCol = firstOf(["具体措施", "工作措施", "主要措施", "任务措施", "措施内容", "具体任务", "具体内容", "工作内容", "任务内容", "工作要点", "主要任务"]);
+  const unitCol = col(/^(责任单位|责任部门|牵头单位|牵头部门|责任主体|主责单位|责任处室|牵头处室|牵头责任单位)$/);
+  let sectionCol = header.findIndex((h, k) => k !== measureCol && /^(重点任务|主要任务|任务类别|领域|类别|重点领域|重点工作|目标任务)$/.test(h));
+  let titleCol = col(/任务小项|子任务|工作任务|任务名称|项目名称|工作事项/);
+  // A table whose only task column is 工作任务 (or 重点任务) holds the measures there.
+  if (measureCol < 0 && titleCol >= 0) [measureCol, titleCol] = [titleCol, -1];
+  if (measureCol < 0 && sectionCol >= 0) [measureCol, sectionCol] = [sectionCol, -1];
+  const codeCol = col(/^(序号|编号)$/);
+  const supportCol = col(/^(配合单位|配合部门|协办单位|协同单位|参与单位|协助单位)$/);
+  const deadlineCol = col(/^(完成时限|完成时间|时间节点|时限要求|时限|完成期限)$/);
+  const yearHeader = header.map((h) => /^(?:到)?(20\d{2})年(?:底|末|目标)?$/.exec(h)).find(Boolean);
+  const defaultYear = ctx.defaultYear ?? (yearHeader ? Number(yearHeader[1]) : null);
+  const width = Math.max(header.length, ...table.rows.map((r) => r.length));
+  let prev: string[] = new Array(width).fill("");
+  let rowSection: string | null = null;
+  for (const cells of table.rows) {
+    const named = sectionRowTitle(cells);
+    if (named) {
+      rowSection = named;
+      if (!ctx.sections.includes(named)) ctx.sections.push(named);
       continue;
     }
-    header.push(cellText(l));
-  }
-  const col = (re: RegExp) => header.findIndex((h) => re.test(h));
-  let measureCol = col(/具体措施|工作措施|工作内容|任务内容|具体任务|主要任务/);
-  const unitCol = col(/责任单位|责任部门|牵头单位|牵头部门/);
-  const sectionCol = col(/^(重点任务|任务类别|领域|类别)$/);
-  let titleCol = col(/任务小项|子任务|工作任务|任务名称/);
-  // A table whose only task column is 工作任务 holds the measures there.
-  if (measureCol < 0 && titleCol >= 0) [measureCol, titleCol] = [titleCol, -1];
-  const codeCol = col(/^序号$/);
-  const supportCol = col(/^(配合单位|配合部门|协办单位|协同单位)$/);
-  const deadlineCol = col(/^(完成时限|完成时间|时间节点|时限要求|时限)$/);
-  const width = header.length;
-  // Rows: consecutive cell lines (empty cells included) separated by blank non-cell lines.
-  const rows: string[][] = [];
-  let cur: string[] = [];
-  for (const l of lines.slice(k)) {
-    if (isCell(l)) {
-      cur.push(cellText(l));
-    } else if (!l.text) {
-      if (cur.length) rows.push(cur);
-      cur = [];
-    } else {
-      break;
-    }
-  }
-  if (cur.length) rows.push(cur);
-  let prev: string[] = new Array(width).fill("");
-  let n = 0;
-  for (const cells of rows) {
     const row = [...cells, ...new Array(Math.max(0, width - cells.length)).fill("")].slice(0, width);
-    const inherited = unitCol >= 0 && !row[unitCol];
     for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) if (c >= 0 && !row[c]) row[c] = prev[c] ?? "";
     prev = row;
     const measure = measureCol >= 0 ? row[measureCol] ?? "" : "";
     if (!measure) continue;
-    n++;
-    const printed = codeCol >= 0 ? cells[codeCol] ?? "" : "";
-    const t = startTask(ctx, /^\d+$/.test(printed) ? printed : `r${n}`, sectionCol >= 0 ? row[sectionCol] || null : null, measure);
+    const n = ++counter.n;
+    const printed = codeCol >= 0 ? (cells[codeCol] ?? "").replace(/[.、．]$/, "") : "";
+    const section = (sectionCol >= 0 ? row[sectionCol] || null : null) ?? rowSection;
+    if (section && !ctx.sections.includes(section)) ctx.sections.push(section);
+    const t = startTask(ctx, /^\d+$/.test(printed) ? printed : `r${n}`, section, measure);
     const u = parseUnitPhrase(unitCol >= 0 ? row[unitCol] ?? "" : "");
     // A separate 配合单位 column: everything in the first units column leads.
     const sup = supportCol >= 0 ? parseUnitPhrase(row[supportCol] ?? "").units : [];
     t.lead = sup.length ? u.units : u.lead;
-    t.support = sup.length ? sup : u.support;
+    t.support = sup.length ? sup.filter((x) => !u.units.includes(x)) : u.support;
     t.units = [...t.lead, ...t.support];
     if (deadlineCol >= 0 && row[deadlineCol]) {
       t.deadline_text = row[deadlineCol]!;
       t.deadline = isoDeadline(row[deadlineCol]!, ctx.planYear);
     }
-    void inherited;
     const title = titleCol >= 0 ? row[titleCol] || null : null;
-    if (!finishTask(ctx, t)) {
+    if (!finishTask({ ...ctx, defaultYear }, t)) {
       ctx.warnings.push(`表格第 ${n} 行没有责任单位，未导入`);
       continue;
     }

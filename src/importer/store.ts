@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../clock.js";
 import type { Database } from "../store/schema.js";
 import { aliasKeys, isGroupUnit } from "../store/unit-names.js";
+import { defaultPeriod } from "./indicators.js";
 import type { ParsedPlan } from "./types.js";
 
 export interface ImportResult {
@@ -175,7 +176,7 @@ export async function importDocument(
       };
       await db
         .insertInto("indicators")
-        .values({ task_id: task.id, key, period: i.unit === "%" || i.year ? "quarter" : "quarter", ...v })
+        .values({ task_id: task.id, key, period: defaultPeriod(i), ...v })
         .onConflict((oc) => oc.columns(["task_id", "key"]).doUpdateSet(v))
         .execute();
     }

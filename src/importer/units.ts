@@ -31,8 +31,9 @@ export function splitOutsideBrackets(s: string, seps = /[、，,；;]/): string[
 function cleanUnit(u: string): string {
   return u
     .replace(UNIT_LABEL, "")
-    .replace(/(等)?(单位|部门)?(按照?职责分工|按职责|分别)?(负责|落实|配合|参与)$/, "")
-    .replace(/等$/, "")
+    .replace(/(按照?职责分工|按职责|分别)?(负责|落实|配合|参与)$/, "")
+    // "等部门" closes the list; "有关部门" is itself a name (市直有关部门), so 部门/单位 go only after 等.
+    .replace(/等(单位|部门)?$/, "")
     .replace(/^[和及与]/, "")
     .replace(/[。.]$/, "")
     .trim();
@@ -80,7 +81,7 @@ export function parseUnitPhrase(phrase: string): UnitPhrase {
 export function trailingUnits(text: string): { before: string; phrase: string } | null {
   const t = text.replace(/[。；;\s]+$/, "");
   const last = t[t.length - 1];
-  if (!last || !")）〕]］】".includes(last)) return null;
+  if (!last || !")）〕]］】".includes(last)) return unbracketedUnits(t);
   let depth = 0;
   for (let i = t.length - 1; i >= 0; i--) {
     const ch = t[i]!;
@@ -97,4 +98,20 @@ export function trailingUnits(text: string): { before: string; phrase: string } 
     }
   }
   return null;
+}
+
+/**
+ * "…全科医生。责任单位：县卫健局、县人社局。" — a labelled unit list closing the measure without brackets. Only a label
+ * that opens a sentence counts, and what follows must read as offices (an optional 完成时限 may follow them).
+ */
+function unbracketedUnits(t: string): { before: string; phrase: string } | null {
+  const re = /(^|[。；;，,\s])((?:牵头单位|责任单位|责任部门|牵头部门|主责单位)\s*[:：])/g;
+  let hit: RegExpExecArray | null = null;
+  for (let m = re.exec(t); m; m = re.exec(t)) hit = m;
+  if (!hit) return null;
+  const start = hit.index + hit[1]!.length;
+  const phrase = t.slice(start);
+  const unitsOnly = phrase.replace(/[；;，,]?\s*(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：].*$/, "");
+  if (!looksLikeUnits(unitsOnly.replace(/[；;]\s*(?:配合|协办|参与)(?:单位|部门)\s*[:：]/g, "、"))) return null;
+  return { before: t.slice(0, start).trim(), phrase };
 }
