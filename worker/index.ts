@@ -1,5 +1,6 @@
 import { cardActions, commands } from "../commands/index.js";
 import { createApp } from "../src/app.js";
+import { resumeUnfinished } from "../src/events/dispatch.js";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config.js";
 import { enqueueWeeklyDigests } from "../src/digest/send.js";
@@ -69,6 +70,10 @@ export default {
           const r = await enqueueWeeklyDigests(services, new Date(controller.scheduledTime));
           services.log.info("scheduled digest", { cron: controller.cron, ...r });
         }
+        // Messages whose waitUntil was cut off (30 s) before they finished: run them from the inbox.
+        const work: Promise<void>[] = [];
+        await resumeUnfinished(services, { commands, cardActions }, (w) => void work.push(w()), new Date(controller.scheduledTime - 60_000));
+        await Promise.all(work);
         await outbox?.drainOnce();
       })(),
     );

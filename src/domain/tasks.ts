@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Cmp, Database, ReportPeriodKind, Role, Unit } from "../store/schema.js";
+import { groupsContaining } from "../store/units.js";
 import { currentPeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
 
@@ -48,8 +49,7 @@ export interface TaskView {
 
 /** Unit ids through which a unit is responsible: itself and the groups it belongs to. */
 export async function responsibleIds(db: Kysely<Database>, unitId: number): Promise<number[]> {
-  const groups = await db.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", unitId).execute();
-  return [unitId, ...groups.map((g) => g.group_id)];
+  return [unitId, ...(await groupsContaining(db, unitId)).map((g) => g.id)];
 }
 
 /** The measures a unit leads or supports, with indicators, latest values and status. */

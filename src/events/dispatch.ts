@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { CardActionResponse } from "../../cards/types.js";
 import { errorCard, noticeCard } from "../../cards/notice.js";
 import { isDubanError } from "../domain/errors.js";
-import { markEvent, recordEvent } from "./inbox.js";
+import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
 import { parseCommand } from "./parse-command.js";
 import type { CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 
@@ -108,16 +108,41 @@ export async function acceptMessage(
     now: s.clock.now(),
   });
   if (!fresh) return false;
-  runLater(async () => {
-    try {
-      await runMessage(s, reg, env);
-      await markEvent(s.db, env.header.event_id, "done");
-    } catch (err) {
-      s.log.error("event processing failed", { eventId: env.header.event_id, error: String(err) });
-      await markEvent(s.db, env.header.event_id, "failed", String(err));
-    }
-  });
+  runLater(() => processMessage(s, reg, env));
   return true;
+}
+
+/**
+ * Runs a recorded message and marks its inbox row. A failure is marked failed, so one poisonous payload is not
+ * re-run at every start-up or sweep.
+ */
+async function processMessage(s: Services, reg: Registry, env: MessageEnvelope): Promise<void> {
+  try {
+    await runMessage(s, reg, env);
+    await markEvent(s.db, env.header.event_id, "done");
+  } catch (err) {
+    s.log.error("event processing failed", { eventId: env.header.event_id, error: String(err) });
+    await markEvent(s.db, env.header.event_id, "failed", String(err));
+  }
+}
+
+/**
+ * Events answered 200 before the process died but never finished (their rows still say 'received'): run them now.
+ * Card callbacks keep no payload (Lark does not retry them; a user's retry runs the handler again), so they are
+ * only marked failed here.
+ */
+export async function resumeUnfinished(s: Services, reg: Registry, runLater: (work: () => Promise<void>) => void, olderThan: Date): Promise<number> {
+  let resumed = 0;
+  for (const row of await unfinishedEvents(s.db, olderThan)) {
+    const env = parseMessageEnvelope(JSON.parse(row.payload ?? "null"));
+    if (!env.success) {
+      await markEvent(s.db, row.key.replace(/^event:/, ""), "failed", "no replayable payload");
+      continue;
+    }
+    runLater(() => processMessage(s, reg, env.data));
+    resumed++;
+  }
+  return resumed;
 }
 
 /**

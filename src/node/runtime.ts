@@ -6,8 +6,7 @@ import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import { loadConfig, type AppConfig } from "../config.js";
 import { startDigestScheduler } from "../digest/scheduler.js";
-import { runMessage, parseMessageEnvelope } from "../events/dispatch.js";
-import { markEvent, unfinishedEvents } from "../events/inbox.js";
+import { resumeUnfinished } from "../events/dispatch.js";
 import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
 import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../lark/client.js";
 import { OutboxMessenger } from "../lark/outbox.js";
@@ -91,24 +90,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     remoteAddress: (c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? null,
   });
 
-  // Events answered before a crash but not finished: run them now (their rows still say 'received').
-  for (const row of await unfinishedEvents(store.db, clock.now())) {
-    const env2 = parseMessageEnvelope(JSON.parse(row.payload ?? "null"));
-    if (!env2.success) {
-      await markEvent(store.db, row.key.replace(/^event:/, ""), "failed", "unreadable payload");
-      continue;
-    }
-    // A failing event is marked failed, so one poisonous payload is not re-run at every start-up.
-    runLater(null, async () => {
-      try {
-        await runMessage(services, registry, env2.data);
-        await markEvent(store.db, env2.data.header.event_id, "done");
-      } catch (err) {
-        log.error("resumed event failed", { eventId: env2.data.header.event_id, error: String(err) });
-        await markEvent(store.db, env2.data.header.event_id, "failed", String(err));
-      }
-    });
-  }
+  // Events answered before a crash but not finished: run them now.
+  await resumeUnfinished(services, registry, (work) => runLater(null, work), clock.now());
 
   const host = o.host ?? config.HOST ?? (config.mode === "local" ? "127.0.0.1" : "0.0.0.0");
   const server: ServerType = await new Promise((resolve) => {
