@@ -11,10 +11,13 @@ export interface AppDeps {
   config: Pick<AppConfig, "lark" | "mode" | "MAX_BODY_BYTES" | "REPLAY_WINDOW_SECONDS">;
   /** Runs work after the HTTP answer: an in-process queue on Node, executionCtx.waitUntil on Workers. */
   runLater: (c: Context, work: () => Promise<void>) => void;
+  /** True when the after-answer queue is full: new events get 503 so Lark retries them later instead of timing out. */
+  overloaded?: () => boolean;
   /** The peer address, for local mode's loopback-only rule; null when unknown. */
   remoteAddress: (c: Context) => string | null;
 }
 
+const CARD_BUDGET_MS = 2500;
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$/;
 
 type Reject = { status: 400 | 401 | 403 | 413 | 415; reason: string };
@@ -31,6 +34,8 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/healthz", (c) => c.json({ ok: true, mode: config.mode }));
 
   const handle = async (c: Context) => {
+    // The card-callback budget counts from here, not from when the handler starts its own work.
+    const arrivedAt = performance.now();
     const type = c.req.header("content-type") ?? "";
     if (!/application\/json/i.test(type)) return reject(c, { status: 415, reason: "content-type must be application/json" });
     const declared = Number(c.req.header("content-length") ?? "0");
@@ -97,13 +102,19 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.message.receive_v1") {
       const env = parseMessageEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.message.receive_v1: ${env.error.issues[0]?.path.join(".")}` });
+      if (deps.overloaded?.()) {
+        c.header("Retry-After", "5");
+        return c.json({ error: "busy, retry later" }, 503);
+      }
       const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work));
       return c.json({ msg: fresh ? "success" : "duplicate" });
     }
     if (eventType === "card.action.trigger") {
       const env = parseCardEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed card.action.trigger: ${env.error.issues[0]?.path.join(".")}` });
-      return c.json(await runCardAction(s, registry, env.data));
+      // Lark waits 3 s for a callback answer; keep half a second for the network and the response.
+      const budgetMs = Math.max(0, CARD_BUDGET_MS - (performance.now() - arrivedAt));
+      return c.json(await runCardAction(s, registry, env.data, budgetMs));
     }
     return c.json({ msg: "ignored" });
   };

@@ -31,7 +31,7 @@ export async function enqueueWeeklyDigests(s: Services, now: Date): Promise<{ we
     if (already.has(key)) continue;
     const card = await digestForChat(s, chat_id, now);
     if (!card) continue;
-    await s.messenger.sendToChat(chat_id, card, { dedupeKey: key });
+    await s.messenger.sendToChat(chat_id, card, { dedupeKey: key, bulk: true });
     queued++;
   }
   s.log.info("weekly digest queued", { week, chats: chats.length, queued });

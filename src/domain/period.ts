@@ -12,9 +12,23 @@ export interface LocalDate {
   day: number;
 }
 
+// China has had no daylight saving time since 1991, so its local date is UTC+8 arithmetic; other zones go through
+// one cached Intl formatter each. Building a DateTimeFormat per call cost ~40% of a /我的任务 under load.
+const CHINA_OFFSET_MS = 8 * 3_600_000;
+const CHINA_ZONES = new Set(["Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"]);
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export function localDate(at: Date, tz = DEFAULT_TZ): LocalDate {
-  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" })
-    .formatToParts(at);
+  if (CHINA_ZONES.has(tz) && at.getTime() >= Date.UTC(1992, 0, 1)) {
+    const d = new Date(at.getTime() + CHINA_OFFSET_MS);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+  }
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" });
+    formatters.set(tz, f);
+  }
+  const parts = f.formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return { year: get("year"), month: get("month"), day: get("day") };
 }

@@ -24,6 +24,8 @@ export interface SendOptions {
   viewer?: string;
   /** The chat a reply or patch lands in, when the caller knows it: Lark's 5/s limit is per chat, not per message. */
   chatId?: string;
+  /** A scheduled mass send (digest, reminder): delivered after every pending interactive answer. */
+  bulk?: boolean;
 }
 
 /** Read-only look-ups on the open platform (not queued: the caller needs the answer). */

@@ -15,6 +15,8 @@ export interface OutboxWorkerDeps {
   maxAttempts?: number;
   /** Deliveries in flight at once; the rate limiter still paces them. */
   concurrency?: number;
+  /** Rows claimed per round; bounds how long a new interactive answer waits behind bulk rows being paced out. */
+  batchSize?: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   const limiter = new RateLimiter(deps.clock, deps.sleep);
   const maxAttempts = deps.maxAttempts ?? 8;
   const concurrency = deps.concurrency ?? 8;
+  const batchSize = deps.batchSize ?? concurrency * 2;
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
@@ -74,8 +77,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         .select("id")
         .where("status", "=", "pending")
         .where("next_attempt_at", "<=", deps.clock.now().toISOString())
+        .orderBy("priority", "desc")
         .orderBy("id")
-        .limit(100)
+        // Small claims: an answer queued while a batch is being paced out waits for that batch only.
+        .limit(batchSize)
         .execute();
       if (candidates.length === 0) return tried;
       // Claim atomically: a row another drain already took is not delivered twice.
@@ -87,7 +92,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           .where("status", "=", "pending")
           .returningAll()
           .execute()
-      ).sort((a, b) => a.id - b.id);
+      ).sort((a, b) => b.priority - a.priority || a.id - b.id);
       if (due.length === 0) continue;
       // Rows to one target go in order; different targets go in parallel up to `concurrency`.
       const byTarget = new Map<string, OutboxRow[]>();

@@ -63,6 +63,7 @@ export class OutboxMessenger implements Messenger {
         created_at: now,
         sent_at: local ? now : null,
         result_message_id: null,
+        priority: o?.bulk ? 0 : 1,
       })
       .onConflict((oc) => oc.column("dedupe_key").doNothing())
       .returning("id")

@@ -14,6 +14,7 @@ import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js"
 import { createLogger, createPlainLogger } from "../log.js";
 import { defaultDatabasePath, openSqlite, type SqliteStore } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
+import { createWorkQueue } from "./work-queue.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -29,6 +30,9 @@ export interface RuntimeOptions {
   scheduler?: boolean;
   sleep?: (ms: number) => Promise<void>;
   outboxPollMs?: number;
+  /** Jobs after the answer running at once, and how many may wait before the webhook sheds load with 503. */
+  workConcurrency?: number;
+  workCapacity?: number;
 }
 
 export interface Runtime {
@@ -75,18 +79,19 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     await worker.start(o.outboxPollMs ?? 1000);
   }
 
-  const pending = new Set<Promise<void>>();
-  const runLater = (_c: Context | null, work: () => Promise<void>) => {
-    const p = work().catch((err) => log.error("background work failed", { error: String(err) }));
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  };
+  const queue = createWorkQueue({
+    concurrency: o.workConcurrency,
+    capacity: o.workCapacity,
+    onError: (err) => log.error("background work failed", { error: String(err) }),
+  });
+  const runLater = (_c: Context | null, work: () => Promise<void>) => queue.push(work);
   const registry = { commands: o.commands ?? commands, cardActions: o.cardActions ?? cardActions };
   const app = createApp({
     services,
     registry,
     config,
     runLater,
+    overloaded: () => queue.full(),
     remoteAddress: (c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? null,
   });
 
@@ -101,9 +106,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const port = typeof addr === "object" && addr ? addr.port : (o.port ?? config.PORT);
   const stopScheduler = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ) : () => {};
 
-  const idle = async () => {
-    while (pending.size) await Promise.all([...pending]);
-  };
+  const idle = () => queue.idle();
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -161,6 +161,8 @@ export interface OutboxTable {
   created_at: string;
   sent_at: string | null;
   result_message_id: string | null;
+  /** 1 interactive (sent first), 0 bulk (digests, reminders). */
+  priority: Generated<number>;
 }
 
 export type Plan = Selectable<PlansTable>;

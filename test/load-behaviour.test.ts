@@ -1,0 +1,97 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { noticeCard } from "../cards/notice.js";
+import { fixedClock } from "../src/clock.js";
+import { localDate } from "../src/domain/period.js";
+import { OutboxMessenger } from "../src/lark/outbox.js";
+import { createOutboxWorker } from "../src/lark/outbox-worker.js";
+import { createWorkQueue } from "../src/node/work-queue.js";
+import { openSqlite } from "../src/store/sqlite.js";
+import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform } from "./support/open-platform.js";
+
+const silent = { info() {}, warn() {}, error() {} };
+
+describe("work after the answer", () => {
+  it("lets other work run between queued jobs, so the server keeps accepting while a backlog drains", async () => {
+    const q = createWorkQueue({ concurrency: 2 });
+    const order: string[] = [];
+    for (let i = 0; i < 50; i++) q.push(async () => void order.push(`job${i}`));
+    // A timer set after queuing 50 instant jobs fires before the last of them: the queue yields between jobs.
+    const tick = new Promise<void>((r) => setTimeout(() => (order.push("timer"), r()), 0));
+    await Promise.all([tick, q.idle()]);
+    expect(order).toHaveLength(51);
+    expect(order.indexOf("timer")).toBeLessThan(50);
+  });
+
+  it("reports full past its capacity and keeps going after a failing job", async () => {
+    const errors: unknown[] = [];
+    const q = createWorkQueue({ concurrency: 1, capacity: 3, onError: (e) => errors.push(e) });
+    q.push(async () => {
+      throw new Error("boom");
+    });
+    for (let i = 0; i < 3; i++) q.push(async () => {});
+    expect(q.full()).toBe(true);
+    await q.idle();
+    expect(q.full()).toBe(false);
+    expect(errors).toHaveLength(1);
+  });
+
+  it("answers 503 with Retry-After when the queue is full, and records nothing, so Lark's retry is handled later", async () => {
+    const lark = await startOpenPlatform();
+    const bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", workCapacity: 0 });
+    try {
+      const res = await fetch(`${bot.url}/webhook/event`, await signedRequest(messageEvent({ text: "/帮助", openId: "ou_someone" })));
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      const events = await bot.store.db.selectFrom("processed_events").select("key").execute();
+      expect(events).toHaveLength(0);
+    } finally {
+      await bot.close();
+      await lark.close();
+    }
+  });
+});
+
+describe("outbox order", () => {
+  it("delivers an answer queued behind a thousand digest rows within the first small batch", async () => {
+    const store = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-11-24T00:00:00Z");
+    const messenger = new OutboxMessenger(store.db, clock);
+    for (let i = 0; i < 1000; i++) await messenger.sendToChat(`oc_${i}`, noticeCard("周报", `${i}`), { dedupeKey: `digest:${i}`, bulk: true });
+    await messenger.reply("om_question", noticeCard("我的任务", "答复"), { chatId: "oc_asker" });
+
+    const delivered: string[] = [];
+    const worker = createOutboxWorker({
+      db: store.db,
+      clock,
+      sleep: async (ms) => clock.advance(ms),
+      log: silent,
+      concurrency: 4,
+      send: async (row) => (delivered.push(row.target), null),
+    });
+    await worker.drainOnce();
+    expect(delivered).toHaveLength(1001);
+    expect(delivered.indexOf("om_question")).toBeLessThan(8);
+    await store.close();
+  });
+});
+
+describe("China time", () => {
+  it("agrees with the time-zone database for any instant since 1992", () => {
+    const exact = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" });
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1992, 0, 1), max: Date.UTC(2100, 0, 1) }), (ms) => {
+        const at = new Date(ms);
+        const [y, m, d] = exact.format(at).split("-").map(Number);
+        expect(localDate(at)).toEqual({ year: y, month: m, day: d });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("still uses the time-zone database for other zones", () => {
+    expect(localDate(new Date("2026-11-24T20:00:00Z"), "America/New_York")).toEqual({ year: 2026, month: 11, day: 24 });
+    expect(localDate(new Date("2026-11-24T20:00:00Z"), "Asia/Tokyo")).toEqual({ year: 2026, month: 11, day: 25 });
+  });
+});
