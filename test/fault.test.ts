@@ -23,7 +23,7 @@ function startServer(): Promise<ChildProcess> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("server did not start")), 30_000);
+    const timer = setTimeout(() => reject(new Error("server did not start")), 150_000);
     child.stdout!.on("data", (d: Buffer) => {
       if (d.toString().includes("listening on")) {
         clearTimeout(timer);

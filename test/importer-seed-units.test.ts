@@ -61,5 +61,5 @@ describe("seeding and unit look-ups", () => {
     expect(failure?.code).not.toBe(0);
     expect(failure?.stderr).toMatch(/文件为空.*empty\.txt/);
     expect(failure?.stderr).toMatch(/无法读取文件.*missing\.txt.*ENOENT/);
-  }, 30000);
+  }, 180_000);
 });
