@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { UnitProgressRow } from "../../cards/progress.js";
 import type { Database, Unit } from "../store/schema.js";
 import type { IndicatorStatus } from "./status.js";
-import { loadTaskViews, type TaskView } from "./tasks.js";
+import { groupBy, loadTaskViews, type TaskView } from "./tasks.js";
 
 const zero = (): Record<IndicatorStatus, number> => ({ achieved: 0, on_track: 0, behind: 0, not_reported: 0, overdue: 0 });
 
@@ -24,13 +24,14 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
   const mine = links.filter((l) => wanted.has(l.unit_id));
   const views = await loadTaskViews(db, [...new Set(mine.map((l) => l.task_id))], now);
   const byId = new Map(views.map((v) => [v.id, v]));
+  const linksByUnit = groupBy(mine, (l) => l.unit_id);
   const rows: UnitProgressRow[] = [];
   const behind: { name: string; unitName: string; text: string; gap: number }[] = [];
   for (const u of units) {
     const counts = zero();
     let total = 0;
     let reported = 0;
-    for (const l of mine.filter((x) => x.unit_id === u.id)) {
+    for (const l of linksByUnit.get(u.id) ?? []) {
       for (const i of byId.get(l.task_id)?.indicators ?? []) {
         total++;
         counts[i.status.status]++;

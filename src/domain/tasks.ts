@@ -108,6 +108,9 @@ export async function loadTaskViews(
   );
   const latest = await latestValues(db, indicators.map((i) => i.id));
   tasks.sort((a, b) => a.plan_id - b.plan_id || a.ordinal - b.ordinal);
+  // Grouped once: filtering the whole list per task made the digest quadratic in the store's size.
+  const unitsByTask = groupBy(units, (u) => u.task_id);
+  const indicatorsByTask = groupBy(indicators, (i) => i.task_id);
   return tasks.map((t) => ({
     id: t.id,
     planTitle: t.planTitle,
@@ -118,9 +121,8 @@ export async function loadTaskViews(
     deadline: t.deadline,
     deadlineText: t.deadline_text,
     ...roleOf(t.id),
-    units: units.filter((u) => u.task_id === t.id).map((u) => ({ name: u.name, role: u.role })),
-    indicators: indicators
-      .filter((i) => i.task_id === t.id)
+    units: (unitsByTask.get(t.id) ?? []).map((u) => ({ name: u.name, role: u.role })),
+    indicators: (indicatorsByTask.get(t.id) ?? [])
       .map((i) => {
         const hist = latest.get(i.id) ?? [];
         const cur = currentPeriod(i.period, now);
@@ -169,6 +171,17 @@ export async function latestValues(db: Kysely<Database>, indicatorIds: number[])
     if (list.some((l) => l.period === r.period)) continue;
     list.push({ value: r.value, period: r.period, reportedAt: r.reported_at, unitName: r.name });
     out.set(r.indicator_id, list);
+  }
+  return out;
+}
+
+export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
   }
   return out;
 }
