@@ -3,6 +3,7 @@ import type { AppConfig } from "./config.js";
 import { acceptMessage, parseCardEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
 import { recordEvent } from "./events/inbox.js";
 import type { Services } from "./events/types.js";
+import { BodyTooLarge, JsonTooDeep, parseJsonBounded, readBodyLimited } from "./http/body.js";
 import { larkDecrypt, larkSignature, timingSafeEqual } from "./http/lark-crypto.js";
 
 export interface AppDeps {
@@ -15,6 +16,11 @@ export interface AppDeps {
   overloaded?: () => boolean;
   /** The peer address, for local mode's loopback-only rule; null when unknown. */
   remoteAddress: (c: Context) => string | null;
+  /**
+   * Called after an oversized body was refused: on Node the connection is closed once the 413 is written, so the
+   * client cannot keep streaming into a socket nobody reads.
+   */
+  closeAfterResponse?: (c: Context) => void;
 }
 
 const CARD_BUDGET_MS = 2500;
@@ -38,16 +44,27 @@ export function createApp(deps: AppDeps): Hono {
     const arrivedAt = performance.now();
     const type = c.req.header("content-type") ?? "";
     if (!/application\/json/i.test(type)) return reject(c, { status: 415, reason: "content-type must be application/json" });
+    const tooLarge = () => {
+      deps.closeAfterResponse?.(c);
+      c.header("connection", "close");
+      return reject(c, { status: 413, reason: `body larger than ${config.MAX_BODY_BYTES} bytes` });
+    };
     const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > config.MAX_BODY_BYTES) return reject(c, { status: 413, reason: `body larger than ${config.MAX_BODY_BYTES} bytes` });
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (raw.length > config.MAX_BODY_BYTES) return reject(c, { status: 413, reason: `body larger than ${config.MAX_BODY_BYTES} bytes` });
+    if (declared > config.MAX_BODY_BYTES) return tooLarge();
+    // Chunked uploads declare no length: the body is read as a stream and reading stops at the limit.
+    let raw: Uint8Array;
+    try {
+      raw = await readBodyLimited(c.req.raw.body, config.MAX_BODY_BYTES);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return tooLarge();
+      throw err;
+    }
 
     let body: unknown;
     try {
-      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
-    } catch {
-      return reject(c, { status: 400, reason: "malformed JSON" });
+      body = parseJsonBounded(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+    } catch (err) {
+      return reject(c, { status: 400, reason: err instanceof JsonTooDeep ? err.message : "malformed JSON" });
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) return reject(c, { status: 400, reason: "body must be a JSON object" });
 
@@ -70,8 +87,9 @@ export function createApp(deps: AppDeps): Hono {
     if (typeof envelope["encrypt"] === "string") {
       if (!encryptKey) return reject(c, { status: 400, reason: "encrypted payload but no LARK_ENCRYPT_KEY configured" });
       try {
-        envelope = JSON.parse(await larkDecrypt(encryptKey, envelope["encrypt"])) as Record<string, unknown>;
-      } catch {
+        envelope = parseJsonBounded(await larkDecrypt(encryptKey, envelope["encrypt"])) as Record<string, unknown>;
+      } catch (err) {
+        if (err instanceof JsonTooDeep) return reject(c, { status: 400, reason: err.message });
         return reject(c, { status: signed ? 400 : 401, reason: "cannot decrypt payload" });
       }
       if (typeof envelope !== "object" || envelope === null) return reject(c, { status: 400, reason: "decrypted payload is not an object" });

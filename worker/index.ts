@@ -1,6 +1,7 @@
 import { cardActions, commands } from "../commands/index.js";
 import { createApp } from "../src/app.js";
 import { resumeUnfinished } from "../src/events/dispatch.js";
+import { pruneProcessedEvents } from "../src/events/inbox.js";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config.js";
 import { enqueueWeeklyDigests } from "../src/digest/send.js";
@@ -63,7 +64,7 @@ export default {
   },
 
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-    const { services, outbox } = wire(env);
+    const { config, services, outbox } = wire(env);
     ctx.waitUntil(
       (async () => {
         if (controller.cron === DIGEST_CRON) {
@@ -75,6 +76,7 @@ export default {
         await resumeUnfinished(services, { commands, cardActions }, (w) => void work.push(w()), new Date(controller.scheduledTime - 60_000));
         await Promise.all(work);
         await outbox?.drainOnce();
+        await pruneProcessedEvents(services.db, new Date(controller.scheduledTime - config.REPLAY_WINDOW_SECONDS * 1000));
       })(),
     );
   },

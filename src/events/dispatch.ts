@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { CardActionResponse } from "../../cards/types.js";
 import { errorCard, noticeCard } from "../../cards/notice.js";
 import { isDubanError } from "../domain/errors.js";
+import { parseJsonBounded } from "../http/body.js";
 import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
 import { parseCommand } from "./parse-command.js";
 import type { CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
@@ -51,7 +52,7 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
   let text = "";
   if (m.message_type === "text") {
     try {
-      text = String((JSON.parse(m.content) as { text?: unknown }).text ?? "");
+      text = String((parseJsonBounded(m.content) as { text?: unknown }).text ?? "");
     } catch {
       text = "";
     }

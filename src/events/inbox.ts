@@ -47,3 +47,17 @@ export async function unfinishedEvents(db: Kysely<Database>, olderThan: Date) {
     .limit(500)
     .execute();
 }
+
+/**
+ * De-duplication rows are only needed while Lark may still deliver the event again: its retries stop after ~7 h
+ * and a signed request older than the replay window is refused anyway. Finished rows older than that are removed
+ * so the table does not grow for ever; unfinished ('received') rows are kept for the resume sweep.
+ */
+export async function pruneProcessedEvents(db: Kysely<Database>, olderThan: Date): Promise<number> {
+  const r = await db
+    .deleteFrom("processed_events")
+    .where("status", "in", ["done", "failed", "duplicate"])
+    .where("received_at", "<", olderThan.toISOString())
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -1,5 +1,6 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { Context } from "hono";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { cardActions, commands } from "../../commands/index.js";
 import { createApp } from "../app.js";
@@ -7,6 +8,7 @@ import { systemClock, type Clock } from "../clock.js";
 import { loadConfig, type AppConfig } from "../config.js";
 import { startDigestScheduler } from "../digest/scheduler.js";
 import { resumeUnfinished } from "../events/dispatch.js";
+import { pruneProcessedEvents } from "../events/inbox.js";
 import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
 import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../lark/client.js";
 import { OutboxMessenger } from "../lark/outbox.js";
@@ -33,7 +35,24 @@ export interface RuntimeOptions {
   /** Jobs after the answer running at once, and how many may wait before the webhook sheds load with 503. */
   workConcurrency?: number;
   workCapacity?: number;
+  /** HTTP timeouts of the Node server (tests shorten them); defaults in `HTTP_TIMEOUTS`. */
+  timeouts?: Partial<typeof HTTP_TIMEOUTS>;
 }
+
+/**
+ * A client that sends its headers or body a byte at a time must not hold a connection for ever (slowloris). Lark's
+ * own requests are small and finish in well under a second.
+ */
+export const HTTP_TIMEOUTS = {
+  /** Whole request, headers and body. */
+  requestMs: 30_000,
+  /** Headers only. */
+  headersMs: 10_000,
+  /** Idle keep-alive connections. */
+  keepAliveMs: 5_000,
+  /** How often Node checks the two timeouts above (Node's default is 30 s). */
+  checkIntervalMs: 1_000,
+};
 
 export interface Runtime {
   url: string;
@@ -92,15 +111,36 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     config,
     runLater,
     overloaded: () => queue.full(),
-    remoteAddress: (c) => (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? null,
+    remoteAddress: (c) => nodeEnv(c)?.incoming.socket?.remoteAddress ?? null,
+    closeAfterResponse: (c) => {
+      const env = nodeEnv(c);
+      env?.outgoing.once("finish", () => env.incoming.socket?.destroy());
+    },
   });
 
+  // De-duplication rows past the replay window: at start-up and then hourly.
+  const prune = () =>
+    pruneProcessedEvents(store.db, new Date(clock.now().getTime() - config.REPLAY_WINDOW_SECONDS * 1000)).catch((err) =>
+      log.error("pruning processed_events failed", { error: String(err) }),
+    );
+  await prune();
+  const pruneTimer = setInterval(() => void prune(), 3600_000);
+  pruneTimer.unref();
   // Events answered before a crash but not finished: run them now.
   await resumeUnfinished(services, registry, (work) => runLater(null, work), clock.now());
 
+  const t = { ...HTTP_TIMEOUTS, ...o.timeouts };
   const host = o.host ?? config.HOST ?? (config.mode === "local" ? "127.0.0.1" : "0.0.0.0");
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: o.port ?? config.PORT, hostname: host }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: o.port ?? config.PORT,
+        hostname: host,
+        serverOptions: { requestTimeout: t.requestMs, headersTimeout: t.headersMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkIntervalMs },
+      },
+      () => resolve(s),
+    );
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : (o.port ?? config.PORT);
@@ -118,10 +158,17 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     idle,
     async close() {
       stopScheduler();
+      clearInterval(pruneTimer);
       await new Promise<void>((r) => server.close(() => r()));
       await idle();
       await worker?.stop();
       await store.close();
     },
   };
+}
+
+/** The Node request/response behind a Hono context (@hono/node-server passes them as the env). */
+function nodeEnv(c: Context): { incoming: IncomingMessage; outgoing: ServerResponse } | null {
+  const env = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+  return env?.incoming && env.outgoing ? { incoming: env.incoming, outgoing: env.outgoing } : null;
 }

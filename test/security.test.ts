@@ -1,0 +1,163 @@
+import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock.js";
+import { jsonTooDeep } from "../src/http/body.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { larkEncrypt, larkSignature } from "../src/http/lark-crypto.js";
+import { APP, cardEvent, larkEnv, messageEvent, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+
+const MiB = 1024 * 1024;
+
+let lark: OpenPlatform;
+let bot: Awaited<ReturnType<typeof startTestServer>>;
+
+beforeAll(async () => {
+  lark = await startOpenPlatform();
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, timeouts: { headersMs: 300, requestMs: 600, checkIntervalMs: 50 } });
+});
+afterAll(async () => {
+  await bot.close();
+  await lark.close();
+});
+
+const countEvents = async () => Number((await bot.store.db.selectFrom("processed_events").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+
+/**
+ * Streams a chunked body of up to `total` bytes (no Content-Length, no Lark header) and resolves with the answer.
+ * The writer honours back-pressure, so it only sends what the server actually reads.
+ */
+function streamChunked(url: string, total: number, onTick: () => void): Promise<{ status: number; body: string; sent: number }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked" } });
+    const chunk = Buffer.alloc(MiB, 0x20);
+    let sent = 0;
+    let answered = false;
+    const pump = () => {
+      while (!answered && sent < total) {
+        onTick();
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+      if (!answered) req.end();
+    };
+    req.on("response", (res) => {
+      answered = true;
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, sent }));
+    });
+    req.on("error", (err) => (answered ? undefined : reject(err)));
+    req.write("{");
+    pump();
+  });
+}
+
+describe("memory before authentication (finding 1)", () => {
+  it("a 512 MiB chunked POST without any Lark header gets 413 while the server's memory stays flat", async () => {
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const res = await streamChunked(`${bot.url}/webhook/event`, 512 * MiB, () => (peak = Math.max(peak, process.memoryUsage().rss)));
+    peak = Math.max(peak, process.memoryUsage().rss);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toEqual({ error: "body larger than 65536 bytes" });
+    // The server stopped reading at 64 KiB: the client could push only what the socket buffers took.
+    expect(res.sent).toBeLessThan(64 * MiB);
+    expect(peak - before).toBeLessThan(48 * MiB);
+    expect(await countEvents()).toBe(0);
+  });
+
+  it("a declared Content-Length over the limit is refused before reading, with the same answer", async () => {
+    const res = await fetch(`${bot.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(70_000) }) });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: "body larger than 65536 bytes" });
+  });
+
+  it("a small chunked request is still read and checked normally (401 without a signature)", async () => {
+    const ev = messageEvent({ text: "/帮助", openId: "ou_chunked" });
+    const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(JSON.stringify(ev))), c.close()) });
+    const res = await fetch(`${bot.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "signature headers missing" });
+  });
+
+  it("a client that never finishes its headers is disconnected (slowloris)", async () => {
+    const u = new URL(bot.url);
+    const answer = await new Promise<string>((resolve) => {
+      const sock = connect(Number(u.port), u.hostname, () => sock.write("POST /webhook/event HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+      let got = "";
+      sock.on("data", (d) => (got += d.toString()));
+      sock.on("close", () => resolve(got));
+      sock.on("error", () => {});
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
+describe("nesting (finding 9)", () => {
+  const nest = (depth: number): unknown => (depth === 0 ? "x" : { a: nest(depth - 1) });
+
+  it("a card value nested 15,000 deep is refused with 400 and leaves no stuck event", async () => {
+    const before = await countEvents();
+    const ev = cardEvent({ openId: "ou_deep", value: { action: "noop" } });
+    const raw = JSON.stringify(ev).replace('{"action":"noop"}', `{"action":"noop","deep":${"[".repeat(15_000)}${"]".repeat(15_000)}}`);
+    for (const encrypt of [true, false]) {
+      // The deep text itself is signed, so only the depth guard can refuse it.
+      const res = await fetch(`${bot.url}/webhook/card`, await signedRawRequest(raw, encrypt));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: "JSON nested deeper than 16 levels" });
+    }
+    expect(await countEvents()).toBe(before);
+  });
+
+  it("real envelopes pass the guard; brackets inside strings do not count", () => {
+    expect(jsonTooDeep(JSON.stringify(cardEvent({ openId: "ou_x", value: { action: "submit_report", unit_id: 1 }, formValue: { value: "1" } })))).toBe(false);
+    expect(jsonTooDeep(JSON.stringify({ text: "[[[[[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{{{\\\"" }))).toBe(false);
+    expect(jsonTooDeep(JSON.stringify(nest(17)))).toBe(true);
+    expect(jsonTooDeep(JSON.stringify(nest(15)))).toBe(false);
+  });
+});
+
+/** Encrypts (or not) the exact text given and signs it like Lark. */
+async function signedRawRequest(text: string, encrypt: boolean) {
+  const body = encrypt ? JSON.stringify({ encrypt: await larkEncrypt(APP.key, text) }) : text;
+  const ts = String(Math.floor(Date.now() / 1000));
+  return {
+    method: "POST",
+    body,
+    headers: {
+      "content-type": "application/json",
+      "x-lark-request-timestamp": ts,
+      "x-lark-request-nonce": "n-deep",
+      "x-lark-signature": await larkSignature(ts, "n-deep", APP.key, new TextEncoder().encode(body)),
+    },
+  };
+}
+
+describe("processed_events is pruned (finding 9)", () => {
+  it("rows older than the replay window go at start-up; recent and unfinished ones stay", async () => {
+    const clock = fixedClock("2026-11-24T02:00:00Z");
+    const dir = mkdtempSync(join(tmpdir(), "duban-prune-"));
+    const first = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, clock, dir });
+    const db = first.store.db;
+    const row = (key: string, at: string, status: "done" | "received") => ({ key, kind: "test", received_at: at, status, payload: null, error: null });
+    await db
+      .insertInto("processed_events")
+      .values([row("event:old", "2026-11-23T10:00:00.000Z", "done"), row("message:old", "2026-11-23T10:00:00.000Z", "done"), row("event:stuck", "2026-11-23T10:00:00.000Z", "received"), row("event:recent", "2026-11-24T01:00:00.000Z", "done")])
+      .execute();
+    await first.close();
+    const second = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, clock, dir });
+    const keys = (await second.store.db.selectFrom("processed_events").select("key").orderBy("key").execute()).map((r) => r.key);
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+    expect(keys).toContain("event:recent");
+    expect(keys).not.toContain("event:old");
+    expect(keys).not.toContain("message:old");
+    expect(keys).toContain("event:stuck");
+  });
+});
