@@ -1,4 +1,5 @@
 import type { IndicatorView } from "../src/domain/tasks.js";
+import { isCountUnit } from "../src/domain/number-input.js";
 import { PERIOD_EXAMPLE, PERIOD_NAME } from "../src/domain/period.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
@@ -50,7 +51,7 @@ export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce }
         required: true,
         max_length: 30,
         label: plain("数值"),
-        placeholder: plain(selected?.unitOfMeasure === "%" ? "0–100，例如 85.5" : "例如 85.5"),
+        placeholder: plain(selected?.unitOfMeasure === "%" ? "0–100，例如 85.5" : isCountUnit(selected?.unitOfMeasure ?? null) ? `整数，例如 3 或 3${selected!.unitOfMeasure}` : "例如 85.5"),
       },
       {
         tag: "input",

@@ -4,7 +4,7 @@ import { helpCommand } from "./help.js";
 import { indicators } from "./indicators.js";
 import { myTasks, pageAction } from "./my-tasks.js";
 import { progress } from "./progress.js";
-import { openReportForm, report, submitReportAction } from "./report.js";
+import { confirmReportAction, openReportForm, report, submitReportAction } from "./report.js";
 import { weeklyDigest } from "./weekly-digest.js";
 
 /** Every chat command, in the order /帮助 lists them. */
@@ -12,4 +12,4 @@ export const commands: CommandDef[] = [];
 commands.push(myTasks, report, progress, indicators, weeklyDigest, bind, bindChat, helpCommand(() => commands));
 
 /** Card buttons, matched on the button's `value.action`. */
-export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, pageAction, approveBind, rejectBind];
+export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind];

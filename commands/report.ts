@@ -3,9 +3,11 @@ import { reportFormCard } from "../cards/report-form.js";
 import { reportReceiptCard, supportReportedCard } from "../cards/report-receipt.js";
 import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
 import { DubanError } from "../src/domain/errors.js";
-import { formValueSchema, leadUnitChats, STALE_AFTER_MS, submitReport, submitValueSchema } from "../src/domain/report.js";
+import { confirmValueCard } from "../cards/confirm-value.js";
+import type { CardActionResponse } from "../cards/types.js";
+import { ConfirmationNeeded, confirmValueSchema, formValueSchema, leadUnitChats, STALE_AFTER_MS, submitReport, submitValueSchema } from "../src/domain/report.js";
 import { unitTasks, type IndicatorView } from "../src/domain/tasks.js";
-import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
+import type { CardActionContext, CardActionDef, CommandDef, Services } from "../src/events/types.js";
 import type { Unit } from "../src/store/schema.js";
 
 async function reportableIndicators(s: Services, unit: Unit, keyword: string): Promise<IndicatorView[]> {
@@ -81,34 +83,70 @@ export const submitReportAction: CardActionDef = {
       const msg = issue?.message && /[\u4e00-\u9fa5]/.test(issue.message) ? issue.message : `${FIELD_NAME[field] ?? field}：请填写`;
       return { toast: { type: "error", content: msg } };
     }
-    const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
-    if (actor.units.length === 0) return { toast: { type: "error", content: "还不知道您属于哪个单位，请先发送 /绑定 单位名称" } };
-    if (!actor.units.some((u) => u.id === v.data.unit_id)) {
-      throw new DubanError("stale_card", "这张卡片属于另一个单位，您不能代为填报。请发送 /上报 打开本单位的填报表");
-    }
-    const r = await submitReport(ctx, {
-      actor,
-      unitId: v.data.unit_id,
-      indicatorId: Number(f.data.indicator),
-      rawValue: f.data.value,
-      rawPeriod: f.data.period,
-      note: f.data.note,
-      requestKey: `form:${v.data.nonce}:${f.data.indicator}:${f.data.period.trim()}:${f.data.value.trim()}`,
-    });
-    if (r.role === "support" && !r.duplicate) {
-      for (const chat of await leadUnitChats(ctx, r.indicator.taskId)) {
-        await ctx.messenger.sendToChat(
-          chat.chatId,
-          supportReportedCard({ leadUnit: chat.unit, reporterUnit: r.unit, indicator: r.indicator, value: r.value, period: r.period }),
-        );
-      }
-    }
-    return {
-      toast: { type: r.duplicate ? "info" : "success", content: r.duplicate ? "已记录过，本次未重复保存" : "已记录" },
-      card: {
-        type: "raw",
-        data: reportReceiptCard({ ...r, reporterOpenId: actor.openId }),
-      },
-    };
+    return storeFromCard(ctx, { ...v.data, ...f.data }, false);
   },
 };
+
+/** 确认提交 on the 请确认数值 card: the same submission, stored despite looking implausible. */
+export const confirmReportAction: CardActionDef = {
+  action: "confirm_report",
+  async handle(ctx) {
+    const v = confirmValueSchema.safeParse(ctx.action.value);
+    if (!v.success) return { toast: { type: "error", content: "这张确认卡片已失效，请发送 /上报 重新打开" } };
+    if (ctx.clock.now().getTime() - Date.parse(v.data.issued_at) > STALE_AFTER_MS) {
+      return { toast: { type: "error", content: "这张卡片已超过 14 天，请发送 /上报 获取新的填报表" } };
+    }
+    return storeFromCard(ctx, v.data, true);
+  },
+};
+
+type CardSubmission = { unit_id: number; issued_at: string; nonce: string; indicator: string; value: string; period: string; note: string };
+
+/**
+ * Stores a submission from the form or the confirm card. The request key is the same for both (card nonce and the
+ * values), so confirming twice, or confirming after a retried submit, stores one row.
+ */
+async function storeFromCard(ctx: CardActionContext, d: CardSubmission, confirmed: boolean): Promise<CardActionResponse> {
+  const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
+  if (actor.units.length === 0) return { toast: { type: "error", content: "还不知道您属于哪个单位，请先发送 /绑定 单位名称" } };
+  if (!actor.units.some((u) => u.id === d.unit_id)) {
+    throw new DubanError("stale_card", "这张卡片属于另一个单位，您不能代为填报。请发送 /上报 打开本单位的填报表");
+  }
+  let r;
+  try {
+    r = await submitReport(ctx, {
+      actor,
+      unitId: d.unit_id,
+      indicatorId: Number(d.indicator),
+      rawValue: d.value,
+      rawPeriod: d.period,
+      note: d.note,
+      requestKey: `form:${d.nonce}:${d.indicator}:${d.period.trim()}:${d.value.trim()}`,
+      confirmed,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfirmationNeeded)) throw err;
+    return {
+      toast: { type: "warning", content: "请确认数值" },
+      card: {
+        type: "raw",
+        data: confirmValueCard({
+          unit: err.unit, indicator: err.indicator, value: err.value, period: err.period, reason: err.reason,
+          resubmit: { issued_at: d.issued_at, nonce: d.nonce, indicator: d.indicator, value: d.value, period: d.period, note: d.note },
+        }),
+      },
+    };
+  }
+  if (r.role === "support" && !r.duplicate) {
+    for (const chat of await leadUnitChats(ctx, r.indicator.taskId)) {
+      await ctx.messenger.sendToChat(
+        chat.chatId,
+        supportReportedCard({ leadUnit: chat.unit, reporterUnit: r.unit, indicator: r.indicator, value: r.value, period: r.period }),
+      );
+    }
+  }
+  return {
+    toast: { type: r.duplicate ? "info" : "success", content: r.duplicate ? "已记录过，本次未重复保存" : "已记录" },
+    card: { type: "raw", data: reportReceiptCard({ ...r, reporterOpenId: actor.openId }) },
+  };
+}

@@ -13,3 +13,12 @@ export function fixedClock(iso: string | Date): Clock & { set(iso: string | Date
     advance: (ms) => void (t += ms),
   };
 }
+
+/**
+ * A clock that reads `iso` now and then runs at real speed. For demos and tests that need a given date while the
+ * rest of the process (rate limiting, pacing, timeouts) still sees time pass.
+ */
+export function clockStartingAt(iso: string | Date, realNow: () => number = Date.now): Clock {
+  const offset = new Date(iso).getTime() - realNow();
+  return { now: () => new Date(realNow() + offset) };
+}

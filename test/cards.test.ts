@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
+import { confirmValueCard } from "../cards/confirm-value.js";
 import { myTasksCard, TASKS_PER_PAGE } from "../cards/my-tasks.js";
 import { errorCard } from "../cards/notice.js";
 import { progressCard } from "../cards/progress.js";
@@ -16,7 +17,7 @@ const leadUnit: Unit = { id: 8, jurisdiction: "重庆市渝中区", name: "区�
 function indicator(id: number, over: Partial<IndicatorView> = {}): IndicatorView {
   return {
     id, taskId: 1, name: `家庭医生签约服务重点人群覆盖率${id}`, unitOfMeasure: "%", cmp: ">=", target: 75, targetYear: 2027,
-    baseline: 60, baselineYear: 2024, quote: "重点人群签约服务覆盖率达到75%以上", periodKind: "quarter", currentPeriod: "2026Q4",
+    baseline: 60, baselineYear: 2024, quote: "重点人群签约服务覆盖率达到75%以上", periodKind: "quarter", currentPeriod: "2026Q4", planYear: 2024,
     latest: { value: 68.5, period: "2026Q3", reportedAt: "2026-10-09T02:00:00.000Z", unitName: "区卫健委" },
     previous: 66, reportedThisPeriod: false, status: { status: "behind", expected: 71, progress: 0.57 }, ...over,
   };
@@ -86,6 +87,20 @@ describe("report form card", () => {
     expect(s).toContain("2026Q4");
     expect(s).toContain("submit_report");
     expect(s).toContain("2026-11-24T01:00:00.000Z");
+  });
+});
+
+describe("请确认数值 card", () => {
+  it("says why the value looks wrong, stores nothing yet, and re-submits the same values on 确认提交", () => {
+    const c = confirmValueCard({
+      unit, indicator: indicator(12, { unitOfMeasure: "个", target: 5, latest: null, previous: null }), value: 500, period: "2026Q4",
+      reason: "填报的 500个 是目标 5个 的 100 倍",
+      resubmit: { issued_at: "2026-11-24T01:00:00.000Z", nonce: "n0nce", indicator: "12", value: "500", period: "2026Q4", note: "" },
+    });
+    expectWithinLarkLimits(c);
+    expect(c).toMatchSnapshot();
+    expect(texts(c)).toContain('"action":"confirm_report","unit_id":7');
+    expect(texts(c)).toContain("尚未保存");
   });
 });
 

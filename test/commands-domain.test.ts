@@ -4,7 +4,8 @@ import { fixedClock } from "../src/clock.js";
 import { resolveActor } from "../src/domain/actors.js";
 import { isDubanError } from "../src/domain/errors.js";
 import { unitProgress } from "../src/domain/progress.js";
-import { parseNumber, submitReport, validateValue } from "../src/domain/report.js";
+import { readNumber } from "../src/domain/number-input.js";
+import { submitReport, validateValue } from "../src/domain/report.js";
 import { unitTasks } from "../src/domain/tasks.js";
 import { lookupUnits } from "../src/domain/units-lookup.js";
 import type { Services } from "../src/events/types.js";
@@ -45,18 +46,18 @@ async function expectRefused(p: Promise<unknown>, field: string | undefined, tex
 
 describe("reading numbers as officials type them", () => {
   it("accepts full-width digits, separators and a trailing %, refuses words", () => {
-    expect(parseNumber("８５．５")).toBe(85.5);
-    expect(parseNumber("1,234")).toBe(1234);
-    expect(parseNumber("72%")).toBe(72);
-    expect(parseNumber("八十")).toBeNull();
-    expect(parseNumber("")).toBeNull();
+    expect(readNumber("８５．５", null)).toEqual({ ok: true, value: 85.5 });
+    expect(readNumber("1,234", "人")).toEqual({ ok: true, value: 1234 });
+    expect(readNumber("72%", "%")).toEqual({ ok: true, value: 72 });
+    expect(readNumber("八十", "%")).toMatchObject({ ok: false, message: expect.stringMatching(/^数值：.*不是数字/) });
   });
 
   it("refuses percentages outside 0–100 and negative counts, naming the field and how to fix it", () => {
     expect(validateValue("99.9", "%")).toBe(99.9);
     expect(() => validateValue("120", "%")).toThrow(/数值：.*0–100/);
     expect(() => validateValue("-3", "个")).toThrow(/数值：/);
-    expect(() => validateValue("abc", "个")).toThrow(/例如 85\.5/);
+    expect(() => validateValue("abc", "个")).toThrow(/例如 3 或 3个/);
+    expect(() => validateValue("abc", "%")).toThrow(/例如 85\.5/);
     expect(validateValue("120", "个")).toBe(120);
   });
 });
@@ -91,7 +92,7 @@ describe("submitReport", () => {
   it("stores one row per request key, with reporter and time, and the unit's progress counts it as reported", async () => {
     const { actor, unit, ind } = await firstIndicator("重庆市渝中区", "区卫健委");
     const before = await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-    const input = { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "66" : "3", rawPeriod: "", note: "测试", requestKey: "k-1" };
+    const input = { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "66" : "3", rawPeriod: ind.currentPeriod, note: "测试", requestKey: "k-1" };
     const first = await submitReport(s, input);
     const second = await submitReport(s, input);
     expect(first.duplicate).toBe(false);
@@ -112,11 +113,12 @@ describe("submitReport", () => {
 
   it("keeps history: a later report for the same period becomes the latest value, the earlier row stays", async () => {
     const { actor, unit, ind } = await firstIndicator("重庆市渝中区", "区卫健委");
-    await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: "67", rawPeriod: "", note: "", requestKey: "k-2" });
-    const r = await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: "68", rawPeriod: "", note: "", requestKey: "k-3" });
-    expect(r.indicator.latest?.value).toBe(68);
+    await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "67" : "4", rawPeriod: ind.currentPeriod, note: "", requestKey: "k-2" });
+    const r = await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "68" : "5", rawPeriod: ind.currentPeriod, note: "", requestKey: "k-3" });
+    const [earlier, later] = ind.unitOfMeasure === "%" ? [67, 68] : [4, 5];
+    expect(r.indicator.latest?.value).toBe(later);
     const rows = await db.selectFrom("reports").select("value").where("indicator_id", "=", ind.id).execute();
-    expect(rows.map((x) => x.value)).toEqual(expect.arrayContaining([67, 68]));
+    expect(rows.map((x) => x.value)).toEqual(expect.arrayContaining([earlier, later]));
   });
 
   it("refuses a bad period, a long note, and another unit's indicator, storing nothing", async () => {
@@ -124,7 +126,7 @@ describe("submitReport", () => {
     const other = await firstIndicator("重庆市大足区", "区卫生健康委");
     const count = async () => Number((await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
     const n0 = await count();
-    const base = { actor: mine.actor, unitId: mine.unit.id, indicatorId: mine.ind.id, rawValue: "60", rawPeriod: "", note: "", requestKey: "bad" };
+    const base = { actor: mine.actor, unitId: mine.unit.id, indicatorId: mine.ind.id, rawValue: "60", rawPeriod: mine.ind.currentPeriod, note: "", requestKey: "bad" };
     await expectRefused(submitReport(s, { ...base, rawPeriod: "去年", requestKey: "bad-1" }), "period", /./);
     await expectRefused(submitReport(s, { ...base, note: "长".repeat(201), requestKey: "bad-2" }), "note", /200/);
     await expectRefused(submitReport(s, { ...base, indicatorId: other.ind.id, requestKey: "bad-3" }), "indicator", /不是该指标所属任务的责任单位/);

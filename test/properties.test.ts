@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DubanError } from "../src/domain/errors.js";
 import { parsePeriod } from "../src/domain/period.js";
-import { formValueSchema, parseNumber, validateValue } from "../src/domain/report.js";
+import { readNumber } from "../src/domain/number-input.js";
+import { formValueSchema, validateValue } from "../src/domain/report.js";
 import { parseCommand } from "../src/events/parse-command.js";
 import type { CommandDef } from "../src/events/types.js";
 import { parseDocument } from "../src/importer/parse.js";
@@ -45,7 +46,7 @@ describe("card-callback validation", () => {
           expect(Number.isFinite(v)).toBe(true);
           expect(v).toBeGreaterThanOrEqual(0);
           if (unit === "%") expect(v).toBeLessThanOrEqual(100);
-          expect(parseNumber(raw)).toBe(v);
+          expect(readNumber(raw, unit)).toEqual({ ok: true, value: v });
         } catch (e) {
           expect(e).toBeInstanceOf(DubanError);
           expect((e as DubanError).userText).toMatch(/^数值：/);

@@ -127,3 +127,59 @@ export function isoWeek(now: Date, tz = DEFAULT_TZ): string {
   const week = Math.ceil(((date.getTime() - yearStart.getTime()) / 86_400_000 + 1) / 7);
   return `${date.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
 }
+
+/**
+ * Days after a period ends during which it may still be reported (a quarter's figures arrive in the first days of
+ * the next one; a year's take longer). Later than that, a value for the old period would be a late rewrite.
+ */
+export const REPORT_GRACE_DAYS = 10;
+export const REPORT_GRACE_DAYS_YEAR = 90;
+
+export interface ReportWindow {
+  current: string;
+  /** The previous period while it is still open, with the last local day it is. */
+  previous: { period: string; until: LocalDate } | null;
+}
+
+function addDays(d: LocalDate, days: number): LocalDate {
+  const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days));
+  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
+}
+
+const dayKey = (d: LocalDate) => d.year * 10_000 + d.month * 100 + d.day;
+
+/** The periods an indicator of this frequency may be reported for today: the current one, and the previous one during its grace days. */
+export function reportWindow(kind: ReportPeriodKind, now: Date, o: { tz?: string; graceDays?: number } = {}): ReportWindow {
+  const tz = o.tz ?? DEFAULT_TZ;
+  const today = localDate(now, tz);
+  const current = periodOf(kind, today);
+  const prev = previousPeriod(current);
+  const until = addDays(periodLastDay(prev), o.graceDays ?? (kind === "year" ? REPORT_GRACE_DAYS_YEAR : REPORT_GRACE_DAYS));
+  return { current, previous: dayKey(today) <= dayKey(until) ? { period: prev, until } : null };
+}
+
+/** "2026年第4季度（2026Q4）" or "…，或 2026年第3季度（2026Q3，截至10月10日）". */
+export function windowText(w: ReportWindow): string {
+  const cur = `${periodLabel(w.current)}（${w.current}）`;
+  if (!w.previous) return cur;
+  const u = w.previous.until;
+  return `${cur}，或 ${periodLabel(w.previous.period)}（${w.previous.period}，截至${u.year}年${u.month}月${u.day}日）`;
+}
+
+/**
+ * Whether a normalised period may be reported now: not in the future (it would hide every later correct report as
+ * the latest), not closed, and not before the plan was issued. The message names the allowed periods.
+ */
+export function checkReportPeriod(
+  period: string,
+  o: { kind: ReportPeriodKind; now: Date; planYear?: number | null; tz?: string; graceDays?: number },
+): { ok: true } | { ok: false; message: string } {
+  const w = reportWindow(o.kind, o.now, o);
+  const allowed = `现在可填报：${windowText(w)}`;
+  if (o.planYear && decodePeriod(period).year < o.planYear) {
+    return { ok: false, message: `周期：${periodLabel(period)} 早于方案印发的 ${o.planYear} 年，不能填报。${allowed}` };
+  }
+  if (period === w.current || period === w.previous?.period) return { ok: true };
+  if (period > w.current) return { ok: false, message: `周期：${periodLabel(period)} 还没到，不能提前填报。${allowed}` };
+  return { ok: false, message: `周期：${periodLabel(period)} 已过填报期。${allowed}` };
+}

@@ -3,7 +3,8 @@ import type { Services } from "../events/types.js";
 import type { Unit } from "../store/schema.js";
 import type { Actor } from "./actors.js";
 import { DubanError } from "./errors.js";
-import { parsePeriod } from "./period.js";
+import { readNumber, implausibility } from "./number-input.js";
+import { checkReportPeriod, parsePeriod } from "./period.js";
 import { loadTaskViews, responsibleIds, type IndicatorView } from "./tasks.js";
 
 /** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
@@ -17,6 +18,15 @@ export const submitValueSchema = z.object({
   nonce: z.string().min(1).max(100),
 });
 
+/** What the 确认提交 button of the 请确认数值 card carries: the form's values, re-submitted as they were. */
+export const confirmValueSchema = submitValueSchema.extend({
+  action: z.literal("confirm_report"),
+  indicator: z.string().regex(/^\d+$/),
+  value: z.string().max(40),
+  period: z.string().max(40),
+  note: z.string().max(200).default(""),
+});
+
 export const formValueSchema = z.object({
   indicator: z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^\d+$/, "请选择指标")),
   value: z.union([z.string(), z.number()]).transform(String),
@@ -24,30 +34,28 @@ export const formValueSchema = z.object({
   note: z.string().max(200, "说明：最多 200 字").optional().default(""),
 });
 
-/**
- * Reads a number the way officials type it: full-width digits, thousands separators, a trailing % or unit word.
- * Returns null when it is not a number, so the caller can say which field is wrong.
- */
-export function parseNumber(raw: string): number | null {
-  const s = raw
-    .trim()
-    .replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0))
-    .replace(/[．。]/g, ".")
-    .replace(/[,，\s]/g, "")
-    .replace(/[%％]$/, "");
-  if (!/^[-+]?(\d+(\.\d+)?|\.\d+)$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : null;
+/** Reads the value field for an indicator, or throws the reader's message as a field error. */
+export function validateValue(raw: string, unitOfMeasure: string | null): number {
+  const r = readNumber(raw, unitOfMeasure);
+  if (!r.ok) throw new DubanError("invalid_value", r.message, "value");
+  return r.value;
 }
 
-export function validateValue(raw: string, unitOfMeasure: string | null): number {
-  const n = parseNumber(raw);
-  if (n === null) throw new DubanError("invalid_value", `数值：“${raw.slice(0, 20)}”不是数字，请输入数字，例如 85.5`, "value");
-  if (unitOfMeasure === "%" && (n < 0 || n > 100)) {
-    throw new DubanError("invalid_value", "数值：该指标单位为 %，请填写 0–100 之间的数值", "value");
+/**
+ * Thrown instead of storing when a value looks like a typo (far over the target, ten times the last value): the form
+ * answers with a card asking 请确认数值, whose confirm button submits again with `confirmed`.
+ */
+export class ConfirmationNeeded extends Error {
+  override name = "ConfirmationNeeded";
+  constructor(
+    readonly reason: string,
+    readonly unit: Unit,
+    readonly indicator: IndicatorView,
+    readonly value: number,
+    readonly period: string,
+  ) {
+    super(reason);
   }
-  if (n < 0) throw new DubanError("invalid_value", "数值：不能为负数，请填写实际数值", "value");
-  return n;
 }
 
 export interface SubmitInput {
@@ -59,6 +67,8 @@ export interface SubmitInput {
   note: string;
   /** Same key = same submission (double click, retried callback): stored once. */
   requestKey: string;
+  /** The official confirmed an implausible value on the 请确认数值 card. */
+  confirmed?: boolean;
 }
 
 export interface SubmitResult {
@@ -106,10 +116,20 @@ export async function indicatorForUnit(s: Services, actor: Actor, unitId: number
 export async function submitReport(s: Services, input: SubmitInput): Promise<SubmitResult> {
   const { unit, indicator, role } = await indicatorForUnit(s, input.actor, input.unitId, input.indicatorId);
   const value = validateValue(input.rawValue, indicator.unitOfMeasure);
-  const parsed = parsePeriod(input.rawPeriod.trim() || indicator.currentPeriod, indicator.periodKind);
+  // The form fills in the current period; an empty field means the official cleared it, not "whatever is current".
+  if (!input.rawPeriod.trim()) {
+    throw new DubanError("invalid_period", `周期：请填写周期，例如 ${indicator.currentPeriod}`, "period");
+  }
+  const parsed = parsePeriod(input.rawPeriod, indicator.periodKind);
   if (!parsed.ok) throw new DubanError("invalid_period", parsed.message, "period");
+  const allowed = checkReportPeriod(parsed.period, { kind: indicator.periodKind, now: s.clock.now(), planYear: indicator.planYear });
+  if (!allowed.ok) throw new DubanError("invalid_period", allowed.message, "period");
   const note = input.note.trim() || null;
   if (note && note.length > 200) throw new DubanError("invalid_note", "说明：最多 200 字，请删减后再提交", "note");
+  if (!input.confirmed) {
+    const reason = implausibility({ value, unit: indicator.unitOfMeasure, cmp: indicator.cmp, target: indicator.target, last: await lastValue(s, indicator.id, unit.id) });
+    if (reason) throw new ConfirmationNeeded(reason, unit, indicator, value, parsed.period);
+  }
   const reportedAt = s.clock.now().toISOString();
   const inserted = await s.db
     .insertInto("reports")
@@ -130,6 +150,20 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
   // Re-read so the receipt shows the status computed with the stored value.
   const fresh = (await loadTaskViews(s.db, [indicator.taskId], s.clock.now()))[0]?.indicators.find((i) => i.id === indicator.id) ?? indicator;
   return { unit, indicator: fresh, value, period: parsed.period, note, reportedAt, duplicate, role };
+}
+
+/** The unit's own latest value for an indicator (by period, then by time), for the plausibility check. */
+async function lastValue(s: Services, indicatorId: number, unitId: number): Promise<number | null> {
+  const row = await s.db
+    .selectFrom("reports")
+    .select("value")
+    .where("indicator_id", "=", indicatorId)
+    .where("unit_id", "=", unitId)
+    .orderBy("period", "desc")
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.value ?? null;
 }
 
 /** Chats of the units that lead the indicator's task, for telling them a supporting unit reported. */

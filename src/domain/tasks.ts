@@ -24,6 +24,8 @@ export interface IndicatorView {
   quote: string;
   periodKind: ReportPeriodKind;
   currentPeriod: string;
+  /** Year the plan was issued (from its date, else its title): no report may be for a period before it. */
+  planYear: number | null;
   latest: LatestValue | null;
   /** The value reported for the period before the latest one, for a trend arrow. */
   previous: number | null;
@@ -89,7 +91,7 @@ export async function loadTaskViews(
       .innerJoin("plans", "plans.id", "tasks.plan_id")
       .select([
         "tasks.id", "tasks.code", "tasks.title", "tasks.text", "tasks.deadline", "tasks.deadline_text", "tasks.ordinal",
-        "tasks.plan_id", "plans.title as planTitle", "plans.jurisdiction",
+        "tasks.plan_id", "plans.title as planTitle", "plans.jurisdiction", "plans.issued_on as planIssuedOn",
       ])
       .where("tasks.id", "in", ids)
       .execute(),
@@ -111,7 +113,9 @@ export async function loadTaskViews(
   // Grouped once: filtering the whole list per task made the digest quadratic in the store's size.
   const unitsByTask = groupBy(units, (u) => u.task_id);
   const indicatorsByTask = groupBy(indicators, (i) => i.task_id);
-  return tasks.map((t) => ({
+  return tasks.map((t) => {
+    const planYear = planYearOf(t.planIssuedOn, t.planTitle);
+    return {
     id: t.id,
     planTitle: t.planTitle,
     jurisdiction: t.jurisdiction,
@@ -141,13 +145,21 @@ export async function loadTaskViews(
           quote: i.quote,
           periodKind: i.period,
           currentPeriod: cur,
+          planYear,
           latest: last,
           previous: prev?.value ?? null,
           reportedThisPeriod: hist.some((h) => h.period === cur),
           status: indicatorStatus(i, last?.value ?? null, now),
         };
       }),
-  }));
+    };
+  });
+}
+
+/** "2024-06-28" → 2024; without a date, a year printed in the title ("…2022年重点工作任务"). */
+export function planYearOf(issuedOn: string | null, title: string): number | null {
+  const m = /^(\d{4})/.exec(issuedOn ?? "") ?? /((?:19|20)\d{2})年/.exec(title);
+  return m ? Number(m[1]) : null;
 }
 
 /**
