@@ -3,11 +3,11 @@ import { basename } from "node:path";
 import { systemClock } from "../clock.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
 import { toDryRunJson } from "./json.js";
-import { parseDocument } from "./parse.js";
+import { isImportError, parseFile } from "./index.js";
 import { importDocument, sha256Hex } from "./store.js";
 
 /**
- * npm run import -- FILE...                 parse and store into DATABASE_PATH
+ * npm run import -- FILE...                 parse and store into DATABASE_PATH (.docx .xlsx .pdf .txt, by content)
  * npm run --silent import -- --dry-run --json FILE   print the parse, write nothing
  */
 async function main(argv: string[]) {
@@ -29,13 +29,16 @@ async function main(argv: string[]) {
       failed++;
       continue;
     }
-    const text = bytes.toString("utf8");
-    if (text.trim().length === 0) {
-      console.error(`文件为空 ${file}：请导出方案正文为 UTF-8 纯文本后再导入 / empty file: ${file}`);
+    let plan: Awaited<ReturnType<typeof parseFile>>;
+    try {
+      plan = await parseFile(bytes, { fileName: basename(file) });
+    } catch (err) {
+      // A file that is not a readable plan stores nothing; say why in words an admin can act on.
+      if (!isImportError(err)) throw err;
+      console.error(`无法导入 ${basename(file)}：${err.userText} / cannot import (${err.code})`);
       failed++;
       continue;
     }
-    const plan = parseDocument(text, { fileName: basename(file) });
     if (plan.tasks.length === 0) {
       console.error(`未识别出任何措施 no measures found in ${file}（请检查是否为实施方案/任务分解表）`);
     }

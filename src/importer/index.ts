@@ -3,8 +3,8 @@
  * Readers (./read) turn bytes into the document model; extraction turns the model into measures, units and
  * indicators; ./store.ts writes a plan once an admin (or the CLI) decides to.
  */
-import { ImportError } from "./errors.js";
-import { parseDocument } from "./parse.js";
+import { planFromDocument } from "./from-document.js";
+import { readSource } from "./read/index.js";
 import type { ParsedPlan } from "./types.js";
 
 export interface ParseFileOptions {
@@ -14,9 +14,8 @@ export interface ParseFileOptions {
 
 /** Reads a plan from a file's bytes. Throws ImportError (Chinese text saying what to send instead) when it cannot. */
 export async function parseFile(bytes: Uint8Array, opts: ParseFileOptions = {}): Promise<ParsedPlan> {
-  if (bytes.length === 0) throw new ImportError("empty_file", "文件是空的（0 字节）：请重新导出方案后再发送。");
-  const text = new TextDecoder("utf-8").decode(bytes);
-  return parseDocument(text, opts.fileName === undefined ? {} : { fileName: opts.fileName });
+  const doc = await readSource(bytes);
+  return planFromDocument(doc, opts.fileName === undefined ? {} : { fileName: opts.fileName });
 }
 
 export { ImportError, isImportError } from "./errors.js";

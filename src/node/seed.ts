@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { Clock } from "../clock.js";
-import { parseDocument } from "../importer/parse.js";
+import { parseFile } from "../importer/index.js";
 import { importDocument, sha256Hex } from "../importer/store.js";
 import type { Database } from "../store/schema.js";
 import { demoOpenIdForUnit } from "../store/unit-names.js";
@@ -23,14 +23,14 @@ export interface SeedCounts {
 }
 
 /**
- * Imports every seeds/*.txt (unchanged files are skipped by hash) and applies seeds/roster.json: its named accounts,
+ * Imports every plan in seeds/ (.txt, .docx, .xlsx, .pdf; unchanged files are skipped by hash) and applies seeds/roster.json: its named accounts,
  * and one demo member per unit so local mode can act as any office.
  */
 export async function seedStore(db: Kysely<Database>, seedsDir: string, clock: Clock): Promise<SeedCounts> {
   const imported: string[] = [];
-  for (const file of readdirSync(seedsDir).filter((f) => f.endsWith(".txt")).sort()) {
+  for (const file of readdirSync(seedsDir).filter((f) => /\.(txt|docx|xlsx|pdf)$/i.test(f)).sort()) {
     const bytes = readFileSync(join(seedsDir, file));
-    const plan = parseDocument(bytes.toString("utf8"), { fileName: file });
+    const plan = await parseFile(bytes, { fileName: file });
     const r = await importDocument(db, plan, { fileName: file, hash: await sha256Hex(bytes), clock });
     if (!r.unchanged) imported.push(file);
   }
