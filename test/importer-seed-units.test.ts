@@ -59,7 +59,7 @@ describe("seeding and unit look-ups", () => {
     expect(parsed.tasks[0].indicators[0]).toMatchObject({ target: 5, cmp: ">=", year: 2025 });
     const failure = await run("npx", [...cli, empty, join(dir, "missing.txt")]).then(() => null, (e: { code: number; stderr: string }) => e);
     expect(failure?.code).not.toBe(0);
-    expect(failure?.stderr).toMatch(/文件为空.*empty\.txt/);
+    expect(failure?.stderr).toMatch(/无法导入 empty\.txt：文件是空的/);
     expect(failure?.stderr).toMatch(/无法读取文件.*missing\.txt.*ENOENT/);
   }, 180_000);
 });
