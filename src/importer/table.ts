@@ -89,7 +89,12 @@ function readCellPerLine(lines: CleanLine[], start: number): Table {
     const c = cellOf(l);
     if (c) stream.push(...c);
     else if (!l.text) stream.push(null);
-    else break;
+    else if (continuesCell(stream, lines, k)) {
+      // A cell's text broken across a page: the rest arrives as a bare line (after blank lines) and belongs to the
+      // cell it completes, not to a new row.
+      while (stream[stream.length - 1] === null) stream.pop();
+      stream[stream.length - 1] += l.text;
+    } else break;
   }
   while (stream.length && stream[stream.length - 1] === null) stream.pop();
   const header: string[] = [];
@@ -124,6 +129,21 @@ function readCellPerLine(lines: CleanLine[], start: number): Table {
   }
   push();
   return { header, rows, end: k };
+}
+
+/**
+ * A bare line inside a cell-per-line table continues the last cell when that cell stops mid-sentence and the table
+ * goes on after it (more cell lines within a few lines); a finished sentence or the end of the cells ends the table.
+ */
+function continuesCell(stream: (string | null)[], lines: CleanLine[], k: number): boolean {
+  let last: string | null = null;
+  for (let j = stream.length - 1; j >= 0 && last === null; j--) last = stream[j] ?? null;
+  if (!last || /[。；;！!？?：:]$/.test(last)) return false;
+  for (let j = k + 1; j < Math.min(lines.length, k + 8); j++) {
+    const l = lines[j]!;
+    if (cellOf(l)) return true;
+  }
+  return false;
 }
 
 /** "(一)", "二、": a row that only names a section, whose title is its other filled cell. */
