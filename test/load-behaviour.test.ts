@@ -37,6 +37,30 @@ describe("work after the answer", () => {
     expect(errors).toHaveLength(1);
   });
 
+  it("answers a request while a long command's queries are still running", async () => {
+    const bot = await startTestServer({ env: { DUBAN_LOCAL: "1" }, seedsDir: null });
+    try {
+      let done = 0;
+      let answeredAfter = -1;
+      const job = (async () => {
+        for (let i = 0; i < 400; i++) {
+          await bot.store.db.selectFrom("units").select("id").limit(1).execute();
+          done++;
+        }
+      })();
+      const health = fetch(`${bot.url}/healthz`).then((r) => {
+        answeredAfter = done;
+        return r.status;
+      });
+      await Promise.all([job, health]);
+      expect(await health).toBe(200);
+      // Without yielding between queries the whole command would finish before the server read the request.
+      expect(answeredAfter).toBeLessThan(400);
+    } finally {
+      await bot.close();
+    }
+  });
+
   it("answers 503 with Retry-After when the queue is full, and records nothing, so Lark's retry is handled later", async () => {
     const lark = await startOpenPlatform();
     const bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", workCapacity: 0 });

@@ -50,7 +50,7 @@ beforeAll(async () => {
   member = await demoOpenIdForUnit(unit.jurisdiction, unit.name);
   await db.insertInto("members").values({ open_id: member, unit_id: unit.id, role: "member", name: null, created_at: "2026-11-24" }).execute();
   await db.insertInto("chats").values({ chat_id: "oc_worker_unit", kind: "unit", unit_id: unit.id, name: null, bound_by: "t", bound_at: "2026-11-24" }).execute();
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await mf?.dispose();

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { Database } from "./schema.js";
+import { YieldToEventLoop } from "./yield-plugin.js";
 import { splitStatements, type Migration } from "./migrations.js";
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "migrations");
@@ -58,7 +59,7 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   raw.pragma(`synchronous = ${synchronous}`);
   raw.pragma("foreign_keys = ON");
   migrateSqlite(raw);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }), plugins: [new YieldToEventLoop()] });
   return {
     db,
     raw,

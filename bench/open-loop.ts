@@ -1,0 +1,102 @@
+/**
+ * Open-loop acks: requests are sent on a fixed schedule whatever the server does (as Lark does), so a slow server
+ * shows up as latency instead of as a politely lower offered rate. For /我的任务 events and card report callbacks
+ * at 100, 500 and 1,000 events/s offered, prints p50/p99/max of the ack (from the scheduled send), the share past
+ * Lark's 3 s deadline, and how many were shed with 503 (Lark retries those later). Then the delay of a reply
+ * queued behind 1,000 digest rows. One run on the city-sized store (local mode, SQLite synchronous=FULL).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { noticeCard } from "../cards/notice.js";
+import { fixedClock } from "../src/clock.js";
+import { OutboxMessenger } from "../src/lark/outbox.js";
+import { createOutboxWorker } from "../src/lark/outbox-worker.js";
+import { startRuntime } from "../src/node/runtime.js";
+import { openSqlite } from "../src/store/sqlite.js";
+import { buildCityStore, myTasksEvent, reportEvent } from "./city-store.js";
+
+const SECONDS = Number(process.env["SECONDS"] ?? 4);
+const RATES = (process.env["RATES"] ?? "100,500,1000").split(",").map(Number);
+const dir = mkdtempSync(join(tmpdir(), "duban-openloop-"));
+const path = join(dir, "city.sqlite");
+buildCityStore(path);
+const rt = await startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} } });
+const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
+
+function post(body: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(`${rt.url}/webhook/event`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", () => resolve(0));
+    req.end(body);
+  });
+}
+
+const pct = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : 0);
+let seq = 0;
+
+async function openLoop(rate: number, make: (k: number) => unknown) {
+  const total = rate * SECONDS;
+  const lat: number[] = [];
+  let shed = 0, failed = 0;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = JSON.stringify(make(++seq));
+    inflight.push(
+      post(body).then((status) => {
+        const ms = performance.now() - due;
+        if (status === 503) shed++;
+        else if (status !== 200) failed++;
+        else lat.push(ms);
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  await rt.idle();
+  lat.sort((a, b) => a - b);
+  const over3 = lat.filter((x) => x > 3000).length;
+  return `${String(rate).padStart(5)}/s offered: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${(lat.at(-1) ?? 0).toFixed(0)} ms, over 3 s ${((100 * over3) / Math.max(1, lat.length)).toFixed(1)}%, shed 503 ${shed}, errors ${failed}`;
+}
+
+console.log(`open-loop acks, ${SECONDS} s per rate, city store (20 plans, 2,000 measures, 200 units, 5,000 indicators, 100,000 reports), synchronous=FULL`);
+for (const [name, make] of [["/我的任务 events", (k: number) => myTasksEvent(k, "ol")], ["card report callbacks", (k: number) => reportEvent(k, "oc")]] as const) {
+  console.log(`  ${name}`);
+  for (const rate of RATES) console.log(`    ${await openLoop(rate, make)}`);
+}
+await rt.close();
+agent.destroy();
+rmSync(dir, { recursive: true, force: true });
+
+// Reply delivery behind bulk: 1,000 digest rows are queued, then a reply; the worker paces under Lark's limits on a
+// virtual clock, so the delay is what the rate limits impose, not this machine's speed.
+{
+  const store = openSqlite({ path: ":memory:" });
+  const clock = fixedClock("2026-11-30T01:00:00Z");
+  const messenger = new OutboxMessenger(store.db, clock);
+  for (let i = 0; i < 1000; i++) await messenger.sendToChat(`oc_${i}`, noticeCard("周报", String(i)), { dedupeKey: `digest:${i}`, bulk: true });
+  const asked = clock.now().getTime();
+  for (let i = 0; i < 20; i++) await messenger.reply(`om_${i}`, noticeCard("我的任务", "…"), { chatId: `oc_user${i}` });
+  const delays: number[] = [];
+  const worker = createOutboxWorker({
+    db: store.db,
+    clock,
+    sleep: async (ms) => clock.advance(ms),
+    log: { info() {}, warn() {}, error() {} },
+    send: async (row) => {
+      if (row.kind === "reply") delays.push(clock.now().getTime() - asked);
+      return null;
+    },
+  });
+  await worker.drainOnce();
+  delays.sort((a, b) => a - b);
+  console.log(`reply delivery with 1,000 digest rows queued ahead (20 replies, rate-limit time): p50 ${pct(delays, 50)} ms, p99 ${pct(delays, 99)} ms`);
+  await store.close();
+}
