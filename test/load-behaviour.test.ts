@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { noticeCard } from "../cards/notice.js";
 import { fixedClock } from "../src/clock.js";
 import { localDate } from "../src/domain/period.js";
-import { OutboxMessenger } from "../src/lark/outbox.js";
+import { OutboxMessenger, pruneSentOutbox } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createWorkQueue } from "../src/node/work-queue.js";
 import { openSqlite } from "../src/store/sqlite.js";
@@ -97,6 +97,24 @@ describe("outbox order", () => {
     await worker.drainOnce();
     expect(delivered).toHaveLength(1001);
     expect(delivered.indexOf("om_question")).toBeLessThan(8);
+    await store.close();
+  });
+});
+
+describe("outbox retention", () => {
+  it("removes delivered rows past 90 days and keeps pending, failed and recent ones", async () => {
+    const store = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-01-01T00:00:00Z");
+    const messenger = new OutboxMessenger(store.db, clock);
+    for (const t of ["old_sent", "old_failed", "old_pending", "new_sent"]) await messenger.sendToChat(t, noticeCard("t", t));
+    const at = (d: string) => new Date(d).toISOString();
+    await store.db.updateTable("outbox").set({ status: "sent", sent_at: at("2026-01-01") }).where("target", "=", "old_sent").execute();
+    await store.db.updateTable("outbox").set({ status: "failed" }).where("target", "=", "old_failed").execute();
+    await store.db.updateTable("outbox").set({ status: "sent", sent_at: at("2026-05-01") }).where("target", "=", "new_sent").execute();
+    const removed = await pruneSentOutbox(store.db, new Date(Date.parse("2026-05-10") - 90 * 86_400_000));
+    expect(removed).toBe(1);
+    const left = (await store.db.selectFrom("outbox").select("target").orderBy("target").execute()).map((r) => r.target);
+    expect(left).toEqual(["new_sent", "old_failed", "old_pending"]);
     await store.close();
   });
 });

@@ -81,3 +81,16 @@ export function summarize(card: Card): string {
   const first = (card.body.elements as { tag?: string; content?: string }[]).find((e) => e.tag === "markdown")?.content ?? "";
   return `【${header?.title?.content ?? "卡片"}】${first.replace(/<[^>]+>/g, "").replace(/\s+/g, " ").slice(0, 80)}`;
 }
+
+/** Sent rows are kept this long: long enough to answer "did the digest of week N go out?", short enough not to grow. */
+export const SENT_OUTBOX_RETENTION_DAYS = 90;
+
+/**
+ * Removes delivered rows past their retention. Pending and failed rows stay whatever their age: one is still to
+ * be sent, the other is an operator's to look at. A dedupe key of a removed row is free again, which is harmless
+ * because every key names a day or week that is long past.
+ */
+export async function pruneSentOutbox(db: Kysely<Database>, olderThan: Date): Promise<number> {
+  const r = await db.deleteFrom("outbox").where("status", "=", "sent").where("sent_at", "<", olderThan.toISOString()).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

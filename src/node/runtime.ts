@@ -11,7 +11,7 @@ import { resumeUnfinished } from "../events/dispatch.js";
 import { pruneProcessedEvents } from "../events/inbox.js";
 import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
 import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../lark/client.js";
-import { OutboxMessenger } from "../lark/outbox.js";
+import { OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS } from "../lark/outbox.js";
 import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
 import { createLogger, createPlainLogger } from "../log.js";
 import { defaultDatabasePath, openSqlite, type SqliteStore } from "../store/sqlite.js";
@@ -118,11 +118,12 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     },
   });
 
-  // De-duplication rows past the replay window: at start-up and then hourly.
+  // De-duplication rows past the replay window and delivered outbox rows past their retention: at start-up, then hourly.
   const prune = () =>
-    pruneProcessedEvents(store.db, new Date(clock.now().getTime() - config.REPLAY_WINDOW_SECONDS * 1000)).catch((err) =>
-      log.error("pruning processed_events failed", { error: String(err) }),
-    );
+    Promise.all([
+      pruneProcessedEvents(store.db, new Date(clock.now().getTime() - config.REPLAY_WINDOW_SECONDS * 1000)),
+      pruneSentOutbox(store.db, new Date(clock.now().getTime() - SENT_OUTBOX_RETENTION_DAYS * 86_400_000)),
+    ]).catch((err) => log.error("pruning processed_events/outbox failed", { error: String(err) }));
   await prune();
   const pruneTimer = setInterval(() => void prune(), 3600_000);
   pruneTimer.unref();
