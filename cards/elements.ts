@@ -63,6 +63,8 @@ export function table(columns: ColumnSpec[], rows: Record<string, unknown>[]) {
     tag: "table",
     page_size: 10,
     row_height: "low",
+    // Wide tables scroll sideways on phones; the first column names the row (the unit), so it stays in view.
+    freeze_first_column: true,
     header_style: { background_style: "grey", bold: true, text_align: "left" },
     columns: columns.map(([name, display_name, data_type, width]) => ({ name, display_name, data_type, width })),
     rows: rows.slice(0, 100),

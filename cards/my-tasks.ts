@@ -1,11 +1,10 @@
 import type { TaskView } from "../src/domain/tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
+import { paginateByBudget } from "./budget.js";
 import { button, card, esc, hr, md, rowWithButton, truncate } from "./elements.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
-
-export const TASKS_PER_PAGE = 6;
 
 export interface MyTasksInput {
   unit: Unit;
@@ -15,17 +14,38 @@ export interface MyTasksInput {
   today: string;
 }
 
+/** One measure on a page; `shown` indicators are listed (fewer than all only when one measure alone overflows a card). */
+interface Block {
+  task: TaskView;
+  shown: number;
+}
+
 /**
  * 我的任务: the unit's measures, led first, then supported; each indicator with target, latest value, status and a
- * 上报 button. Paged so a unit with many measures stays under Lark's 30 KB / 200-element card limits.
+ * 上报 button. Pages are cut by the card budget (elements as Feishu counts them, and bytes), not by a number of
+ * measures, so a unit with long measures or many indicators never gets a card Feishu rejects.
  */
-export function myTasksCard({ unit, tasks, page, today }: MyTasksInput): Card {
+export function myTasksCard(input: MyTasksInput): Card {
+  const pages = myTasksLayout(input);
+  const p = Math.min(Math.max(1, input.page), pages.length);
+  return render(input, pages[p - 1]!, p, pages.length);
+}
+
+/** Number of pages /我的任务 has for this unit. */
+export function myTasksPageCount(input: Omit<MyTasksInput, "page">): number {
+  return myTasksLayout({ ...input, page: 1 }).length;
+}
+
+function myTasksLayout(input: MyTasksInput): Block[][] {
+  const ordered = [...input.tasks.filter((t) => t.role === "lead"), ...input.tasks.filter((t) => t.role === "support")];
+  const blocks = ordered.map((task) => ({ task, shown: task.indicators.length }));
+  // Measured with the widest furniture (both page buttons, a two-digit page label), so every page fits as rendered.
+  return paginateByBudget(blocks, (page) => render(input, page, 2, 99), (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null));
+}
+
+function render({ unit, tasks, today }: MyTasksInput, slice: Block[], p: number, pages: number): Card {
   const lead = tasks.filter((t) => t.role === "lead");
   const support = tasks.filter((t) => t.role === "support");
-  const ordered = [...lead, ...support];
-  const pages = Math.max(1, Math.ceil(ordered.length / TASKS_PER_PAGE));
-  const p = Math.min(Math.max(1, page), pages);
-  const slice = ordered.slice((p - 1) * TASKS_PER_PAGE, p * TASKS_PER_PAGE);
   const indicators = tasks.flatMap((t) => t.indicators);
   const behind = indicators.filter((i) => i.status.status === "behind" || i.status.status === "overdue").length;
   const missing = indicators.filter((i) => !i.reportedThisPeriod).length;
@@ -34,28 +54,31 @@ export function myTasksCard({ unit, tasks, page, today }: MyTasksInput): Card {
     md(`牵头 **${lead.length}** 项 · 配合 **${support.length}** 项 · 指标 **${indicators.length}** 个` +
       (indicators.length ? ` · 本期未填报 **${missing}** 个 · 滞后/逾期 **${behind}** 个` : "")),
   ];
-  if (ordered.length === 0) {
+  if (tasks.length === 0) {
     elements.push(md("本单位目前没有分配到的任务。如单位有误，请发送 /绑定 单位名称 重新绑定。"));
   }
   let shownSection: string | null = null;
-  for (const t of slice) {
+  for (const { task: t, shown } of slice) {
     const section = t.role === "lead" ? "牵头任务" : "配合任务";
     if (section !== shownSection) {
       elements.push(hr(), md(`**${section}**`));
       shownSection = section;
     }
     elements.push(md(taskLine(t, today)));
-    for (const i of t.indicators) {
+    for (const i of t.indicators.slice(0, shown)) {
       const line = `· ${esc(i.name)}　目标 ${targetText(i)}\n　最新 ${latestText(i)}　${statusBadge(i.status.status)}` +
         (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`);
       elements.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id }, { type: "primary" })));
+    }
+    if (shown < t.indicators.length) {
+      elements.push(md(`<font color='grey'>另有 ${t.indicators.length - shown} 个指标未列出：发送 /上报 指标关键词 填报。</font>`));
     }
   }
   if (pages > 1) {
     const nav: unknown[] = [];
     if (p > 1) nav.push(button("上一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p - 1 }));
     if (p < pages) nav.push(button("下一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p + 1 }));
-    elements.push(hr(), md(`第 ${p}/${pages} 页`), ...nav);
+    elements.push(hr(), md(`第 ${p}/${pages} 页　发送 /我的任务 页码 可直接翻到某页`), ...nav);
   }
   return card(`我的任务 · ${unitLabel(unit)}`, elements, {
     subtitle: "发送 /上报 指标关键词 可直接填报",

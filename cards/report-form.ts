@@ -3,6 +3,7 @@ import { isCountUnit } from "../src/domain/number-input.js";
 import { PERIOD_EXAMPLE, PERIOD_NAME } from "../src/domain/period.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
+import { fits } from "./budget.js";
 import { card, esc, md, plain, truncate } from "./elements.js";
 import { latestText, targetText } from "./format.js";
 import type { Card } from "./types.js";
@@ -23,14 +24,28 @@ export const FORM_FIELDS = { indicator: "indicator", value: "value", period: "pe
 /** 上报 form: one form container with indicator select, value, period (defaults to the current one) and note. */
 export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce }: ReportFormInput): Card {
   const selected = indicators.find((i) => i.id === selectedId) ?? (indicators.length === 1 ? indicators[0] : undefined);
-  const options = indicators.slice(0, 100).map((i) => ({
+  // Every option's text is a plain_text element in Feishu's count: the list is cut by the card budget, and the
+  // preselected indicator always stays in it so the initial selection points at an option that exists.
+  const build = (listed: IndicatorView[]) => formCard({ unit, indicators, listed, selected, issuedAt, nonce });
+  let listed = selected ? [selected, ...indicators.filter((i) => i !== selected)] : indicators;
+  while (listed.length > 1 && !fits(build(listed))) listed = listed.slice(0, Math.ceil(listed.length * 0.8));
+  return build(listed);
+}
+
+function formCard({ unit, indicators, listed, selected, issuedAt, nonce }: {
+  unit: Unit; indicators: IndicatorView[]; listed: IndicatorView[]; selected: IndicatorView | undefined; issuedAt: string; nonce: string;
+}): Card {
+  const options = listed.map((i) => ({
     text: plain(truncate(`${i.name}（目标 ${targetText(i)}）`, 60)),
     value: String(i.id),
   }));
+  const cut = listed.length < indicators.length
+    ? `\n<font color='grey'>下拉列表列出 ${indicators.length} 个指标中的 ${listed.length} 个；其余请发送 /上报 指标关键词 筛选。</font>`
+    : "";
   const info = selected
     ? md(`**${esc(selected.name)}**\n目标 ${targetText(selected)}　最新 ${latestText(selected)}\n` +
-        `按${PERIOD_NAME[selected.periodKind]}填报，本期：${selected.currentPeriod}\n<font color='grey'>原文：${esc(truncate(selected.quote, 80))}</font>`)
-    : md(`请选择要填报的指标（共 ${indicators.length} 个）。`);
+        `按${PERIOD_NAME[selected.periodKind]}填报，本期：${selected.currentPeriod}\n<font color='grey'>原文：${esc(truncate(selected.quote, 80))}</font>` + cut)
+    : md(`请选择要填报的指标（共 ${indicators.length} 个）。` + cut);
   const periodDefault = selected?.currentPeriod ?? "";
   const periodHint = selected ? PERIOD_EXAMPLE[selected.periodKind] : "2026Q4 / 2026-11 / 2026";
   const form = {
@@ -42,7 +57,9 @@ export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce }
         name: FORM_FIELDS.indicator,
         required: true,
         placeholder: plain("指标"),
-        ...(selected ? { initial_option: String(selected.id) } : {}),
+        // initial_index (1-based position in options) rather than initial_option, whose documented example is the
+        // option's text while the callback returns its value: the index cannot be read two ways.
+        ...(selected ? { initial_index: listed.indexOf(selected) + 1 } : {}),
         options,
       },
       {
@@ -65,6 +82,8 @@ export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce }
       {
         tag: "input",
         name: FORM_FIELDS.note,
+        input_type: "multiline_text",
+        rows: 3,
         max_length: 200,
         label: plain("说明"),
         placeholder: plain("选填，200 字以内"),

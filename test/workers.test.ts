@@ -89,7 +89,8 @@ describe("the Workers build", () => {
     const card = JSON.parse(sends.at(-1)!.body.content);
     const form = card.body.elements.find((e: any) => e.tag === "form");
     const submit = form.elements.find((e: any) => e.tag === "button").behaviors[0].value;
-    const indicator = form.elements.find((e: any) => e.tag === "select_static").initial_option;
+    const select = form.elements.find((e: any) => e.tag === "select_static");
+    const indicator = select.options[select.initial_index - 1].value;
     const res = await post(cardEvent({ openId: member, value: submit, formValue: { indicator, value: "80", period: "2026Q4" } }));
     expect(((await res.json()) as { toast: unknown }).toast).toEqual({ type: "success", content: "已记录" });
     const rows = await db.selectFrom("reports").selectAll().execute();

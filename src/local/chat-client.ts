@@ -3,6 +3,7 @@ import type { Card, CardActionResponse } from "../../cards/types.js";
 import { lookupUnits, unitLabel } from "../domain/units-lookup.js";
 import type { Database } from "../store/schema.js";
 import { demoOpenIdForUnit } from "../store/unit-names.js";
+import { initialOption } from "./render.js";
 
 /**
  * The terminal stand-in for a Lark client in local mode: it builds the events Lark would send (a text message, a
@@ -106,7 +107,7 @@ export function buttonsOf(card: Card): ButtonRef[] {
             inputs.push({
               name: String(f["name"]),
               labels: [String(f["name"]), t(f["label"]), t(f["placeholder"])].filter(Boolean),
-              defaultValue: (f["default_value"] ?? f["initial_option"]) as string | undefined,
+              defaultValue: (f["default_value"] as string | undefined) ?? (f["tag"] === "select_static" ? initialOption(f) ?? undefined : undefined),
             });
           }
         }

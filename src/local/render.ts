@@ -91,7 +91,7 @@ function renderElements(elements: El[], out: string[], indent = "") {
       }
       case "select_static": {
         const opts = (e["options"] as { text: unknown; value: string }[]) ?? [];
-        const init = e["initial_option"] ? String(e["initial_option"]) : null;
+        const init = initialOption(e);
         out.push(`${indent}${text(e["placeholder"]) || String(e["name"])}=（选择 ${opts.length} 项之一${init ? `，已选 ${init}` : ""}）`);
         for (const o of opts.slice(0, 8)) out.push(`${indent}  ${o.value === init ? "●" : "○"} ${o.value}: ${text(o.text)}`);
         if (opts.length > 8) out.push(`${indent}  … 另有 ${opts.length - 8} 项`);
@@ -120,4 +120,12 @@ export function renderCallbackResponse(r: CardActionResponse): string {
   if (r.toast) out.push(`【提示·${r.toast.type}】${r.toast.content}`);
   if (r.card) out.push(renderCard(r.card.data));
   return out.join("\n");
+}
+
+/** The option value a select_static shows as chosen: its initial_index (1-based) or an initial_option. */
+export function initialOption(select: Record<string, unknown>): string | null {
+  const opts = (select["options"] as { value: string }[] | undefined) ?? [];
+  const k = Number(select["initial_index"] ?? 0);
+  if (k >= 1 && k <= opts.length) return opts[k - 1]!.value;
+  return select["initial_option"] ? String(select["initial_option"]) : null;
 }

@@ -1,0 +1,76 @@
+import type { Card } from "./types.js";
+
+/**
+ * Feishu's hard limits for one card (JSON 2.0 structure page; im-v1 message create, codes 230025 / 230099-11310):
+ * at most 200 elements, where "element" means every object with a `tag`, `plain_text` texts included, and at most
+ * 30 KB of card JSON.
+ */
+export const CARD_LIMITS = { elements: 200, bytes: 30 * 1024 } as const;
+
+/**
+ * What builders fill pages up to. Below the hard limits on purpose: the card travels as a JSON string inside the
+ * request (quotes and non-ASCII escapes grow it), and a little room keeps a page valid if a label grows by a word.
+ */
+export const CARD_BUDGET = { elements: 180, bytes: 27 * 1024 } as const;
+
+/** Keys whose values are data, not card components: a chart's VChart spec and a table's row objects. */
+const DATA_KEYS = new Set(["chart_spec", "rows", "value", "form_value"]);
+
+/** Counts elements the way Feishu does: every object carrying a string `tag`, at any depth, outside data blocks. */
+export function countElements(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((n: number, x) => n + countElements(x), 0);
+  if (!node || typeof node !== "object") return 0;
+  let n = typeof (node as { tag?: unknown }).tag === "string" ? 1 : 0;
+  for (const [k, v] of Object.entries(node)) if (!DATA_KEYS.has(k)) n += countElements(v);
+  return n;
+}
+
+/** UTF-8 bytes of the card JSON, as sent. */
+export function cardBytes(card: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(card)).length;
+}
+
+export interface CardSize {
+  elements: number;
+  bytes: number;
+}
+
+export function cardSize(card: Card): CardSize {
+  return { elements: countElements(card), bytes: cardBytes(card) };
+}
+
+export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
+  const s = cardSize(card);
+  return s.elements <= budget.elements && s.bytes <= budget.bytes;
+}
+
+/**
+ * Splits blocks into pages by budget: each page takes blocks while `build(page blocks)` still fits. `build` gets the
+ * worst-case page furniture (both navigation buttons), so a page that fits here also fits when rendered. A block that
+ * does not fit on a page of its own is passed to `shrink` (fewer rows, shorter text) until it does.
+ */
+export function paginateByBudget<B>(
+  blocks: B[],
+  build: (page: B[]) => Card,
+  shrink: (block: B) => B | null,
+  budget: CardSize = CARD_BUDGET,
+): B[][] {
+  const pages: B[][] = [];
+  let current: B[] = [];
+  for (let block of blocks) {
+    if (fits(build([...current, block]), budget)) {
+      current.push(block);
+      continue;
+    }
+    if (current.length) pages.push(current);
+    current = [];
+    while (!fits(build([block]), budget)) {
+      const smaller = shrink(block);
+      if (smaller === null) break;
+      block = smaller;
+    }
+    current.push(block);
+  }
+  if (current.length || pages.length === 0) pages.push(current);
+  return pages;
+}

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
+import { cardSize } from "../cards/budget.js";
+import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
+import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
+import { errorCard, noticeCard } from "../cards/notice.js";
+import { progressCard, taskProgressCard } from "../cards/progress.js";
+import { reportFormCard } from "../cards/report-form.js";
+import { reportReceiptCard, supportReportedCard } from "../cards/report-receipt.js";
+import type { Card } from "../cards/types.js";
+import { fixedClock } from "../src/clock.js";
+import { buildSupervisorDigest, buildUnitDigest } from "../src/digest/build.js";
+import { unitProgress } from "../src/domain/progress.js";
+import { unitTasks, type IndicatorView, type TaskView } from "../src/domain/tasks.js";
+import { seedStore } from "../src/node/seed.js";
+import type { Unit } from "../src/store/schema.js";
+import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
+import { lintCard } from "./support/card-lint.js";
+
+const expectValid = (c: Card, what: string) => expect(lintCard(c).problems, what).toEqual([]);
+
+describe("the card linter itself", () => {
+  const base = (elements: unknown[]): Card => ({ schema: "2.0", config: { update_multi: true }, body: { elements } });
+
+  it("rejects what Feishu rejects: unknown properties and tags, misplaced tables and forms, unnamed form fields", () => {
+    expect(lintCard(base([{ tag: "markdown", content: "x", colour: "red" }])).problems.join()).toMatch(/colour|Unrecognized/i);
+    expect(lintCard(base([{ tag: "div", text: { tag: "plain_text", content: "1.0 only" } }])).problems).not.toEqual([]);
+    const tableInColumn = { tag: "column_set", columns: [{ tag: "column", elements: [{ tag: "table", columns: [{ name: "a", data_type: "text" }], rows: [] }] }] };
+    expect(lintCard(base([tableInColumn])).problems.join()).toMatch(/root/);
+    const unnamed = { tag: "form", name: "f", elements: [{ tag: "input" }] };
+    expect(lintCard(base([unnamed])).problems.join()).toMatch(/name/);
+    expect(lintCard({ ...base([]), config: { update_multi: false } }).problems).not.toEqual([]);
+  });
+
+  it("counts plain_text as an element and stops at 200 elements and 30 KB", () => {
+    const buttons = Array.from({ length: 100 }, (_, k) => ({ tag: "button", text: { tag: "plain_text", content: `b${k}` }, behaviors: [{ type: "callback", value: { k } }] }));
+    const r = lintCard(base(buttons));
+    expect(r.elements).toBe(200);
+    expect(r.problems).toEqual([]);
+    expect(lintCard(base([...buttons, { tag: "hr" }])).problems.join()).toMatch(/201 elements/);
+    expect(lintCard(base([{ tag: "markdown", content: "字".repeat(11_000) }])).problems.join()).toMatch(/bytes/);
+  });
+
+  it("checks the select's initial choice points at an option that exists", () => {
+    const sel = (extra: object) => base([{ tag: "form", name: "f", elements: [{ tag: "select_static", name: "s", options: [{ text: { tag: "plain_text", content: "甲" }, value: "1" }], ...extra }] }]);
+    expect(lintCard(sel({ initial_index: 1 })).problems).toEqual([]);
+    expect(lintCard(sel({ initial_index: 2 })).problems.join()).toMatch(/initial_index/);
+    expect(lintCard(sel({ initial_option: "9" })).problems.join()).toMatch(/initial_option/);
+  });
+});
+
+// Synthetic inputs in the shape the domain produces, with long texts, to push each builder towards its limits.
+const unit: Unit = { id: 7, jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" };
+function indicator(id: number, over: Partial<IndicatorView> = {}): IndicatorView {
+  return {
+    id, taskId: 1, name: `家庭医生签约服务重点人群覆盖率及基层医疗卫生机构服务能力提升指标第${id}项`, unitOfMeasure: "%", cmp: ">=", target: 75, targetYear: 2027,
+    baseline: 60, baselineYear: 2024, quote: "重点人群签约服务覆盖率达到75%以上，".repeat(4), periodKind: "quarter", currentPeriod: "2026Q4", planYear: 2024,
+    latest: { value: 68.5, period: "2026Q3", reportedAt: "2026-10-09T02:00:00.000Z", unitName: "区卫健委" },
+    previous: 66, reportedThisPeriod: false, status: { status: "behind", expected: 71, progress: 0.57 }, ...over,
+  };
+}
+function task(id: number, role: "lead" | "support", indicators: IndicatorView[]): TaskView {
+  return {
+    id, planTitle: "渝中区基层卫生健康便民惠民服务举措实施方案", jurisdiction: "重庆市渝中区", code: `${id}`, title: `任务${id}`,
+    text: `（${id}）提升家庭医生签约服务质量，扩大重点人群覆盖面，推进基层医疗卫生机构标准化建设和服务能力提升。`.repeat(2),
+    deadline: "2026-12-31", deadlineText: "2026年12月底前", role, viaGroup: null,
+    units: [{ name: "区卫健委", role: "lead" }, { name: "区医保局", role: "support" }, { name: "各街道办事处", role: "support" }], indicators,
+  };
+}
+
+describe("every card builder passes the linter", () => {
+  it("/我的任务 for a 50-measure unit: every page passes, and each measure appears on exactly one page", () => {
+    const tasks = Array.from({ length: 50 }, (_, k) => task(k + 1, k < 30 ? "lead" : "support", Array.from({ length: k % 7 }, (_, j) => indicator(1000 + k * 10 + j))));
+    const input = { unit, tasks, today: "2026-11-24" };
+    const pages = myTasksPageCount(input);
+    expect(pages).toBeGreaterThan(1);
+    const seen: string[] = [];
+    for (let page = 1; page <= pages; page++) {
+      const c = myTasksCard({ ...input, page });
+      expectValid(c, `page ${page}`);
+      const s = JSON.stringify(c);
+      seen.push(...[...s.matchAll(/\*\*\[(\d+)\]\*\*/g)].map((m) => m[1]!));
+      expect(s).toContain(`第 ${page}/${pages} 页`);
+    }
+    expect(seen).toEqual(tasks.map((t) => t.code));
+  });
+
+  it("/我的任务: one measure with more indicators than a card holds is cut, and says how to reach the rest", () => {
+    const tasks = [task(1, "lead", Array.from({ length: 60 }, (_, j) => indicator(j + 1)))];
+    const c = myTasksCard({ unit, tasks, page: 1, today: "2026-11-24" });
+    expectValid(c, "one huge measure");
+    expect(JSON.stringify(c)).toMatch(/另有 \d+ 个指标未列出/);
+  });
+
+  it("report form with 150 indicators keeps the preselected one selectable and stays within the limits", () => {
+    const indicators = Array.from({ length: 150 }, (_, k) => indicator(k + 1));
+    const c = reportFormCard({ unit, indicators, selectedId: 150, issuedAt: "2026-11-24T01:00:00.000Z", nonce: "n" });
+    expectValid(c, "report form");
+    const form = (c.body.elements as any[]).find((e) => e.tag === "form");
+    const select = form.elements.find((e: any) => e.tag === "select_static");
+    expect(select.options[select.initial_index - 1].value).toBe("150");
+    expect(form.elements.find((e: any) => e.name === "note").input_type).toBe("multiline_text");
+    expect(JSON.stringify(c)).toMatch(/其余请发送 \/上报 指标关键词 筛选/);
+  });
+
+  it("receipt, bind, notice, progress and digest cards", () => {
+    const i = indicator(11);
+    expectValid(reportReceiptCard({ unit, indicator: i, value: 72.5, period: "2026Q4", note: "含新签约\n第二行", reporterOpenId: "ou_a", reportedAt: "2026-11-24T01:02:03.000Z", duplicate: true }), "receipt");
+    expectValid(supportReportedCard({ leadUnit: unit, reporterUnit: unit, indicator: i, value: 1, period: "2026Q4" }), "support notice");
+    expectValid(bindRequestCard({ requestId: 1, openId: "ou_x", unit, requestedAt: "2026-11-24T01:00:00.000Z" }), "bind request");
+    expectValid(bindDecisionCard({ approved: false, unit, byOpenId: "ou_admin" }), "bind decision");
+    expectValid(errorCard("出错"), "error");
+    expectValid(noticeCard("提示", "内容", "green"), "notice");
+    expectValid(taskProgressCard(task(3, "lead", [i, indicator(12)])), "task progress");
+  });
+});
+
+describe("cards built from all seeds pass the linter", () => {
+  let store: SqliteStore;
+  const now = new Date("2026-11-30T01:00:00Z");
+  beforeAll(async () => {
+    store = openSqlite({ path: ":memory:" });
+    await seedStore(store.db, "seeds", fixedClock(now.toISOString()));
+  });
+  afterAll(() => store.close());
+
+  it("every unit's /我的任务 pages, report form and digest; the supervisor's progress and digest; every measure's progress", async () => {
+    const units = await store.db.selectFrom("units").selectAll().execute();
+    let largest = { what: "", elements: 0, bytes: 0 };
+    const check = (c: Card, what: string) => {
+      expectValid(c, what);
+      const s = cardSize(c);
+      if (s.bytes > largest.bytes) largest = { what, ...s };
+    };
+    for (const u of units) {
+      const tasks = await unitTasks(store.db, u, now);
+      const pages = myTasksPageCount({ unit: u, tasks, today: "2026-11-30" });
+      for (let page = 1; page <= pages; page++) check(myTasksCard({ unit: u, tasks, page, today: "2026-11-30" }), `${u.name} 我的任务 ${page}`);
+      const indicators = tasks.flatMap((t) => t.indicators);
+      if (indicators.length) {
+        check(reportFormCard({ unit: u, indicators, issuedAt: now.toISOString(), nonce: "n" }), `${u.name} 上报`);
+        check(reportFormCard({ unit: u, indicators, selectedId: indicators.at(-1)!.id, issuedAt: now.toISOString(), nonce: "n" }), `${u.name} 上报 preselected`);
+      }
+      if (u.kind === "unit") check(unitDigestCard(await buildUnitDigest(store.db, u, now)), `${u.name} 周报`);
+      for (const t of tasks) check(taskProgressCard(t), `[${t.code}] 进度`);
+    }
+    const { rows, behind } = await unitProgress(store.db, units.filter((u) => u.kind === "unit"), now);
+    check(progressCard({ title: "全部单位进度", rows, behind, scopeNote: "督办视图" }), "全部单位进度");
+    check(supervisorDigestCard(await buildSupervisorDigest(store.db, now)), "督办周报");
+    // The figure the issue tracks: the largest card any seed produces.
+    console.log(`largest seed card: ${largest.what}: ${largest.elements} elements, ${largest.bytes} bytes`);
+  });
+});
