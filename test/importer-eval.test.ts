@@ -26,17 +26,17 @@ const FLOORS: Record<string, [number, number, number]> = {
   "003": [100, 100, 78],
   "004": [100, 100, 99],
   h01: [100, 100, 99],
-  h02: [100, 50, 38],
-  h03: [0, 0, 0],
+  h02: [100, 72, 38],
+  h03: [100, 100, 65],
   h04: [0, 0, 0],
   h05: [0, 0, 0],
   h06: [0, 0, 0],
-  h07: [48, 55, 48],
+  h07: [100, 100, 78],
   h08: [0, 0, 0],
   h09: [100, 82, 99],
   h10: [0, 0, 0],
 };
-const TOTAL_FLOORS = { tasks: 91, units: 90, indicators: 81 };
+const TOTAL_FLOORS = { tasks: 92, units: 93, indicators: 83 };
 
 const stems = readdirSync(GOLD).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, "")).sort();
 const results = new Map(

@@ -200,6 +200,22 @@ describe("importer: the formats of this genre", () => {
     expect(p.tasks[0]!.indicators.map((i) => i.target)).toEqual([80]);
   });
 
+  it("reads role labels by their parts on own lines (牵头责任单位/协同责任单位) and never takes a person's label for units", () => {
+    const body = "一、经济发展\n1. 地区生产总值增长8%以上。\n牵头负责领导:张三。\n牵头责任单位:市发展改革委。\n协同责任单位:市经信局、市商务局等,各县、市、区政府。\n2. 财政收入增长8%左右。\n牵头负责领导:李四。\n牵头责任单位:市财政局。\n";
+    const p = parseDocument(HEADER + body);
+    expect(p.tasks.map((t) => [t.lead, t.support])).toEqual([
+      [["市发展改革委"], ["市经信局", "市商务局", "各县、市、区政府"]],
+      [["市财政局"], []],
+    ]);
+    expect(p.tasks.flatMap((t) => t.units).join()).not.toMatch(/张三|李四|领导/);
+  });
+
+  it("skips a person label inside the units bracket (牵头领导:…,责任单位:…)", () => {
+    const p = parseDocument(HEADER + "1.托育提升工程。新增托位400个;千人托位数达4.2个。(牵头领导:王五,责任单位:区民政局、区卫生健康局)\n");
+    expect(p.tasks[0]!.units).toEqual(["区民政局", "区卫生健康局"]);
+    expect(p.tasks[0]!.text).not.toMatch(/王五/);
+  });
+
   it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {
     const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个,至少建成2个社区医院,家庭医生签约覆盖率达到81%。(责任单位:区卫健委)\n";
     const appendix = ["附件", "重点任务清单", "序号 |", "工作内容 |", "2023年情况 |", "任务目标 |", "责任部门 |", "1 |", "夯实网底 |",

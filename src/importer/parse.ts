@@ -2,7 +2,7 @@ import { extractIndicators } from "./indicators.js";
 import { applyBaselines } from "./baselines.js";
 import { cleanLines, originalSpelling, type CleanLine } from "./normalize.js";
 import { findTableStart, readTableAt, sectionRowTitle, type Table } from "./table.js";
-import { looksLikeUnits, parseUnitPhrase, trailingUnits, UNIT_LABEL } from "./units.js";
+import { isUnitLine, labelRole, parseUnitPhrase, PERSON_LABEL, trailingUnits, UNIT_LABEL } from "./units.js";
 import type { ParsedPlan, ParsedTask } from "./types.js";
 
 /**
@@ -228,6 +228,7 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
   let inAttachment = false;
   const splitParents = new Set<ParsedTask>();
   let lastClosedByUnitLine: ParsedTask | null = null;
+  let lastLabelRole: string | null = null;
   const sectionOf = () => h2 ?? h1;
   const close = () => {
     if (cur && !finishTask(ctx, cur) && !skip) {
@@ -255,11 +256,15 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
       }
       continue;
     }
-    const unitLine = UNIT_LABEL.test(t) && t.replace(UNIT_LABEL, "").length > 0;
-    if (unitLine) {
+    if (PERSON_LABEL.test(t) && (cur || lastClosedByUnitLine)) {
+      // "牵头负责领导：…" names a person: never a unit, never part of the measure's text.
+      continue;
+    }
+    if (isUnitLine(t)) {
       const last = ctx.tasks[ctx.tasks.length - 1];
-      if (!cur && last && lastClosedByUnitLine === last && /^(配合|协办|参与)(单位|部门)/.test(t)) {
-        // "牵头单位：A" then "配合单位：B" on the next line: B supports the same measure.
+      const role = labelRole(UNIT_LABEL.exec(t)![0]);
+      if (!cur && last && lastClosedByUnitLine === last && (role === "support" || (role === "units" && lastLabelRole === "lead"))) {
+        // "牵头单位：A" then "配合单位：B" (or 协同责任单位, 责任单位) on the next line: B supports the same measure.
         const extra = parseUnitPhrase(t).units.filter((u) => !last.units.includes(u));
         last.support.push(...extra);
         last.units.push(...extra);
@@ -272,6 +277,7 @@ function readProse(lines: CleanLine[], ctx: Ctx) {
         cur.support = u.support;
         close();
         lastClosedByUnitLine = ctx.tasks[ctx.tasks.length - 1] ?? null;
+        lastLabelRole = role;
       } else {
         ctx.warnings.push(`第 ${l.line} 行的责任单位行前没有对应的措施（“${t.slice(0, 24)}…”），未导入`);
       }

@@ -3,7 +3,34 @@
 const UNIT_SUFFIX =
   /(委|局|办|府|部|院|中心|公司|街道|镇|乡|会|厅|所|队|处|室|团|行|社|站|馆|集团|协会|管委会|分局|支队|大队|办事处|单位|医院|学校|法院|检察院|总工会|妇联|团委|共青团|红十字会|科协|工商联|政府|部门|县|区|市)$/;
 
-export const UNIT_LABEL = /^(?:责任单位|责任部门|牵头单位|牵头部门|配合单位|配合部门|协办单位|主责单位|责任主体)\s*[:：]?\s*/;
+/**
+ * Role labels of the genre, read by their parts rather than from a list: a role (牵头, 主要, 协同, 配合…, possibly
+ * two: 牵头责任, 协同配合) then what is named (单位, 部门, 主体, 处室). A person label (牵头领导, 分管领导, 牵头负责领导,
+ * 责任人) names people, never units. Every alternative is a fixed string under a bounded repeat: no backtracking.
+ */
+const ROLE = "(?:牵头|主要|主责|主办|协同|配合|协办|参与|协助|责任|负责)";
+const NAMED = "(?:单位|部门|主体|处室|科室)";
+const PERSON = "(?:牵头|分管|责任|负责|包保|联系|主要|挂帅|督办){0,3}(?:领导|责任人|负责人|联系人|领导同志)";
+export const UNIT_LABEL = new RegExp(`^[(（]?${ROLE}{1,3}${NAMED}(?:与${ROLE}{1,2}${NAMED})?\\s*[:：]?\\s*`);
+export const PERSON_LABEL = new RegExp(`^[(（]?${PERSON}\\s*[:：]`);
+const ANY_LABEL = new RegExp(`(${ROLE}{1,3}${NAMED}(?:与${ROLE}{1,2}${NAMED})?|${PERSON})\\s*[:：]`, "g");
+const ANY_LABEL_ONCE = new RegExp(`${ROLE}{1,3}${NAMED}\\s*[:：]`);
+const SUPPORT_ROLE = /(协同|配合|协办|参与|协助)/;
+const LEAD_ROLE = /(牵头|主要|主责|主办)/;
+
+/** Which role a label gives the units after it; "person" for a label that names people. */
+export function labelRole(label: string): "lead" | "support" | "units" | "person" {
+  if (/(领导|责任人|负责人|联系人)/.test(label)) return "person";
+  if (SUPPORT_ROLE.test(label)) return "support";
+  if (LEAD_ROLE.test(label)) return "lead";
+  return "units";
+}
+
+/** True for a line that starts with a label naming units (not people) and has something after it. */
+export function isUnitLine(t: string): boolean {
+  const m = UNIT_LABEL.exec(t);
+  return m !== null && t.length > m[0].length && (/[:：\s]$/.test(m[0]) || /^[(（]?(责任|牵头)(单位|部门)/.test(t));
+}
 
 export interface UnitPhrase {
   units: string[];
@@ -53,25 +80,63 @@ export function looksLikeUnits(phrase: string): boolean {
  * "市发展改革委、市卫生健康委等按职责分工负责". The first unit leads unless the text names the lead.
  */
 export function parseUnitPhrase(phrase: string): UnitPhrase {
-  const p = phrase.trim();
-  const lead = /牵头(?:单位|部门)\s*[:：]\s*([^；;。]*?)(?=[；;。]|\s*(?:配合|协办|参与|责任)(?:单位|部门)|$)/.exec(p);
-  const afterLead = lead ? p.slice((lead.index ?? 0) + lead[0].length) : p;
-  const support = /(?:配合|协办|参与|责任)(?:单位|部门)\s*[:：]\s*([^；;。]*)/.exec(afterLead);
-  if (lead) {
-    const l = splitOutsideBrackets(lead[1] ?? "").map(cleanUnit).filter(Boolean);
-    const s = support ? splitOutsideBrackets(support[1] ?? "").map(cleanUnit).filter(Boolean) : [];
-    return { units: [...l, ...s], lead: l, support: s };
+  // A whole bracketed line "（牵头单位：A 配合单位：B）" reads as its inside.
+  const p = phrase.trim().slice(0, 2000).replace(/^[(（]([^()（）]*)[)）]$/, "$1");
+  const labels = [...p.matchAll(ANY_LABEL)];
+  if (labels.length > 0 && labels.some((m) => labelRole(m[1]!) !== "units" || labels.length > 1)) {
+    // Labelled segments: each label's units run to the next label. A person's segment is skipped; 责任单位 after a
+    // 牵头单位 label is the supporting role.
+    const lead: string[] = [];
+    const support: string[] = [];
+    const plain: string[] = [];
+    labels.forEach((m, k) => {
+      const from = (m.index ?? 0) + m[0].length;
+      const to = k + 1 < labels.length ? labels[k + 1]!.index ?? p.length : p.length;
+      const role = labelRole(m[1]!);
+      if (role === "person") return;
+      // A segment ends at its sentence or where a deadline label starts (；完成时限：…).
+      const seg = p.slice(from, to).split(/[。；;]/)[0]!.replace(/[，,\s]*(?:完成|时间|时限)\S{0,4}[:：].*$/, "");
+      const names = splitUnits(seg);
+      if (role === "lead") lead.push(...names);
+      else if (role === "support" || lead.length > 0) support.push(...names);
+      else plain.push(...names);
+    });
+    if (lead.length === 0 && support.length === 0) return { units: plain, lead: plain.slice(0, 1), support: plain.slice(1) };
+    const l = [...lead, ...plain];
+    return { units: [...l, ...support.filter((u) => !l.includes(u))], lead: l, support: support.filter((u) => !l.includes(u)) };
   }
   const body = (p.replace(UNIT_LABEL, "").split(/。/)[0] ?? "").trim();
   // "区卫健委牵头，区发改委、区财政局配合": the roles are written after the names.
   const roles = /^(.+?)牵头[，,；;、\s]*(.*?)(?:配合|协办|参与)?$/.exec(body);
   if (roles && roles[1]) {
-    const l = splitOutsideBrackets(roles[1]).map(cleanUnit).filter(Boolean);
-    const sp = splitOutsideBrackets(roles[2] ?? "").map(cleanUnit).filter(Boolean);
+    const l = splitUnits(roles[1]);
+    const sp = splitUnits(roles[2] ?? "");
     return { units: [...l, ...sp], lead: l, support: sp };
   }
-  const units = splitOutsideBrackets(body).map(cleanUnit).filter((u) => u.length > 0 && u.length <= 40);
+  const units = splitUnits(body).filter((u) => u.length <= 40);
   return { units, lead: units.slice(0, 1), support: units.slice(1) };
+}
+
+/**
+ * A list of units split on its separators, with an elided coordination kept whole: in "各县、市、区政府" or
+ * "各乡、镇人民政府" the first parts lack the head noun they share with the last, so they are one unit.
+ */
+export function splitUnits(list: string): string[] {
+  const parts = splitOutsideBrackets(list.replace(/[;；,，、。\s]+$/, "")).map(cleanUnit).filter(Boolean);
+  const out: string[] = [];
+  let pending = "";
+  for (const part of parts) {
+    const whole = pending ? `${pending}、${part}` : part;
+    // A bare administrative level (县, 市, 各乡) cannot be a unit on its own: it shares the next part's head noun.
+    if (/^各?[省市县区乡镇村]$/.test(part) || (pending && /^[省市县区乡镇村]$/.test(part))) {
+      pending = whole;
+      continue;
+    }
+    out.push(whole);
+    pending = "";
+  }
+  if (pending) out.push(pending);
+  return out;
 }
 
 /**
@@ -90,7 +155,7 @@ export function trailingUnits(text: string): { before: string; phrase: string } 
       depth--;
       if (depth === 0) {
         const phrase = t.slice(i + 1, t.length - 1).trim();
-        if (UNIT_LABEL.test(phrase) || /负责[。.]?/.test(phrase) || looksLikeUnits(phrase)) {
+        if (UNIT_LABEL.test(phrase) || (PERSON_LABEL.test(phrase) && ANY_LABEL_ONCE.test(phrase.replace(PERSON_LABEL, ""))) || /负责[。.]?/.test(phrase) || looksLikeUnits(phrase)) {
           return { before: t.slice(0, i).trim(), phrase };
         }
         return null;
@@ -105,13 +170,14 @@ export function trailingUnits(text: string): { before: string; phrase: string } 
  * that opens a sentence counts, and what follows must read as offices (an optional 完成时限 may follow them).
  */
 function unbracketedUnits(t: string): { before: string; phrase: string } | null {
-  const re = /(^|[。；;，,\s])((?:牵头单位|责任单位|责任部门|牵头部门|主责单位)\s*[:：])/g;
+  const re = new RegExp(`(^|[。；;，,\\s])(${ROLE}{1,3}${NAMED}\\s*[:：])`, "g");
   let hit: RegExpExecArray | null = null;
-  for (let m = re.exec(t); m; m = re.exec(t)) hit = m;
+  // The list opens at its last lead (or plain) label: "牵头单位：A；配合单位：B" starts at 牵头单位.
+  for (let m = re.exec(t); m; m = re.exec(t)) if (!hit || labelRole(m[2]!) !== "support") hit = m;
   if (!hit) return null;
   const start = hit.index + hit[1]!.length;
   const phrase = t.slice(start);
   const unitsOnly = phrase.replace(/[；;，,]?\s*(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：].*$/, "");
-  if (!looksLikeUnits(unitsOnly.replace(/[；;]\s*(?:配合|协办|参与)(?:单位|部门)\s*[:：]/g, "、"))) return null;
+  if (!looksLikeUnits(unitsOnly.replace(new RegExp(`[；;，,]\\s*${ROLE}{1,3}${NAMED}\\s*[:：]`, "g"), "、"))) return null;
   return { before: t.slice(0, start).trim(), phrase };
 }
