@@ -1,9 +1,58 @@
-import { ConfigError } from "./config.js";
-import { startRuntime } from "./node/runtime.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { startRuntime, type Runtime } from "./node/runtime.js";
 
-/** npm start: the bot on the embedded SQLite store, seeded from seeds/. */
-async function main() {
-  const rt = await startRuntime({ scheduler: true });
+/**
+ * The bot on the embedded SQLite store, seeded from seeds/. `npm start` runs it for a Lark tenant (LARK_* set);
+ * `npm run local` sets DUBAN_LOCAL=1 for the loopback demo. Neither set is refused: a production bot that silently
+ * fell back to the demo would answer nobody.
+ */
+const SHUTDOWN_GRACE_MS = 15_000;
+
+function modeError(env: Record<string, string | undefined>): string | null {
+  const local = env["DUBAN_LOCAL"] === "1";
+  const lark = loadConfig(env).mode === "lark";
+  if (local && lark) {
+    return (
+      "DUBAN_LOCAL=1 与 LARK_* 变量不能同时设置：本地演示不连接飞书。去掉其中一个。\n" +
+      "DUBAN_LOCAL=1 and LARK_* are both set: the local demo never talks to Lark. Unset one of them."
+    );
+  }
+  if (!local && !lark) {
+    return (
+      "未配置飞书应用，督办助手没有启动。\n" +
+      "  · 连接飞书：设置 LARK_APP_ID、LARK_APP_SECRET、LARK_VERIFICATION_TOKEN（建议再设 LARK_ENCRYPT_KEY），见 README「Configuration」；\n" +
+      "  · 只想试用：npm run local（本机演示，种子数据，不需要飞书）。\n" +
+      "No Lark app configured, so the bot did not start. Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN\n" +
+      "(see README, Configuration), or run the loopback demo with `npm run local`."
+    );
+  }
+  return null;
+}
+
+function portInUse(port: number, local: boolean): string {
+  const cmd = local ? "npm run local" : "npm start";
+  return (
+    `端口 ${port} 已被占用（也许另一个督办助手已在运行）。停止占用它的进程（ss -ltnp 'sport = :${port}' 可查），或换一个端口：PORT=${port + 1} ${cmd}\n` +
+    `Port ${port} is already in use (perhaps another duban is running). Stop that process, or pick another port: PORT=${port + 1} ${cmd}`
+  );
+}
+
+async function main(): Promise<number | null> {
+  const problem = modeError(process.env);
+  if (problem) {
+    console.error(problem);
+    return 1;
+  }
+  let rt: Runtime;
+  try {
+    rt = await startRuntime({ scheduler: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      console.error(portInUse(loadConfig(process.env).PORT, process.env["DUBAN_LOCAL"] === "1"));
+      return 1;
+    }
+    throw err;
+  }
   const log = rt.services.log;
   if (rt.seeded) {
     log.info(`已加载种子数据 seeded: ${rt.seeded.plans} 个方案 plans, ${rt.seeded.tasks} 项任务 tasks, ${rt.seeded.units} 个单位 units, ${rt.seeded.indicators} 个指标 indicators, ${rt.seeded.members} 个成员 members`);
@@ -11,23 +60,49 @@ async function main() {
   if (rt.config.mode === "local") {
     log.info("");
     log.info("=====================================================================");
-    log.info(" 本地模式 LOCAL MODE — 未设置 LARK_* 变量，不连接飞书开放平台。");
+    log.info(" 本地模式 LOCAL MODE — DUBAN_LOCAL=1，不连接飞书开放平台。");
     log.info(" Events are accepted unsigned from loopback only; every reply goes to");
     log.info(" the local outbox (table `outbox`) and is printed here.");
-    log.info(` Try: npm run chat -- --as 区卫健委 "/我的任务"`);
+    log.info(` Try: npm run chat -- --as 区卫健委 "/我的任务"     Stop: Ctrl-C`);
     log.info("=====================================================================");
   }
-  log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.raw.name})`);
-  const stop = async () => {
-    log.info("正在停止 shutting down");
-    await rt.close();
-    process.exit(0);
+  log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.raw.name}, pid ${process.pid})`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn(`再次收到 ${signal}，立即退出 second ${signal}: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`收到 ${signal}，正在停止：处理完进行中的请求，发送已排队的消息 shutting down (finishing in-flight work, flushing the outbox)`);
+    // A platform that never answers must not keep the process alive forever; unsent rows stay in the outbox.
+    setTimeout(() => {
+      log.error(`${SHUTDOWN_GRACE_MS / 1000} 秒内未能停止，强制退出 shutdown timed out; pending sends resume at the next start`);
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    rt.close().then(
+      () => {
+        log.info("已停止 stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error("停止时出错 error while stopping", { error: String(err) });
+        process.exit(1);
+      },
+    );
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  return null;
 }
 
-main().catch((err) => {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(1);
-});
+main().then(
+  (code) => {
+    if (code !== null) process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
+  },
+);

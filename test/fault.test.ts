@@ -19,7 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function startServer(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env["PATH"], DATABASE_PATH: dbPath, PORT: String(port) },
+    env: { PATH: process.env["PATH"], DATABASE_PATH: dbPath, PORT: String(port), DUBAN_LOCAL: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Promise((resolve, reject) => {

@@ -104,6 +104,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     onError: (err) => log.error("background work failed", { error: String(err) }),
   });
   const runLater = (_c: Context | null, work: () => Promise<void>) => queue.push(work);
+  const idle = () => queue.idle();
   const registry = { commands: o.commands ?? commands, cardActions: o.cardActions ?? cardActions };
   const app = createApp({
     services,
@@ -132,22 +133,31 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
 
   const t = { ...HTTP_TIMEOUTS, ...o.timeouts };
   const host = o.host ?? config.HOST ?? (config.mode === "local" ? "127.0.0.1" : "0.0.0.0");
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port: o.port ?? config.PORT,
-        hostname: host,
-        serverOptions: { requestTimeout: t.requestMs, headersTimeout: t.headersMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkIntervalMs },
-      },
-      () => resolve(s),
-    );
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve(
+        {
+          fetch: app.fetch,
+          port: o.port ?? config.PORT,
+          hostname: host,
+          serverOptions: { requestTimeout: t.requestMs, headersTimeout: t.headersMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkIntervalMs },
+        },
+        () => resolve(s),
+      );
+      // Without this listener a busy port is an unhandled 'error' event and a raw stack trace.
+      s.once("error", reject);
+    });
+  } catch (err) {
+    await idle();
+    await worker?.stop();
+    await store.close();
+    throw err;
+  }
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : (o.port ?? config.PORT);
   const stopScheduler = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ) : () => {};
 
-  const idle = () => queue.idle();
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -162,6 +172,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       clearInterval(pruneTimer);
       await new Promise<void>((r) => server.close(() => r()));
       await idle();
+      // Send what the finished work queued before stopping; rows still pending are sent after the next start.
+      await worker?.kick();
       await worker?.stop();
       await store.close();
     },

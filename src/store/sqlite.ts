@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
@@ -7,7 +7,9 @@ import type { Database } from "./schema.js";
 import { YieldToEventLoop } from "./yield-plugin.js";
 import { splitStatements, type Migration } from "./migrations.js";
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "migrations");
+// src/store/ under tsx, dist/src/store/ when compiled by `npm run build`: the SQL files stay at the repository root.
+const here = dirname(fileURLToPath(import.meta.url));
+const MIGRATIONS_DIR = [join(here, "..", "..", "migrations"), join(here, "..", "..", "..", "migrations")].find((d) => existsSync(d)) ?? join(here, "..", "..", "migrations");
 
 export function loadMigrationFiles(dir = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
