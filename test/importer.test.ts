@@ -216,6 +216,52 @@ describe("importer: the formats of this genre", () => {
     expect(p.tasks[0]!.text).not.toMatch(/王五/);
   });
 
+  it("reads a table flattened with no delimiter: rows start at their number, cells go to the column their content fits", () => {
+    const lines = ["附件", "2016年民生实事目标任务分解表", "序号", "", "民生实事", "", "责任单位", "", "完成时限", "", "1", "", "新建2座人行天桥。", "", "县住建局", "", "9月投入使用",
+      "", "2", "", "开工建设县老年养护楼。", "县民政局", "5月底前动工", "开工建设老年大学。", "12月底前", "3", "建成县残疾人综合服务中心。", "县残联", "县代建中心", "12月底前", "分享到:"];
+    const p = parseDocument(HEADER + lines.join("\n"));
+    expect(p.tasks.map((t) => [t.code, t.text, t.units.join("、"), t.deadline_text])).toEqual([
+      ["1", "新建2座人行天桥。", "县住建局", "9月投入使用"],
+      ["2", "开工建设县老年养护楼。", "县民政局", "5月底前动工"],
+      ["r3", "开工建设老年大学。", "县民政局", "12月底前"],
+      ["3", "建成县残疾人综合服务中心。", "县残联、县代建中心", "12月底前"],
+    ]);
+  });
+
+  it("classifies columns by their headers: persons and progress are never units or targets, pinyin in a damaged copy is ignored", () => {
+    const rows = [
+      "序號(hào) | 任務(wù)項目指標 | 分管領導 | 責任單位 | 進展比例 |",
+      "1 | 新增配置自動體外除顫儀115臺。 | 張三 | 區衛生健康局 | 80% |",
+      "2 | 培訓應急救護人員575人以上。 | 李四 | 區紅十字會 | 50% |",
+    ];
+    const p = parseDocument(HEADER + rows.join("\n"));
+    expect(p.tasks.map((t) => [t.units, t.indicators.map((i) => i.target)])).toEqual([
+      [["區衛生健康局"], [115]],
+      [["區紅十字會"], [575]],
+    ]);
+  });
+
+  it("puts a row back in line when a merged cell before the units was dropped (offices in the person column)", () => {
+    const rows = ["序号 | 主要任务 | 全年目标任务 | 分管领导 | 牵头单位 | 协同单位 | 推进情况 |", "24 | 优化提升50条背街后巷。 | 张三 | 城管局 | 市政局、相关街道 | 已完成30%。 |"];
+    const p = parseDocument(HEADER + rows.join("\n"));
+    expect(p.tasks.map((t) => [t.lead, t.support])).toEqual([[["城管局"], ["市政局", "相关街道"]]]);
+  });
+
+  it("reads lead and supporting unit columns of a one-line-per-cell table whose numbering jumps, under chapter rows", () => {
+    const lines = ["序号", "", "重点工作任务", "", "主要责任单位", "", "协同配合单位", "", "一、主要预期目标", "", "3", "", "固定资产投资增长7.5%左右。", "", "区发改委", "", "区工信局、区住建局。", "",
+      "二、扩投资", "", "三、惠民生", "", "68", "", "持续推进学前教育普及普惠。", "", "区教育局", "", "区政府有关部门,各乡镇人民政府、街道办事处。"];
+    const p = parseDocument(HEADER + lines.join("\n"));
+    expect(p.tasks.map((t) => [t.code, t.section, t.lead, t.support])).toEqual([
+      ["3", "主要预期目标", ["区发改委"], ["区工信局", "区住建局"]],
+      ["68", "惠民生", ["区教育局"], ["区政府有关部门", "各乡镇人民政府", "街道办事处"]],
+    ]);
+  });
+
+  it("does not take an appendix of indicator names (指标名称 | 2027年 | 责任单位) for measures", () => {
+    const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个。(责任单位:区卫健委)\n指标任务分解表\n序号 | 分类 | 指标名称 | 2027年 | 责任单位 |\n1 | 基层 | 甲级中心数 | 5 | 区卫健委 |\n";
+    expect(parseDocument(HEADER + body).tasks.map((t) => t.code)).toEqual(["1"]);
+  });
+
   it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {
     const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个,至少建成2个社区医院,家庭医生签约覆盖率达到81%。(责任单位:区卫健委)\n";
     const appendix = ["附件", "重点任务清单", "序号 |", "工作内容 |", "2023年情况 |", "任务目标 |", "责任部门 |", "1 |", "夯实网底 |",

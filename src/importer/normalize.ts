@@ -93,3 +93,12 @@ export function originalSpelling(lines: CleanLine[]): (s: string) => string {
     return out;
   };
 }
+
+/**
+ * Pinyin a damaged copy inserted after characters ("序號(hào)", "萬(wàn)"): a parenthesised lower-case syllable with a
+ * tone mark. Removed wherever the text is classified or measured; what is printed back keeps the document's copy.
+ */
+const PINYIN = /\([a-zü]{0,6}[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]{0,6}\)/g;
+export function stripPinyin(s: string): string {
+  return s.includes("(") ? s.replace(PINYIN, "") : s;
+}

@@ -1,8 +1,8 @@
 import { extractIndicators } from "./indicators.js";
 import { applyBaselines } from "./baselines.js";
 import { cleanLines, originalSpelling, type CleanLine } from "./normalize.js";
-import { findTableStart, readTableAt, sectionRowTitle, type Table } from "./table.js";
-import { isUnitLine, labelRole, parseUnitPhrase, PERSON_LABEL, trailingUnits, UNIT_LABEL } from "./units.js";
+import { columnKind, findTableStart, readTableAt, sectionRowTitle, type Table } from "./table.js";
+import { isUnitLine, labelRole, looksLikeUnits, parseUnitPhrase, PERSON_LABEL, trailingUnits, UNIT_LABEL } from "./units.js";
 import type { ParsedPlan, ParsedTask } from "./types.js";
 
 /**
@@ -388,15 +388,19 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
   // The most specific column holds the measures: 具体措施 beats 主要任务 wherever each stands in the header.
   const firstOf = (names: string[]) => names.map((n) => header.findIndex((h) => h.includes(n))).find((k) => k >= 0) ?? -1;
   let measureCol = firstOf(["具体措施", "工作措施", "主要措施", "任务措施", "措施内容", "具体任务", "具体内容", "工作内容", "任务内容", "工作要点", "主要任务"]);
-  const unitCol = col(/^(责任单位|责任部门|牵头单位|牵头部门|责任主体|主责单位|责任处室|牵头处室|牵头责任单位)$/);
+  const kinds = header.map(columnKind);
+  const unitCol = kinds.findIndex((k) => k === "lead" || k === "units");
   let sectionCol = header.findIndex((h, k) => k !== measureCol && /^(重点任务|主要任务|任务类别|领域|类别|重点领域|重点工作|目标任务)$/.test(h));
   let titleCol = col(/任务小项|子任务|工作任务|任务名称|项目名称|工作事项/);
   // A table whose only task column is 工作任务 (or 重点任务) holds the measures there.
   if (measureCol < 0 && titleCol >= 0) [measureCol, titleCol] = [titleCol, -1];
   if (measureCol < 0 && sectionCol >= 0) [measureCol, sectionCol] = [sectionCol, -1];
-  const codeCol = col(/^(序号|编号)$/);
-  const supportCol = col(/^(配合单位|配合部门|协办单位|协同单位|参与单位|协助单位)$/);
-  const deadlineCol = col(/^(完成时限|完成时间|时间节点|时限要求|时限|完成期限)$/);
+  // Else the measures are in the column whose header names work (民生实事, 任务项目指标, 重点工作任务…).
+  if (measureCol < 0) measureCol = header.findIndex((h, k) => kinds[k] === "text" && /(任务|措施|内容|事项|实事|项目|指标|要点|工作)/.test(h));
+  const codeCol = kinds.indexOf("code");
+  const supportCol = kinds.indexOf("support");
+  const deadlineCol = kinds.indexOf("deadline");
+  const allLead = unitCol >= 0 && kinds[unitCol] === "lead";
   const yearHeader = header.map((h) => /^(?:到)?(20\d{2})年(?:底|末|目标)?$/.exec(h)).find(Boolean);
   const defaultYear = ctx.defaultYear ?? (yearHeader ? Number(yearHeader[1]) : null);
   const width = Math.max(header.length, ...table.rows.map((r) => r.length));
@@ -409,7 +413,7 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
       if (!ctx.sections.includes(named)) ctx.sections.push(named);
       continue;
     }
-    const row = [...cells, ...new Array(Math.max(0, width - cells.length)).fill("")].slice(0, width);
+    const row = aligned([...cells, ...new Array(Math.max(0, width - cells.length)).fill("")].slice(0, width), kinds, measureCol);
     for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) if (c >= 0 && !row[c]) row[c] = prev[c] ?? "";
     prev = row;
     const measure = measureCol >= 0 ? row[measureCol] ?? "" : "";
@@ -422,8 +426,9 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
     const u = parseUnitPhrase(unitCol >= 0 ? row[unitCol] ?? "" : "");
     // A separate 配合单位 column: everything in the first units column leads.
     const sup = supportCol >= 0 ? parseUnitPhrase(row[supportCol] ?? "").units : [];
-    t.lead = sup.length ? u.units : u.lead;
-    t.support = sup.length ? sup.filter((x) => !u.units.includes(x)) : u.support;
+    // A 配合单位 column, or a column headed 牵头/主要责任单位: everything in the first units column leads.
+    t.lead = sup.length || allLead ? u.units : u.lead;
+    t.support = sup.length ? sup.filter((x) => !u.units.includes(x)) : allLead ? [] : u.support;
     t.units = [...t.lead, ...t.support];
     if (deadlineCol >= 0 && row[deadlineCol]) {
       t.deadline_text = row[deadlineCol]!;
@@ -441,6 +446,27 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
       added.head = added.text.replace(/\s/g, "").slice(0, 12);
     }
   }
+}
+
+/**
+ * A flattened row can lose an empty cell before the units (a merged 主要任务 cell printed once): then offices sit in the
+ * person column and progress notes in the units columns. The row is shifted back when that fits the columns better.
+ */
+function aligned(row: string[], kinds: string[], measureCol: number): string[] {
+  if (measureCol < 0) return row;
+  const fit = (r: string[]) => {
+    let f = 0;
+    kinds.forEach((k, i) => {
+      const c = r[i] ?? "";
+      if (!c) return;
+      const unitish = looksLikeUnits(c);
+      if (k === "lead" || k === "units" || k === "support") f += unitish ? 1 : -1;
+      else if (k === "person" || k === "progress") f -= unitish ? 1 : 0;
+    });
+    return f;
+  };
+  const shifted = [...row.slice(0, measureCol + 1), "", ...row.slice(measureCol + 1)].slice(0, row.length);
+  return fit(shifted) > fit(row) ? shifted : row;
 }
 
 /** Lines a web copy picked up from the page around the document (ads, English site names). */

@@ -1,4 +1,5 @@
-import type { CleanLine } from "./normalize.js";
+import { stripPinyin, type CleanLine } from "./normalize.js";
+import { looksLikeUnits } from "./units.js";
 
 /**
  * Tables as they survive a copy to plain text. Two layouts occur:
@@ -14,12 +15,37 @@ export interface Table {
   end: number;
 }
 
-const UNITS_HEADER = /^(责任单位|责任部门|牵头单位|牵头部门|责任主体|主责单位|责任处室|牵头处室|牵头责任单位)$/;
-const MEASURE_HEADER = /^(具体措施|工作措施|主要措施|工作内容|主要任务|任务内容|重点任务|工作任务|具体任务|具体内容|工作要点|目标任务|重点工作|任务措施|措施内容)$/;
+/**
+ * What a column holds, read from its header by its parts: who is responsible (lead / support / plain units), persons
+ * (领导, 责任人: never units), progress and remarks (进展, 完成情况, 说明: never targets), the row number, the deadline,
+ * and text columns. Only a text column whose header names work (任务, 措施, 内容, 事项, 实事, 项目, 指标…) can hold measures.
+ */
+export type ColumnKind = "code" | "person" | "progress" | "lead" | "units" | "support" | "deadline" | "text";
+
+export function columnKind(raw: string): ColumnKind {
+  const h = squash(stripPinyin(raw));
+  if (/^(序号|编号|序|号)$/.test(h)) return "code";
+  if (/(领导|责任人|负责人|联系人)/.test(h)) return "person";
+  if (/(进展|进度|完成情况|推进情况|落实情况|是否|说明|备注|达序|成效)/.test(h)) return "progress";
+  if (/(单位|部门|主体|处室)$/.test(h) || /(单位|部门)/.test(h)) {
+    if (/(配合|协同|协办|参与|协助)/.test(h) && !/^(牵头|主要|主责)/.test(h)) return "support";
+    return /(牵头|主要|主责|主办)/.test(h) ? "lead" : "units";
+  }
+  if (/(时限|时间|节点|期限)/.test(h)) return "deadline";
+  return "text";
+}
+
+const WORK_HEADER = /(任务|措施|内容|事项|实事|项目|指标|要点|工作)/;
+/** A column of indicator names (指标名称) lists targets, not measures: such a table is an appendix of figures. */
+const INDICATOR_NAME = /^(指标|指标名称|指标项|考核指标|主要指标)$/;
+export const isWorkHeader = (h: string) => WORK_HEADER.test(h) && !INDICATOR_NAME.test(h);
+const isUnitsKind = (k: ColumnKind) => k === "lead" || k === "units";
 const SEPARATOR_ROW = /^\|?[\s|:：\-—]+\|?$/;
 const ROW_START = /^(\d{1,3}|[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]?)$/;
 
 const squash = (s: string) => s.replace(/\s+/g, "");
+/** A header as the column's name: no spaces, no pinyin annotations. */
+export const headerName = (s: string) => squash(stripPinyin(s));
 
 /** The cells of a line written as a whole row, or null when the line is not one (fewer than two filled cells). */
 export function rowCells(t: string): string[] | null {
@@ -36,9 +62,13 @@ function cellOf(l: CleanLine): string[] | null {
   return [parts[0] ?? "", ...parts.slice(1).map(() => "")];
 }
 
+/** A header row: short cells, one naming the responsible units and one naming the work. */
 export function isHeaderRow(cells: string[]): boolean {
-  const c = cells.map(squash);
-  return c.some((x) => UNITS_HEADER.test(x)) && c.some((x) => MEASURE_HEADER.test(x));
+  // Long cells are data that a cell-per-line window ran into, not column names.
+  const c = cells.map((x) => squash(stripPinyin(x))).filter((x) => x.length > 0 && x.length <= 16);
+  if (c.length < 2) return false;
+  const kinds = c.map(columnKind);
+  return kinds.some(isUnitsKind) && c.some((x, k) => kinds[k] === "text" && isWorkHeader(x)) && !c.some((x) => INDICATOR_NAME.test(x));
 }
 
 /** Where a table with a units column and a measure column begins, or -1. */
@@ -50,7 +80,10 @@ export function findTableStart(lines: CleanLine[], from = 0): number {
       if (isHeaderRow(row)) return k;
       continue;
     }
-    if (!cellOf(l)) continue;
+    if (!cellOf(l)) {
+      if (bareHeaderAt(lines, k)) return k;
+      continue;
+    }
     const window: string[] = [];
     for (let j = k; j < Math.min(lines.length, k + 14); j++) {
       const c = cellOf(lines[j]!);
@@ -63,11 +96,100 @@ export function findTableStart(lines: CleanLine[], from = 0): number {
 }
 
 export function readTableAt(lines: CleanLine[], start: number): Table {
-  return rowCells(lines[start]!.text) ? readRowPerLine(lines, start) : readCellPerLine(lines, start);
+  if (rowCells(lines[start]!.text)) return readRowPerLine(lines, start);
+  const bare = bareHeaderAt(lines, start);
+  return bare ? readBare(lines, bare) : readCellPerLine(lines, start);
+}
+
+const isBare = (l: CleanLine) => l.text.length > 0 && !l.tab && !l.text.includes("|");
+
+/**
+ * A table flattened with no delimiter at all: every cell a line of its own (blank lines between or not), the header a
+ * run of short lines starting with 序号. Returns the header and where the body starts.
+ */
+function bareHeaderAt(lines: CleanLine[], k: number): { header: string[]; body: number } | null {
+  if (!isBare(lines[k]!) || columnKind(lines[k]!.text) !== "code") return null;
+  const header: string[] = [];
+  let j = k;
+  for (; j < lines.length && header.length < 12; j++) {
+    const l = lines[j]!;
+    if (!l.text) continue;
+    if (!isBare(l) || l.text.length > 12 || /^\d/.test(l.text) || /^[一二三四五六七八九十]{1,3}[、.．]/.test(l.text)) break;
+    header.push(headerName(l.text));
+  }
+  return header.length >= 3 && isHeaderRow(header) ? { header, body: j } : null;
+}
+
+const ROW_NUMBER = /^\d{1,3}[.、．]?$/;
+const SECTION_LINE = /^([一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十]{1,3}[)）])\s*(.+)$/;
+const DEADLINE_CELL = /^(\d{1,2}月|20\d{2}年|年底|年内|年末|全年|长期|持续|\d{4}[-.]\d{1,2}|[一二三四]季度|上半年|下半年)/;
+
+/**
+ * Rows of a delimiter-free table: a row starts at its number, a Chinese-numbered line is a section row, and each
+ * cell goes to the column its content fits (a deadline, a list of offices, or text) in header order. Several unit
+ * lines fill one units column; text after the row's later columns is a second measure sharing the row's cells.
+ */
+function readBare(lines: CleanLine[], at: { header: string[]; body: number }): Table {
+  const header = at.header;
+  const kinds = header.map(columnKind);
+  const rows: string[][] = [];
+  let cur: string[] | null = null;
+  let col = 0;
+  const measureCol = kinds.findIndex((k, i) => k === "text" && isWorkHeader(header[i]!));
+  const fresh = (code: string) => {
+    cur = header.map(() => "");
+    if (kinds[0] === "code") cur[0] = code;
+    rows.push(cur);
+    col = kinds[0] === "code" ? 1 : 0;
+  };
+  let k = at.body;
+  for (; k < lines.length; k++) {
+    const l = lines[k]!;
+    if (!l.text) continue;
+    if (!isBare(l)) break;
+    const t = l.text;
+    if (ROW_NUMBER.test(t)) {
+      fresh(t.replace(/[.、．]$/, ""));
+      continue;
+    }
+    const sec = SECTION_LINE.exec(t);
+    if (sec && (!cur || col !== measureCol)) {
+      rows.push([sec[1]!, sec[2]!, ...header.slice(2).map(() => "")]);
+      cur = null;
+      continue;
+    }
+    if (!cur) {
+      if (rows.length === 0) continue;
+      break;
+    }
+    const row: string[] = cur;
+    const deadlineCol = kinds.indexOf("deadline", col);
+    const unitCol = kinds.findIndex((kd, i) => i >= col && (isUnitsKind(kd) || kd === "support"));
+    if (t.length <= 14 && DEADLINE_CELL.test(t) && deadlineCol >= 0) {
+      row[deadlineCol] = row[deadlineCol] ? `${row[deadlineCol]}${t}` : t;
+      col = deadlineCol;
+    } else if (col > measureCol && looksLikeUnitList(t) && unitCol >= 0) {
+      // Consecutive unit lines fill one column unless a further units column (配合单位) waits for them.
+      const target = row[unitCol] && kinds.slice(unitCol + 1).some((kd) => kd === "support" || isUnitsKind(kd)) ? kinds.findIndex((kd, i) => i > unitCol && (kd === "support" || isUnitsKind(kd))) : unitCol;
+      row[target] = row[target] ? `${row[target]}、${t}` : t;
+      col = target;
+    } else if (col <= measureCol) {
+      row[measureCol] = row[measureCol] ? `${row[measureCol]}${t}` : t;
+      col = measureCol + 1;
+    } else if (t.length >= 6 && !/[:：]$/.test(t)) {
+      // A second measure in the same numbered row: it shares the row's merged cells (empty here, inherited later).
+      const next: string[] = header.map(() => "");
+      next[measureCol] = t;
+      rows.push(next);
+      cur = next;
+      col = measureCol + 1;
+    } else break;
+  }
+  return { header, rows, end: k };
 }
 
 function readRowPerLine(lines: CleanLine[], start: number): Table {
-  const header = rowCells(lines[start]!.text)!.map(squash);
+  const header = rowCells(lines[start]!.text)!.map(headerName);
   const rows: string[][] = [];
   let k = start + 1;
   for (; k < lines.length; k++) {
@@ -106,7 +228,7 @@ function readCellPerLine(lines: CleanLine[], start: number): Table {
       continue;
     }
     if (header.length >= 3 && ROW_START.test(c)) break;
-    header.push(squash(c));
+    header.push(headerName(c));
   }
   while (header.length && !header[header.length - 1]) header.pop();
   const body = stream.slice(i);
@@ -144,6 +266,11 @@ function continuesCell(stream: (string | null)[], lines: CleanLine[], k: number)
     if (cellOf(l)) return true;
   }
   return false;
+}
+
+/** A cell that reads as offices: a short list whose parts end like offices (局, 委, 政府, 街道…). */
+function looksLikeUnitList(t: string): boolean {
+  return t.length <= 200 && looksLikeUnits(t.replace(/[。.]$/, ""));
 }
 
 /** "(一)", "二、": a row that only names a section, whose title is its other filled cell. */

@@ -1,7 +1,7 @@
 /** Reading the responsible-unit phrase of a measure: where it is, how to split it, which unit leads. */
 
 const UNIT_SUFFIX =
-  /(委|局|办|府|部|院|中心|公司|街道|镇|乡|会|厅|所|队|处|室|团|行|社|站|馆|集团|协会|管委会|分局|支队|大队|办事处|单位|医院|学校|法院|检察院|总工会|妇联|团委|共青团|红十字会|科协|工商联|政府|部门|县|区|市)$/;
+  /(委|局|办|府|部|院|中心|公司|街道|镇|乡|会|厅|所|队|处|室|团|行|社|站|馆|集团|协会|管委会|分局|支队|大队|办事处|单位|医院|学校|法院|检察院|总工会|妇联|团委|共青团|红十字会|科协|工商联|政府|部门|县|区|市|联|海关|银行|人行|集团|公司|中心|管理区)$/;
 
 /**
  * Role labels of the genre, read by their parts rather than from a list: a role (牵头, 主要, 协同, 配合…, possibly
