@@ -66,7 +66,7 @@ async function main(): Promise<number | null> {
     log.info(` Try: npm run chat -- --as 区卫健委 "/我的任务"     Stop: Ctrl-C`);
     log.info("=====================================================================");
   }
-  log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.raw.name}, pid ${process.pid})`);
+  log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.label}, pid ${process.pid})`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -14,13 +14,16 @@ import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../lark/c
 import { OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS } from "../lark/outbox.js";
 import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
 import { createLogger, createPlainLogger } from "../log.js";
-import { defaultDatabasePath, openSqlite, type SqliteStore } from "../store/sqlite.js";
+import { openStore, type Store } from "../store/open.js";
+import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
   databasePath?: string;
+  /** postgres://… selects PostgreSQL (several instances may share it); otherwise SQLite at databasePath. */
+  databaseUrl?: string;
   port?: number;
   host?: string;
   clock?: Clock;
@@ -58,7 +61,7 @@ export interface Runtime {
   url: string;
   port: number;
   config: AppConfig;
-  store: SqliteStore;
+  store: Store;
   services: Services;
   worker: OutboxWorker | null;
   seeded: SeedCounts | null;
@@ -74,7 +77,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const clock = o.clock ?? systemClock;
   const secrets = config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : [];
   const log = o.log ?? (config.mode === "local" ? createPlainLogger() : createLogger(secrets));
-  const store = openSqlite({ path: o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath() });
+  const store = await openStore({ databaseUrl: o.databaseUrl ?? env["DATABASE_URL"], databasePath: o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath() });
   const seeded = o.seedsDir === null ? null : await seedStore(store.db, o.seedsDir ?? join(process.cwd(), "seeds"), clock);
 
   let worker: OutboxWorker | null = null;

@@ -63,8 +63,10 @@ export async function startPostgres(): Promise<TestPostgres> {
       return url.replace(/\/postgres$/, `/${name}`);
     },
     async stop() {
-      server.kill("SIGINT");
-      await new Promise((r) => (server.exitCode !== null ? r(null) : server.once("exit", r)));
+      // Through pg_ctl: under root the child is runuser, which does not pass a signal on to the server.
+      const exited = new Promise((r) => (server.exitCode !== null ? r(null) : server.once("exit", r)));
+      execFileSync(...run("pg_ctl", ["stop", "-D", data, "-m", "immediate", "-w"]), { stdio: "ignore" });
+      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };

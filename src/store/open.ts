@@ -1,0 +1,24 @@
+import type { Kysely } from "kysely";
+import { openPostgres } from "./postgres.js";
+import type { Database } from "./schema.js";
+import { openSqlite } from "./sqlite.js";
+
+/** The store the Node runtime runs on: one Kysely schema over SQLite (one instance) or PostgreSQL (several). */
+export interface Store {
+  db: Kysely<Database>;
+  dialect: "sqlite" | "postgres";
+  /** Where the data lives, for the start-up line: a file path, or the PostgreSQL host and database without credentials. */
+  label: string;
+  close(): Promise<void>;
+}
+
+export async function openStore(o: { databaseUrl?: string | undefined; databasePath: string }): Promise<Store> {
+  if (o.databaseUrl) {
+    const url = new URL(o.databaseUrl);
+    if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new Error(`DATABASE_URL must start with postgres:// (got ${url.protocol})`);
+    const pg = await openPostgres(o.databaseUrl);
+    return { db: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, close: () => pg.close() };
+  }
+  const s = openSqlite({ path: o.databasePath });
+  return { db: s.db, dialect: "sqlite", label: s.raw.name, close: () => s.close() };
+}

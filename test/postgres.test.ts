@@ -1,0 +1,131 @@
+import BetterSqlite3 from "better-sqlite3";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock.js";
+import { click, resolveSpeaker, say } from "../src/local/chat-client.js";
+import { renderCallbackResponse, renderCard } from "../src/local/render.js";
+import { migratePostgres } from "../src/store/postgres.js";
+import { toPostgres } from "../src/store/postgres-ddl.js";
+import { migrateSqlite } from "../src/store/sqlite.js";
+import { startTestServer } from "./support/events.js";
+import { startPostgres, type TestPostgres } from "./support/postgres.js";
+
+/**
+ * PostgreSQL is the third dialect: the same migrations, the same Kysely code. These tests run a real server
+ * (Debian's PostgreSQL binaries; .ci/run installs them when missing).
+ */
+let server: TestPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+type Column = { table: string; column: string; type: string; notnull: boolean; pk: boolean };
+
+function sqliteSchema(): { columns: Column[]; indexes: string[] } {
+  const raw = new BetterSqlite3(":memory:");
+  migrateSqlite(raw);
+  const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'd1_migrations' ORDER BY name").pluck().all() as string[];
+  const family = (t: string) => (/INT/i.test(t) ? "integer" : /REAL|DOUB|FLOA/i.test(t) ? "float" : "text");
+  const columns = tables.flatMap((table) =>
+    (raw.prepare(`PRAGMA table_info(${table})`).all() as { name: string; type: string; notnull: number; pk: number }[]).map((c) => ({
+      table,
+      column: c.name,
+      type: family(c.type),
+      // SQLite lets a PRIMARY KEY column be NULL only for rowid aliases, which are never NULL in practice.
+      notnull: c.notnull === 1 || c.pk > 0,
+      pk: c.pk > 0,
+    })),
+  );
+  const indexes = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").pluck().all() as string[];
+  raw.close();
+  return { columns, indexes };
+}
+
+async function postgresSchema(url: string): Promise<{ columns: Column[]; indexes: string[] }> {
+  const pool = new pg.Pool({ connectionString: url });
+  await migratePostgres(pool);
+  const family = (t: string) => (/int/.test(t) ? "integer" : /double|real|numeric/.test(t) ? "float" : "text");
+  const cols = await pool.query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+    "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'd1_migrations'",
+  );
+  const pks = await pool.query<{ table_name: string; column_name: string }>(
+    `SELECT tc.table_name, kcu.column_name FROM information_schema.table_constraints tc
+     JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name AND kcu.table_name = tc.table_name
+     WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = 'public'`,
+  );
+  const pkSet = new Set(pks.rows.map((r) => `${r.table_name}.${r.column_name}`));
+  const columns = cols.rows.map((c) => ({
+    table: c.table_name,
+    column: c.column_name,
+    type: family(c.data_type),
+    notnull: c.is_nullable === "NO",
+    pk: pkSet.has(`${c.table_name}.${c.column_name}`),
+  }));
+  // Indexes written in the migrations (not the ones PostgreSQL makes for PRIMARY KEY and UNIQUE constraints).
+  const idx = await pool.query<{ indexname: string }>(
+    "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+  );
+  await pool.end();
+  return { columns, indexes: idx.rows.map((r) => r.indexname).sort() };
+}
+
+const byKey = (c: Column) => `${c.table}.${c.column}`;
+
+describe("one schema on SQLite and PostgreSQL", () => {
+  it("the migrations give both engines the same tables, columns, types, nullability, keys and indexes", async () => {
+    const url = await server.createDatabase("schema_check");
+    const lite = sqliteSchema();
+    const post = await postgresSchema(url);
+    expect(post.columns.length).toBeGreaterThan(40);
+    expect([...post.columns].sort((a, b) => byKey(a).localeCompare(byKey(b)))).toEqual([...lite.columns].sort((a, b) => byKey(a).localeCompare(byKey(b))));
+    expect(post.indexes).toEqual(lite.indexes);
+  });
+
+  it("migrating twice (a second instance starting) applies nothing the second time", async () => {
+    const url = await server.createDatabase("twice");
+    const pool = new pg.Pool({ connectionString: url });
+    const [a, b] = await Promise.all([migratePostgres(pool), migratePostgres(pool)]);
+    expect([...a, ...b].filter((n) => n.startsWith("0001"))).toEqual(["0001_init.sql"]);
+    expect(await migratePostgres(pool)).toEqual([]);
+    await pool.end();
+  });
+
+  it("refuses a statement it cannot translate instead of skipping it", () => {
+    expect(() => toPostgres("CREATE TRIGGER t AFTER INSERT ON x BEGIN SELECT 1; END")).toThrow(/cannot translate/);
+  });
+});
+
+describe("the same conversation on both engines", () => {
+  const clock = () => fixedClock("2026-11-24T02:00:00Z");
+  async function conversation(databaseUrl?: string) {
+    const bot = await startTestServer({ env: { DUBAN_LOCAL: "1" }, seedsDir: "seeds", clock: clock(), ...(databaseUrl ? { databaseUrl } : {}) });
+    try {
+      const target = { url: bot.url, db: bot.store.db, idle: bot.idle };
+      const me = await resolveSpeaker(bot.store.db, "渝中区卫健委");
+      const seen: string[] = [];
+      for (const text of ["/我的任务", "/上报 签约"]) seen.push(...(await say(target, me, text)).map((a) => renderCard(a.card)));
+      const { response } = await click(target, me, "提交", { 数值: "85", 周期: "2026Q4" });
+      seen.push(renderCallbackResponse(response));
+      for (const text of ["/我的任务", "/进度", "/帮助"]) seen.push(...(await say(target, me, text)).map((a) => renderCard(a.card)));
+      const reports = await bot.store.db.selectFrom("reports").select(["indicator_id", "unit_id", "period", "value"]).orderBy("id").execute();
+      const counts = await Promise.all(
+        (["plans", "tasks", "units", "indicators", "task_units"] as const).map(async (t) => Number((await bot.store.db.selectFrom(t).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n)),
+      );
+      return { seen, reports, counts };
+    } finally {
+      await bot.close();
+    }
+  }
+
+  it("seeds, lists, reports and shows progress identically on SQLite and PostgreSQL", async () => {
+    const onSqlite = await conversation();
+    const onPostgres = await conversation(await server.createDatabase("conversation"));
+    expect(onSqlite.reports).toHaveLength(1);
+    expect(onPostgres.counts).toEqual(onSqlite.counts);
+    expect(onPostgres.reports).toEqual(onSqlite.reports);
+    expect(onPostgres.seen).toEqual(onSqlite.seen);
+  });
+});
