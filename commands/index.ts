@@ -1,5 +1,6 @@
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { approveBind, bind, bindChat, rejectBind } from "./bind.js";
+import { exportLedgerCommand } from "./export.js";
 import { helpCommand } from "./help.js";
 import { indicators } from "./indicators.js";
 import { myTasks, pageAction } from "./my-tasks.js";
@@ -9,7 +10,7 @@ import { weeklyDigest } from "./weekly-digest.js";
 
 /** Every chat command, in the order /帮助 lists them. */
 export const commands: CommandDef[] = [];
-commands.push(myTasks, report, progress, indicators, weeklyDigest, bind, bindChat, helpCommand(() => commands));
+commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, bind, bindChat, helpCommand(() => commands));
 
 /** Card buttons, matched on the button's `value.action`. */
 export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind];

@@ -3,7 +3,7 @@ import type { LarkConfig } from "../config.js";
 import type { Logger } from "../events/types.js";
 import type { OutboxRow } from "../store/schema.js";
 import type { Directory } from "./messenger.js";
-import type { OutboxPayload } from "./outbox.js";
+import { fromBase64, type OutboxPayload } from "./outbox.js";
 
 /** A delivery failure, classified: retryable ones come back later, permanent ones are kept as failed. */
 export class SendError extends Error {
@@ -83,6 +83,18 @@ export async function deliver(client: lark.Client, row: OutboxRow): Promise<stri
         );
       case "card_update":
         return check(await client.request({ method: "POST", url: "/open-apis/interactive/v1/card/update", data: { token: row.target, card: p.card } }));
+      case "send_file": {
+        if (!p.file) throw new SendError("send_file row without a file", false, null, null);
+        // Upload again on a retry: a file_key is cheap, and a stale one from a lost answer is never reused.
+        const up = await client.im.file.create({ data: { file_type: p.file.fileType, file_name: p.file.name, file: Buffer.from(fromBase64(p.file.base64)) } });
+        if (!up?.file_key) throw new SendError("file upload returned no file_key", true, null, null);
+        return check(
+          await client.im.message.create({
+            params: { receive_id_type: "chat_id" },
+            data: { receive_id: row.target, msg_type: "file", content: JSON.stringify({ file_key: up.file_key }), uuid },
+          }),
+        );
+      }
     }
   } catch (err) {
     if (err instanceof SendError) throw err;

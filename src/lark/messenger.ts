@@ -15,7 +15,20 @@ export interface Messenger {
   patch(messageId: string, card: Card, opts?: SendOptions): Promise<void>;
   /** Delayed update with a card-callback token (valid 30 min, 2 uses); must be called after the callback answer. */
   updateByToken(token: string, card: Card, opts?: SendOptions): Promise<void>;
+  /** A file message (the 台账 workbook): uploaded with im.file.create, then sent as msg_type "file" to a chat. */
+  sendFile(chatId: string, file: OutgoingFile, opts?: SendOptions): Promise<void>;
 }
+
+export interface OutgoingFile {
+  /** The name officials see in the chat, e.g. 督办台账-全部方案-20261124.xlsx. */
+  name: string;
+  bytes: Uint8Array;
+  /** Lark's upload type: xls covers .xls/.xlsx, doc .doc/.docx; anything else is "stream". */
+  fileType: "xls" | "doc" | "pdf" | "stream";
+}
+
+/** Lark refuses uploads over 30 MB (im.file.create). */
+export const MAX_UPLOAD_BYTES = 30 * 1024 * 1024;
 
 export interface SendOptions {
   /** Makes the send happen at most once, e.g. `digest:<chat_id>:<2026-W48>`. */

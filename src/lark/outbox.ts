@@ -3,12 +3,15 @@ import type { Card } from "../../cards/types.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
 import type { Database, OutboxRow } from "../store/schema.js";
-import type { Messenger, SendOptions } from "./messenger.js";
+import type { Messenger, OutgoingFile, SendOptions } from "./messenger.js";
 
 export type OutboxKind = OutboxRow["kind"];
 
 export interface OutboxPayload {
-  card: Card;
+  /** Absent on file sends. */
+  card?: Card;
+  /** A file send: its bytes travel in the row (base64), so a restart or retry still has them. */
+  file?: { name: string; fileType: OutgoingFile["fileType"]; base64: string };
   /** For ephemeral sends: the chat and the one user who sees the card; for replies, the chat when known (rate limit). */
   chatId?: string;
   openId?: string;
@@ -45,6 +48,9 @@ export class OutboxMessenger implements Messenger {
   updateByToken(token: string, card: Card, o?: SendOptions) {
     return this.enqueue("card_update", token, { card }, o);
   }
+  sendFile(chatId: string, file: OutgoingFile, o?: SendOptions) {
+    return this.enqueue("send_file", chatId, { file: { name: file.name, fileType: file.fileType, base64: toBase64(file.bytes) }, chatId }, o);
+  }
 
   private async enqueue(kind: OutboxKind, target: string, payload: OutboxPayload, o?: SendOptions): Promise<void> {
     const now = this.clock.now().toISOString();
@@ -70,7 +76,10 @@ export class OutboxMessenger implements Messenger {
       .executeTakeFirst();
     // RETURNING rather than the affected-row count: D1's driver reports counts differently from better-sqlite3.
     if (!res) return;
-    if (local) this.opts.log?.info(`本地发件箱 local outbox ← ${kind} ${target}: ${summarize(payload.card)}`);
+    if (local) {
+      const what = payload.card ? summarize(payload.card) : `文件 ${payload.file?.name ?? ""}（${Math.round(((payload.file?.base64.length ?? 0) * 3) / 4 / 1024)} KB）`;
+      this.opts.log?.info(`本地发件箱 local outbox ← ${kind} ${target}: ${what}`);
+    }
     this.opts.onEnqueue?.();
   }
 }
@@ -93,4 +102,18 @@ export const SENT_OUTBOX_RETENTION_DAYS = 90;
 export async function pruneSentOutbox(db: Kysely<Database>, olderThan: Date): Promise<number> {
   const r = await db.deleteFrom("outbox").where("status", "=", "sent").where("sent_at", "<", olderThan.toISOString()).executeTakeFirst();
   return Number(r.numDeletedRows);
+}
+
+/** Base64 without Buffer, so the Workers build needs no Node shim for it. */
+export function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export function fromBase64(b64: string): Uint8Array {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
 }

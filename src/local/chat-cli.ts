@@ -1,7 +1,9 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startRuntime, type Runtime } from "../node/runtime.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
-import { click, resolveSpeaker, say, type ChatTarget } from "./chat-client.js";
+import { click, resolveSpeaker, say, type ChatTarget, type Delivered } from "./chat-client.js";
 import { renderCallbackResponse, renderCard } from "./render.js";
 
 /**
@@ -49,19 +51,29 @@ async function main() {
       }));
       const { response, sent } = await click(target, speaker, values.click, fields);
       console.log(renderCallbackResponse(response));
-      for (const s of sent) console.log(`\n→ 同时发给 ${s.target}\n${renderCard(s.card)}`);
+      for (const s of sent) console.log(`\n→ 同时发给 ${s.target}\n${renderCard(s.card)}${saveFile(s)}`);
     } else {
       const answers = await say(target, speaker, positionals.join(" "), { chatId: values.chat, group: values.group });
       if (answers.length === 0) console.log("（机器人没有回复）");
       for (const a of answers) {
         const note = a.kind === "ephemeral" ? "（仅你可见）\n" : a.kind === "send_user" || a.kind === "send_chat" ? `→ 同时发给 ${a.target}\n` : "";
-        console.log(`${note}${renderCard(a.card)}\n`);
+        console.log(`${note}${renderCard(a.card)}${saveFile(a)}\n`);
       }
     }
   } finally {
     await rt?.close();
   }
   return 0;
+}
+
+/** A file the bot sent is saved under data/received/, as the Lark client would download it. */
+function saveFile(d: Delivered): string {
+  if (!d.file) return "";
+  const dir = resolve(process.env["DATABASE_PATH"] ? join(process.env["DATABASE_PATH"], "..") : "data", "received");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, d.file.name);
+  writeFileSync(path, d.file.bytes);
+  return `\n已保存到 saved to ${path}`;
 }
 
 main().then(

@@ -1,5 +1,7 @@
 import type { Kysely } from "kysely";
+import { noticeCard } from "../../cards/notice.js";
 import type { Card, CardActionResponse } from "../../cards/types.js";
+import { fromBase64, type OutboxPayload } from "../lark/outbox.js";
 import { lookupUnits, unitLabel } from "../domain/units-lookup.js";
 import type { Database } from "../store/schema.js";
 import { demoOpenIdForUnit } from "../store/unit-names.js";
@@ -38,7 +40,10 @@ export interface Delivered {
   id: number;
   kind: string;
   target: string;
+  /** For a file message, a one-line card naming the file (what the Lark client shows as the message). */
   card: Card;
+  /** The file of a file message (the 台账 workbook). */
+  file?: { name: string; bytes: Uint8Array };
 }
 
 async function lastOutboxId(db: Kysely<Database>): Promise<number> {
@@ -55,7 +60,14 @@ async function newRows(t: ChatTarget, after: number): Promise<Delivered[]> {
     await new Promise((r) => setTimeout(r, 200));
   }
   const rows = await t.db.selectFrom("outbox").selectAll().where("id", ">", after).orderBy("id").execute();
-  return rows.map((r) => ({ id: r.id, kind: r.kind, target: r.target, card: (JSON.parse(r.payload) as { card: Card }).card }));
+  return rows.map((r) => {
+    const p = JSON.parse(r.payload) as OutboxPayload;
+    if (p.file) {
+      const bytes = fromBase64(p.file.base64);
+      return { id: r.id, kind: r.kind, target: r.target, card: noticeCard("文件", `📎 ${p.file.name}（${Math.max(1, Math.round(bytes.length / 1024))} KB）`, "grey"), file: { name: p.file.name, bytes } };
+    }
+    return { id: r.id, kind: r.kind, target: r.target, card: p.card! };
+  });
 }
 
 async function post(t: ChatTarget, body: unknown): Promise<Response> {
@@ -135,7 +147,8 @@ export function buttonsOf(card: Card): ButtonRef[] {
 export async function lastCardFor(db: Kysely<Database>, openId: string): Promise<{ card: Card; messageId: string; chatId: string | null } | null> {
   const rows = await db.selectFrom("outbox").selectAll().orderBy("id", "desc").limit(300).execute();
   for (const r of rows) {
-    const p = JSON.parse(r.payload) as { card: Card; openId?: string; chatId?: string; viewer?: string; from?: string };
+    const p = JSON.parse(r.payload) as { card?: Card; openId?: string; chatId?: string; viewer?: string; from?: string };
+    if (!p.card) continue;
     const mine =
       (r.kind === "ephemeral" && p.openId === openId) ||
       (r.kind === "send_user" && r.target === openId) ||

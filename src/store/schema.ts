@@ -151,7 +151,7 @@ export interface ProcessedEventsTable {
 export interface OutboxTable {
   id: Generated<number>;
   dedupe_key: string | null;
-  kind: "reply" | "send_chat" | "send_user" | "ephemeral" | "patch" | "card_update";
+  kind: "reply" | "send_chat" | "send_user" | "ephemeral" | "patch" | "card_update" | "send_file";
   target: string;
   payload: string;
   status: "pending" | "sending" | "sent" | "failed";

@@ -25,9 +25,37 @@ export interface OpenPlatform {
   setDelay(ms: number): void;
   users: Map<string, string[]>;
   departments: Map<string, string>;
+  /** Files uploaded with POST /open-apis/im/v1/files, by the file_key the stand-in answered. */
+  uploads: Map<string, { name: string; fileType: string; bytes: Uint8Array }>;
+  /** Files attached to messages, downloadable with GET /open-apis/im/v1/messages/:id/resources/:file_key?type=file. */
+  resources: Map<string, { messageId: string; bytes: Uint8Array }>;
   /** Resolves once `n` sends have been recorded (or rejects after `ms`). */
   waitForSends(n: number, ms?: number): Promise<Recorded[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Multipart form fields as bytes. Hand-parsed because the SDK's form has no filename on its file part, so a
+ * standard FormData reader would turn the binary file into a (lossy) string.
+ */
+function parseMultipart(raw: Buffer, boundary: string): Record<string, { bytes: Uint8Array; text: string }> {
+  const out: Record<string, { bytes: Uint8Array; text: string }> = {};
+  const sep = Buffer.from(`--${boundary}`);
+  let at = raw.indexOf(sep);
+  while (at >= 0) {
+    const start = at + sep.length + 2;
+    const next = raw.indexOf(sep, start);
+    if (next < 0) break;
+    const part = raw.subarray(start, next - 2);
+    const headEnd = part.indexOf("\r\n\r\n");
+    const name = /name="([^"]+)"/.exec(part.subarray(0, headEnd).toString("utf8"))?.[1];
+    if (name && headEnd >= 0) {
+      const bytes = new Uint8Array(part.subarray(headEnd + 4));
+      out[name] = { bytes, text: Buffer.from(bytes).toString("utf8") };
+    }
+    at = next;
+  }
+  return out;
 }
 
 export async function startOpenPlatform(): Promise<OpenPlatform> {
@@ -37,6 +65,9 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   let msg = 0;
   const users = new Map<string, string[]>();
   const departments = new Map<string, string>();
+  const uploads: OpenPlatform["uploads"] = new Map();
+  const resources: OpenPlatform["resources"] = new Map();
+  let fileSeq = 0;
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -46,18 +77,25 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
+    const raw = Buffer.concat(chunks);
+    const text = raw.toString("utf8");
     const url = new URL(req.url ?? "/", "http://x");
     let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = text;
+    const contentType = String(req.headers["content-type"] ?? "");
+    if (contentType.startsWith("multipart/form-data")) {
+      body = parseMultipart(raw, /boundary=(.+)$/.exec(contentType)?.[1] ?? "");
+    } else {
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        body = text;
+      }
     }
     const rec: Recorded = { method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams), body, headers: req.headers, at: Date.now() };
     requests.push(rec);
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const p = url.pathname;
+    let m0: RegExpExecArray | null;
     if (p === "/open-apis/auth/v3/tenant_access_token/internal") {
       return json(res, 200, { code: 0, msg: "ok", tenant_access_token: "t-standin", expire: 7200 });
     }
@@ -68,6 +106,26 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
       return json(res, f.status, { code: f.code, msg: "stand-in failure" }, f.resetSeconds ? { "x-ogw-ratelimit-reset": String(f.resetSeconds) } : {});
     }
     if (req.headers.authorization !== "Bearer t-standin") return json(res, 401, { code: 99991663, msg: "invalid token" });
+    if (p === "/open-apis/im/v1/files" && req.method === "POST") {
+      // As documented for im.file.create: file_type, file_name and file (multipart); ≤ 30 MB; no empty file.
+      const f = (body ?? {}) as Record<string, { bytes: Uint8Array; text: string } | undefined>;
+      const types = ["opus", "mp4", "pdf", "doc", "xls", "ppt", "stream"];
+      const fileType = f["file_type"]?.text ?? "";
+      if (!f["file"] || !f["file_name"]?.text || !types.includes(fileType)) return json(res, 400, { code: 234001, msg: "Invalid request param." });
+      if (f["file"].bytes.length === 0) return json(res, 400, { code: 234010, msg: "File's size can't be 0." });
+      if (f["file"].bytes.length > 30 * 1024 * 1024) return json(res, 400, { code: 234006, msg: "The file size exceed the max value." });
+      const fileKey = `file_v3_standin_${++fileSeq}`;
+      uploads.set(fileKey, { name: f["file_name"].text, fileType, bytes: f["file"].bytes });
+      return json(res, 200, { code: 0, msg: "success", data: { file_key: fileKey } });
+    }
+    m0 = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(p);
+    if (m0 && req.method === "GET") {
+      const r = resources.get(decodeURIComponent(m0[2]!));
+      if (url.searchParams.get("type") !== "file" && url.searchParams.get("type") !== "image") return json(res, 400, { code: 234001, msg: "Invalid request param." });
+      if (!r || r.messageId !== decodeURIComponent(m0[1]!)) return json(res, 400, { code: 234003, msg: "File not in msg." });
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(r.bytes.length) });
+      return res.end(Buffer.from(r.bytes));
+    }
     if (p === "/open-apis/im/v1/messages" && req.method === "POST") return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_sent_${++msg}` } });
     if (/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(p)) return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_reply_${++msg}` } });
     if (/^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(p) && req.method === "PATCH") return json(res, 200, { code: 0, msg: "success", data: {} });
@@ -88,7 +146,9 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as AddressInfo).port;
-  const sends = () => requests.filter((r) => !r.path.startsWith("/open-apis/auth") && !r.path.startsWith("/open-apis/contact"));
+  // Message calls only: uploads and resource downloads are not messages (see `uploads` / `resources`).
+  const sends = () =>
+    requests.filter((r) => !r.path.startsWith("/open-apis/auth") && !r.path.startsWith("/open-apis/contact") && r.path !== "/open-apis/im/v1/files" && !r.path.includes("/resources/"));
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -99,6 +159,8 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
     setDelay: (ms) => void (delay = ms),
     users,
     departments,
+    uploads,
+    resources,
     async waitForSends(n, ms = 10_000) {
       const until = Date.now() + ms;
       while (Date.now() < until) {

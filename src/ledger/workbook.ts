@@ -1,0 +1,286 @@
+/**
+ * @module The 台账 workbook: the ledger as an .xlsx a 督查室 opens in Excel or WPS, files and sends around.
+ * Built with exceljs (no hand-written XML). Numbers are numbers, dates are dates (China time), every sheet has a
+ * frozen header row, an auto-filter and column widths sized for Chinese text; statuses are coloured.
+ */
+import ExcelJS from "exceljs";
+import { STATUS_LABEL, type IndicatorStatus } from "../domain/status.js";
+import { PERIOD_NAME } from "../domain/period.js";
+import type { Cmp } from "../store/schema.js";
+import type { Ledger, LedgerIndicator } from "./data.js";
+
+/** Sheet names, in order; the read-back (and tests) find sheets by these names. */
+export const SHEETS = {
+  readme: "说明",
+  plans: "方案",
+  measures: "措施",
+  indicators: "指标",
+  retired: "已停用指标",
+  reports: "填报记录",
+} as const;
+
+export const CMP_LABEL: Record<Cmp, string> = { ">=": "≥", "<=": "≤", "=": "=" };
+
+/** Fill colours (ARGB) per status: the same meaning as the card colours, light enough to print. */
+const STATUS_FILL: Record<IndicatorStatus, string> = {
+  achieved: "FFC6EFCE",
+  on_track: "FFDDEBF7",
+  behind: "FFFFEB9C",
+  not_reported: "FFEDEDED",
+  overdue: "FFFFC7CE",
+};
+
+interface Column {
+  header: string;
+  key: string;
+  /** Width cap in Excel character units; long text wraps instead. */
+  max?: number;
+  numFmt?: string;
+  wrap?: boolean;
+}
+
+/** Display width of text in Excel character units: CJK and full-width characters take two. */
+export function displayWidth(text: string): number {
+  let w = 0;
+  for (const ch of text) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u.test(ch) ? 2 : 1;
+  return w;
+}
+
+/** 8 hours ahead: exceljs writes a Date as its UTC wall time, and officials read China time. */
+const CHINA_OFFSET_MS = 8 * 3600_000;
+export function chinaDate(iso: string | null): Date | null {
+  if (!iso) return null;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? new Date(ms + CHINA_OFFSET_MS) : null;
+}
+
+/** A calendar date (2027-12-31) as an Excel date; anything else stays text. */
+function calendarDate(s: string | null): Date | string | null {
+  if (!s) return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : s;
+}
+
+function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: Record<string, unknown>[]): ExcelJS.Worksheet {
+  const ws = wb.addWorksheet(name, { views: [{ state: "frozen", ySplit: 1 }] });
+  ws.columns = columns.map((c) => ({ header: c.header, key: c.key }));
+  for (const r of rows) ws.addRow(r);
+  const header = ws.getRow(1);
+  header.font = { bold: true };
+  header.alignment = { vertical: "middle" };
+  header.fill = { type: "pattern", pattern: "solid", fgColor: { argb: "FFD9E1F2" } };
+  columns.forEach((c, k) => {
+    const col = ws.getColumn(k + 1);
+    let width = displayWidth(c.header);
+    // Sizing from the first rows is enough and keeps large exports fast.
+    for (const r of rows.slice(0, 500)) {
+      const v = r[c.key];
+      const text = v instanceof Date ? "2026-11-24 10:00" : v === null || v === undefined ? "" : String(v);
+      width = Math.max(width, displayWidth(text));
+    }
+    col.width = Math.min(c.max ?? 40, width + 2);
+    if (c.numFmt) col.numFmt = c.numFmt;
+    if (c.wrap) col.alignment = { wrapText: true, vertical: "top" };
+  });
+  if (rows.length > 0) ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
+  return ws;
+}
+
+function colourStatus(ws: ExcelJS.Worksheet, key: string, statuses: (IndicatorStatus | null)[]) {
+  const col = ws.getColumn(key);
+  statuses.forEach((s, k) => {
+    if (!s) return;
+    col.worksheet.getCell(k + 2, col.number).fill = { type: "pattern", pattern: "solid", fgColor: { argb: STATUS_FILL[s] } };
+  });
+}
+
+const DATE = "yyyy-mm-dd";
+const DATETIME = "yyyy-mm-dd hh:mm";
+
+function indicatorRow(i: LedgerIndicator) {
+  return {
+    id: i.id,
+    plan: i.planId,
+    code: i.measureCode,
+    name: i.name,
+    uom: i.unitOfMeasure ?? "",
+    cmp: CMP_LABEL[i.cmp],
+    target: i.target,
+    year: i.targetYear,
+    baseline: i.baseline,
+    baselineYear: i.baselineYear,
+    frequency: PERIOD_NAME[i.frequency],
+    latest: i.latestValue,
+    latestPeriod: i.latestPeriod ?? "",
+    status: STATUS_LABEL[i.status],
+    units: i.reportingUnits.join("、"),
+    reports: i.reports,
+    quote: i.quote,
+    retiredAt: chinaDate(i.retiredAt),
+  };
+}
+
+const INDICATOR_COLUMNS: Column[] = [
+  { header: "指标编号", key: "id" },
+  { header: "方案编号", key: "plan" },
+  { header: "措施编号", key: "code" },
+  { header: "指标名称", key: "name", max: 36, wrap: true },
+  { header: "计量单位", key: "uom" },
+  { header: "比较", key: "cmp" },
+  { header: "目标值", key: "target" },
+  { header: "目标年份", key: "year" },
+  { header: "基期值", key: "baseline" },
+  { header: "基期年份", key: "baselineYear" },
+  { header: "填报频次", key: "frequency" },
+  { header: "最新值", key: "latest" },
+  { header: "最新周期", key: "latestPeriod" },
+  { header: "状态", key: "status" },
+  { header: "填报单位", key: "units", max: 30, wrap: true },
+  { header: "填报次数", key: "reports" },
+  { header: "原文", key: "quote", max: 60, wrap: true },
+];
+
+/** Builds the workbook; returns the .xlsx bytes. */
+export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = "督办助手";
+  wb.created = l.generatedAt;
+
+  const generated = chinaDate(l.generatedAt.toISOString())!;
+  const readme = wb.addWorksheet(SHEETS.readme);
+  readme.columns = [{ width: 16 }, { width: 90 }];
+  const lines: [string, string | Date | number][] = [
+    ["督办台账", l.scopeLabel],
+    ["导出时间", generated],
+    ["方案", l.plans.length],
+    ["措施", l.measures.length],
+    ["指标", l.indicators.length],
+    ["已停用指标", l.retired.length],
+    ["填报记录", l.reports.length],
+    ["", ""],
+    ["方案", "每个方案一行：编号、标题、发文单位、日期、导入时间。"],
+    ["措施", "每项在办措施一行：牵头单位、配合单位、完成时限；状态取该措施各指标中最需要关注的一项。"],
+    ["指标", "每个在用指标一行：目标（比较、目标值、目标年份）、基期、填报频次、最新填报值与周期、状态。"],
+    ["已停用指标", "方案修订后不再使用的指标：保留全部填报历史，不再催报。"],
+    ["填报记录", "全部填报历史（只增不改）：同一指标、单位、周期再次填报即为更正，“更正记录”指向被更正的那一条，以最新一次为准。"],
+    ["状态颜色", "绿=已达标　蓝=进度正常　黄=进度滞后　灰=未填报　红=已逾期"],
+    ["时间", "均为北京时间。"],
+  ];
+  for (const [k, v] of lines) readme.addRow([k, v]);
+  readme.getCell("B2").numFmt = DATETIME;
+  readme.getColumn(1).font = { bold: true };
+  readme.getColumn(2).alignment = { wrapText: true, vertical: "top", horizontal: "left" };
+  readme.getCell("A1").font = { bold: true, size: 14 };
+  readme.getCell("B1").font = { bold: true, size: 14 };
+
+  addSheet(
+    wb,
+    SHEETS.plans,
+    [
+      { header: "方案编号", key: "id" },
+      { header: "方案标题", key: "title", max: 50, wrap: true },
+      { header: "发文单位", key: "issuer", max: 30 },
+      { header: "发文日期", key: "issued", numFmt: DATE },
+      { header: "地区", key: "jurisdiction", max: 24 },
+      { header: "来源文件", key: "file", max: 40 },
+      { header: "导入时间", key: "imported", numFmt: DATETIME },
+      { header: "措施数", key: "measures" },
+      { header: "指标数", key: "indicators" },
+    ],
+    l.plans.map((p) => ({
+      id: p.id,
+      title: p.title,
+      issuer: p.issuer ?? "",
+      issued: calendarDate(p.issuedOn),
+      jurisdiction: p.jurisdiction,
+      file: p.sourceFile,
+      imported: chinaDate(p.importedAt),
+      measures: p.measures,
+      indicators: p.indicators,
+    })),
+  );
+
+  const measures = addSheet(
+    wb,
+    SHEETS.measures,
+    [
+      { header: "方案编号", key: "plan" },
+      { header: "方案", key: "planTitle", max: 24 },
+      { header: "章节", key: "section", max: 24 },
+      { header: "措施编号", key: "code" },
+      { header: "措施标题", key: "title", max: 30, wrap: true },
+      { header: "措施内容", key: "text", max: 70, wrap: true },
+      { header: "牵头单位", key: "lead", max: 30, wrap: true },
+      { header: "配合单位", key: "support", max: 30, wrap: true },
+      { header: "完成时限", key: "deadline", numFmt: DATE },
+      { header: "时限原文", key: "deadlineText", max: 20 },
+      { header: "状态", key: "status" },
+    ],
+    l.measures.map((m) => ({
+      plan: m.planId,
+      planTitle: m.planTitle,
+      section: m.section ?? "",
+      code: m.code,
+      title: m.title ?? "",
+      text: m.text,
+      lead: m.lead.join("、"),
+      support: m.support.join("、"),
+      deadline: calendarDate(m.deadline),
+      deadlineText: m.deadlineText ?? "",
+      status: m.status ? STATUS_LABEL[m.status] : "无量化指标",
+    })),
+  );
+  colourStatus(measures, "status", l.measures.map((m) => m.status));
+
+  const indicators = addSheet(wb, SHEETS.indicators, INDICATOR_COLUMNS, l.indicators.map(indicatorRow));
+  colourStatus(indicators, "status", l.indicators.map((i) => i.status));
+  // Drop-downs where a typo would change the meaning: the comparison and the reporting frequency.
+  const n = Math.max(2, l.indicators.length + 1);
+  for (let r = 2; r <= n; r++) {
+    indicators.getCell(r, 6).dataValidation = { type: "list", allowBlank: false, formulae: ['"≥,≤,="'], showErrorMessage: true, errorTitle: "比较", error: "请选择 ≥、≤ 或 =" };
+    indicators.getCell(r, 11).dataValidation = { type: "list", allowBlank: false, formulae: ['"月,季度,年度"'], showErrorMessage: true, errorTitle: "填报频次", error: "请选择 月、季度 或 年度" };
+    indicators.getCell(r, 7).dataValidation = { type: "decimal", operator: "greaterThanOrEqual", allowBlank: false, formulae: [0], showErrorMessage: true, errorTitle: "目标值", error: "目标值应为不小于 0 的数字" };
+  }
+
+  addSheet(wb, SHEETS.retired, [...INDICATOR_COLUMNS, { header: "停用时间", key: "retiredAt", numFmt: DATETIME }], l.retired.map(indicatorRow));
+
+  addSheet(
+    wb,
+    SHEETS.reports,
+    [
+      { header: "记录编号", key: "id" },
+      { header: "指标编号", key: "indicator" },
+      { header: "措施编号", key: "code" },
+      { header: "指标名称", key: "name", max: 36 },
+      { header: "填报单位", key: "unit", max: 30 },
+      { header: "周期", key: "period" },
+      { header: "数值", key: "value" },
+      { header: "填报人", key: "reporter", max: 24 },
+      { header: "填报时间", key: "at", numFmt: DATETIME },
+      { header: "说明", key: "note", max: 40, wrap: true },
+      { header: "更正记录", key: "correctionOf" },
+    ],
+    l.reports.map((r) => ({
+      id: r.id,
+      indicator: r.indicatorId,
+      code: r.measureCode,
+      name: r.indicatorName,
+      unit: r.unit,
+      period: r.period,
+      value: r.value,
+      reporter: r.reporter,
+      at: chinaDate(r.reportedAt),
+      note: r.note ?? "",
+      correctionOf: r.correctionOf,
+    })),
+  );
+
+  const buf = await wb.xlsx.writeBuffer();
+  return new Uint8Array(buf as ArrayBuffer);
+}
+
+/** File name of an export, e.g. 督办台账-全部方案-20261124.xlsx (China date). */
+export function ledgerFileName(l: Ledger, scopeSlug: string): string {
+  const d = chinaDate(l.generatedAt.toISOString())!.toISOString().slice(0, 10).replace(/-/g, "");
+  return `督办台账-${scopeSlug.replace(/[\\/:*?"<>|\s]+/g, "").slice(0, 30)}-${d}.xlsx`;
+}
