@@ -5,10 +5,13 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
 import { loadLedger, ledgerRows, type Ledger, type LedgerScope } from "./data.js";
-import { buildWorkbook, ledgerFileName } from "./workbook.js";
 
 export { loadLedger, ledgerRows, type Ledger, type LedgerScope } from "./data.js";
-export { buildWorkbook, SHEETS } from "./workbook.js";
+
+/** exceljs is loaded on first export only: it would add about a second to every start-up of the bot. */
+export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
+  return (await import("./workbook.js")).buildWorkbook(l);
+}
 
 /** Most rows a workbook sent in chat may hold; larger exports are for `npm run export` on the server. */
 export const CHAT_ROW_CAP = 10_000;
@@ -30,4 +33,10 @@ export async function exportLedger(db: Kysely<Database>, scope: LedgerScope, now
   const slug = scope.unit ? scope.unit.name : scope.planId !== undefined ? `方案${scope.planId}` : "全部方案";
   const tooLarge = opts.maxRows !== undefined && rows > opts.maxRows;
   return { ledger, rows, fileName: ledgerFileName(ledger, slug), bytes: tooLarge ? null : await buildWorkbook(ledger) };
+}
+
+/** File name of an export, e.g. 督办台账-全部方案-20261124.xlsx (China date). */
+export function ledgerFileName(l: Ledger, scopeSlug: string): string {
+  const d = new Date(l.generatedAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, "");
+  return `督办台账-${scopeSlug.replace(/[\\/:*?"<>|\s]+/g, "").slice(0, 30)}-${d}.xlsx`;
 }

@@ -278,9 +278,3 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
   const buf = await wb.xlsx.writeBuffer();
   return new Uint8Array(buf as ArrayBuffer);
 }
-
-/** File name of an export, e.g. 督办台账-全部方案-20261124.xlsx (China date). */
-export function ledgerFileName(l: Ledger, scopeSlug: string): string {
-  const d = chinaDate(l.generatedAt.toISOString())!.toISOString().slice(0, 10).replace(/-/g, "");
-  return `督办台账-${scopeSlug.replace(/[\\/:*?"<>|\s]+/g, "").slice(0, 30)}-${d}.xlsx`;
-}
