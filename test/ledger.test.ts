@@ -190,12 +190,18 @@ describe("/导出 in chat", () => {
   });
 
   it("refuses a chat export over 10,000 rows, says how to get it, and uploads nothing", async () => {
-    const raw = bot.store.raw;
-    const ind = raw.prepare("SELECT i.id, tu.unit_id FROM indicators i JOIN task_units tu ON tu.task_id = i.task_id AND tu.role = 'lead' LIMIT 1").get() as { id: number; unit_id: number };
-    const add = raw.prepare("INSERT INTO reports (indicator_id, unit_id, period, value, reporter_open_id, reported_at) VALUES (?, ?, '2026Q4', ?, 'ou_bulk', '2026-11-20T00:00:00Z')");
-    raw.transaction(() => {
-      for (let k = 0; k < 10_000; k++) add.run(ind.id, ind.unit_id, k);
-    })();
+    const db = bot.store.db;
+    const ind = await db
+      .selectFrom("indicators")
+      .innerJoin("task_units", (j) => j.onRef("task_units.task_id", "=", "indicators.task_id").on("task_units.role", "=", "lead"))
+      .select(["indicators.id", "task_units.unit_id"])
+      .executeTakeFirstOrThrow();
+    for (let k = 0; k < 10_000; k += 500) {
+      const rows = Array.from({ length: 500 }, (_, n) => ({
+        indicator_id: ind.id, unit_id: ind.unit_id, period: "2026Q4", value: k + n, reporter_open_id: "ou_bulk", reported_at: "2026-11-20T00:00:00Z", note: null, request_key: null,
+      }));
+      await db.insertInto("reports").values(rows).execute();
+    }
     const before = lark.uploads.size;
     const [answer] = await say("ou_demo_supervisor", "/导出", "oc_demo_supervisor");
     const text = JSON.stringify(JSON.parse(answer!.body.content ?? JSON.stringify(answer!.body.card)));
