@@ -26,17 +26,17 @@ const FLOORS: Record<string, [number, number, number]> = {
   "003": [100, 100, 78],
   "004": [100, 100, 99],
   h01: [100, 100, 99],
-  h02: [100, 72, 38],
-  h03: [100, 100, 65],
+  h02: [100, 72, 99],
+  h03: [100, 100, 99],
   h04: [100, 100, 99],
-  h05: [94, 94, 70],
+  h05: [94, 94, 84],
   h06: [0, 0, 0],
   h07: [100, 100, 78],
   h08: [0, 0, 0],
   h09: [100, 99, 99],
-  h10: [84, 92, 0],
+  h10: [84, 92, 99],
 };
-const TOTAL_FLOORS = { tasks: 97, units: 96, indicators: 86 };
+const TOTAL_FLOORS = { tasks: 97, units: 96, indicators: 89 };
 
 const stems = readdirSync(GOLD).filter((f) => f.endsWith(".json")).map((f) => f.replace(/\.json$/, "")).sort();
 const results = new Map(

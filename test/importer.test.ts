@@ -162,7 +162,7 @@ describe("importer: the formats of this genre", () => {
       ["3", "医保改革", ["县医保局"], ["县卫健局"], null],
     ]);
     expect(p.tasks[0]!.indicators).toEqual([
-      expect.objectContaining({ name: "家庭医生签约率", target: 80, cmp: ">=", year: null, baseline: 75, baseline_year: 2023 }),
+      expect.objectContaining({ name: "家庭医生签约率", target: 80, cmp: ">=", year: 2025, due_year_source: "deadline", baseline: 75, baseline_year: 2023 }),
     ]);
   });
 
@@ -260,6 +260,28 @@ describe("importer: the formats of this genre", () => {
   it("does not take an appendix of indicator names (指标名称 | 2027年 | 责任单位) for measures", () => {
     const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个。(责任单位:区卫健委)\n指标任务分解表\n序号 | 分类 | 指标名称 | 2027年 | 责任单位 |\n1 | 基层 | 甲级中心数 | 5 | 区卫健委 |\n";
     expect(parseDocument(HEADER + body).tasks.map((t) => t.code)).toEqual(["1"]);
+  });
+
+  it("dates targets of an annual plan by its year, reads 左右/稳定在 as equal and a bare growth rate as a floor", () => {
+    const doc = "某某市人民政府办公室\n关于2022年重点工作任务分解的通知\n一、经济发展\n1.地区生产总值增长10%左右。(牵头单位:市发改局)\n2.外贸出口增长10%,力争50%左右企业达标,就业率稳定在95%。(牵头单位:市商务局)\n";
+    const p = parseDocument(doc);
+    expect(p.tasks.flatMap((t) => t.indicators.map((i) => [i.target, i.cmp, i.year, i.due_year_source]))).toEqual([
+      [10, "=", 2022, "plan_year"],
+      [10, ">=", 2022, "plan_year"],
+      [50, ">=", 2022, "plan_year"],
+      [95, "=", 2022, "plan_year"],
+    ]);
+  });
+
+  it("gives every indicator a due year with its source and a reporting frequency, and warns when the year was guessed", () => {
+    const doc = HEADER + "一、总体目标\n到2027年,基本建成体系。\n二、重点任务\n1.加强基层。到2025年建成甲级中心5个。家庭医生签约覆盖率达到80%。(责任单位:区卫健委)\n2.开展培训。每月培训村医100人次。(责任单位:区卫健委;完成时限:2026年6月)\n";
+    const p = parseDocument(doc);
+    expect(p.tasks.flatMap((t) => t.indicators.map((i) => [i.target, i.due_year, i.due_year_source, i.frequency]))).toEqual([
+      [5, 2025, "text", "quarter"],
+      [80, 2027, "objective_year", "quarter"],
+      [100, 2026, "deadline", "month"],
+    ]);
+    expect(p.warnings.join()).toMatch(/1 个指标未写明年份/);
   });
 
   it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {

@@ -1,5 +1,5 @@
 import type { Cmp } from "../store/schema.js";
-import type { ParsedIndicator } from "./types.js";
+import type { DueYearSource, ParsedIndicator } from "./types.js";
 
 /**
  * Quantitative targets in a measure's text. A number counts as a target when a target verb precedes it in the same
@@ -16,9 +16,12 @@ const ADJACENT_CUE = /(达到|达|提高到|提高至|提升至|提升到|增至
 const NUM = "(\\d+(?:\\.\\d+)?)";
 export const MENTION = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})`, "g");
 
-const GE_CUE = /(达到|达|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
-const AFTER_GE = /^(以上|及以上|左右|多|余)/;
+const AFTER_GE = /^(以上|及以上|多|余)/;
+/** "增长10%左右", "稳定在95%": an estimate or a level to hold is reported as equal. */
+const AFTER_EQ = /^左右/;
+const EQ_BEFORE = /(稳定在|保持在|维持在)$/;
 const AFTER_LE = /^(以内|以下|之内)/;
 
 /** A verb or bound after the mention inside its clause means the mention is a subject count (4家医院实现…). */
@@ -127,10 +130,12 @@ function clauseIndicators(
     const continues = carried !== null && before.replace(/^[\s、，,和及以]+/, "") === "";
     const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching || (continues && carried === ">=");
     const leAfter = AFTER_LE.test(after) || (continues && carried === "<=");
+    // "力争50%左右" still asks for at least: a stated floor outweighs the estimate.
+    const eq = (AFTER_EQ.test(after) && !/(力争|争取|不低于|不少于)$/.test(before)) || EQ_BEFORE.test(before);
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
-    if (!geBefore && !leBefore && !geAfter && !leAfter) continue;
+    if (!geBefore && !leBefore && !geAfter && !leAfter && !eq) continue;
     if (DESCRIPTIVE_UNIT.test(unit) && !ADJACENT_CUE.test(before)) continue;
-    const cmp: Cmp = leBefore || leAfter ? "<=" : value === 100 && unit === "%" && /^全覆盖/.test(after) ? "=" : ">=";
+    const cmp: Cmp = eq ? "=" : leBefore || leAfter ? "<=" : value === 100 && unit === "%" && /^全覆盖/.test(after) ? "=" : ">=";
     out.push({
       name: respectiveName(m, unit) ?? indicatorName(before, after, unit),
       target: value,
@@ -184,4 +189,42 @@ export function defaultPeriod(i: Pick<ParsedIndicator, "quote" | "name">): "year
 function statedBaseline(before: string): { baseline: number | null; baseline_year: number | null } {
   const m = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`).exec(before);
   return m ? { baseline: Number(m[2]), baseline_year: m[1] ? Number(m[1]) : null } : { baseline: null, baseline_year: null };
+}
+
+/** The years a measure's indicators fall back to when their clause names none, most specific first. */
+export interface YearFallbacks {
+  /** The measure's own deadline (完成时限). */
+  deadline: number | null;
+  /** The plan year of an annual plan (2024年民生实事, 2022年重点工作任务). */
+  planYear: number | null;
+  /** The plan's objective year (到2027年 in its targets). */
+  objectiveYear: number | null;
+}
+
+/**
+ * Gives every indicator the year it is due and how often it is reported. `year` keeps what the text or the measure
+ * states (a recurring 每年 target has none); `due_year` is always set, with its source, so a guessed year can be shown
+ * as guessed. Returns how many fell back to a plan-wide year.
+ */
+export function dateIndicators(list: ParsedIndicator[], fb: YearFallbacks, lastResort: number | null): number {
+  let guessed = 0;
+  for (const i of list) {
+    const recurring = /每(年|月|季度|半年|周)/.test(i.quote);
+    const pick: [number | null, DueYearSource][] = [
+      [i.year, "text"],
+      [fb.deadline, "deadline"],
+      [fb.planYear, "plan_year"],
+      [fb.objectiveYear, "objective_year"],
+      [lastResort, "plan_year"],
+    ];
+    const [due, source] = pick.find(([y]) => y !== null) ?? [null, "plan_year"];
+    if (i.year === null && !recurring && source !== "text" && (source !== "plan_year" || fb.planYear !== null)) i.year = due;
+    if (due !== null) {
+      i.due_year = due;
+      i.due_year_source = source;
+      if (source === "objective_year" || (source === "plan_year" && fb.planYear === null)) guessed++;
+    }
+    i.frequency = /每月|月度|逐月/.test(i.quote) ? "month" : /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
+  }
+  return guessed;
 }

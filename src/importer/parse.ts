@@ -1,6 +1,6 @@
-import { extractIndicators } from "./indicators.js";
+import { dateIndicators, extractIndicators } from "./indicators.js";
 import { applyBaselines } from "./baselines.js";
-import { cleanLines, originalSpelling, type CleanLine } from "./normalize.js";
+import { cleanLines, originalSpelling, stripPinyin, type CleanLine } from "./normalize.js";
 import { columnKind, findTableStart, readTableAt, sectionRowTitle, type Table } from "./table.js";
 import { isUnitLine, labelRole, looksLikeUnits, parseUnitPhrase, PERSON_LABEL, trailingUnits, UNIT_LABEL } from "./units.js";
 import type { ParsedPlan, ParsedTask } from "./types.js";
@@ -34,7 +34,8 @@ export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPla
   const header = readHeader(nonEmpty, warnings);
   const planYear = header.issued ? Number(header.issued.slice(0, 4)) : yearFromTitle(header.title);
   const defaultYear = planTargetYear(nonEmpty);
-  const ctx: Ctx = { tasks: [], sections: [], warnings, planYear, defaultYear };
+  const annual = annualYear(nonEmpty);
+  const ctx: Ctx = { tasks: [], sections: [], warnings, planYear: annual ?? planYear, defaultYear, annualYear: annual, guessed: { n: 0 } };
 
   const tableStart = findTableStart(lines);
   readProse((tableStart >= 0 ? lines.slice(0, tableStart) : lines).filter((l) => l.text.length > 0), ctx);
@@ -51,6 +52,7 @@ export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPla
     }
   }
 
+  if (ctx.guessed.n > 0) warnings.push(`${ctx.guessed.n} 个指标未写明年份，已按方案的目标年份推定（请核对）`);
   return inOriginalSpelling({ ...header, sections: ctx.sections, tasks: ctx.tasks, warnings }, originalSpelling(lines));
 }
 
@@ -83,6 +85,19 @@ interface Ctx {
   warnings: string[];
   planYear: number | null;
   defaultYear: number | null;
+  /** The year of an annual plan (its title or heading names one year of work), else null. */
+  annualYear: number | null;
+  /** Indicators whose due year had to be taken from the plan as a whole (shared across table contexts). */
+  guessed: { n: number };
+}
+
+/** "2024年民生实事", "2020年市政府重点工作", "2022年重点工作任务": a plan for one year's work names that year near the top. */
+function annualYear(lines: CleanLine[]): number | null {
+  for (const l of lines.slice(0, 30)) {
+    const m = /(?<![-—~～至到\d])(20\d{2})年(?:度)?[^，。,；;年]{0,16}?(民生实事|重点工作|工作要点|政府工作报告|重点任务|民生工程|实事项目|工作任务)/.exec(l.text);
+    if (m && !/20\d{2}年?\s*[-—~～至]\s*20\d{2}/.test(l.text)) return Number(m[1]);
+  }
+  return null;
 }
 
 function yearFromTitle(title: string): number | null {
@@ -201,7 +216,9 @@ function finishTask(ctx: Ctx, t: ParsedTask) {
   if (first && !/\d/.test(first[1]!)) t.title = first[1]!;
   t.text = text;
   t.head = (first && t.title ? first[2]! : text).replace(/\s/g, "").slice(0, 12);
-  t.indicators = extractIndicators(text, { year: ctx.defaultYear, planYear: ctx.planYear });
+  t.indicators = extractIndicators(stripPinyin(text), { year: null, planYear: ctx.planYear });
+  const fallbacks = { deadline: t.deadline ? Number(t.deadline.slice(0, 4)) : null, planYear: ctx.annualYear, objectiveYear: ctx.defaultYear };
+  ctx.guessed.n += dateIndicators(t.indicators, fallbacks, ctx.planYear);
   ctx.tasks.push(t);
   return true;
 }
@@ -216,6 +233,12 @@ export function isoDeadline(s: string, planYear: number | null): string | null {
   m = /(20\d{2})\s*年(底|末|前|内)?/.exec(s);
   if (m) return `${m[1]}-12-31`;
   if (/(年底|年内|今年)/.test(s) && planYear) return `${planYear}-12-31`;
+  // "12月底前", "9月投入使用" in a plan for one year: that month of the plan year.
+  const month = /^(\d{1,2})\s*月/.exec(s.trim());
+  if (month && planYear && Number(month[1]) >= 1 && Number(month[1]) <= 12) {
+    const mo = Number(month[1]);
+    return `${planYear}-${String(mo).padStart(2, "0")}-${String(new Date(Date.UTC(planYear, mo, 0)).getUTCDate()).padStart(2, "0")}`;
+  }
   if (/长期|持续/.test(s)) return null;
   return null;
 }
