@@ -7,7 +7,13 @@ import { renderCallbackResponse, renderCard } from "../src/local/render.js";
 import { migratePostgres } from "../src/store/postgres.js";
 import { toPostgres } from "../src/store/postgres-ddl.js";
 import { migrateSqlite } from "../src/store/sqlite.js";
-import { startTestServer } from "./support/events.js";
+import { noticeCard } from "../cards/notice.js";
+import { enqueueWeeklyDigests } from "../src/digest/send.js";
+import { OutboxMessenger } from "../src/lark/outbox.js";
+import { createOutboxWorker } from "../src/lark/outbox-worker.js";
+import { openStore } from "../src/store/open.js";
+import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform } from "./support/open-platform.js";
 import { startPostgres, type TestPostgres } from "./support/postgres.js";
 
 /**
@@ -127,5 +133,64 @@ describe("the same conversation on both engines", () => {
     expect(onPostgres.counts).toEqual(onSqlite.counts);
     expect(onPostgres.reports).toEqual(onSqlite.reports);
     expect(onPostgres.seen).toEqual(onSqlite.seen);
+  });
+});
+
+describe("several instances on one PostgreSQL", () => {
+  it("handles each event once and sends each answer once while events and Lark's retries hit both instances", async () => {
+    const url = await server.createDatabase("two_instances");
+    const lark = await startOpenPlatform();
+    const a = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", databaseUrl: url });
+    const b = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", databaseUrl: url });
+    try {
+      const events = Array.from({ length: 30 }, (_, k) => messageEvent({ text: "/帮助", openId: `ou_user${k}`, eventId: `ev_multi_${k}`, messageId: `om_multi_${k}` }));
+      // Every event goes to one instance, and a "retry" of it to the other, interleaved.
+      type Bot = typeof a;
+      const deliveries: [Bot, (typeof events)[number]][] = events.flatMap((e, k): [Bot, typeof e][] => (k % 2 ? [[a, e], [b, e]] : [[b, e], [a, e]]));
+      const statuses = await Promise.all(deliveries.map(async ([bot, e]) => (await fetch(`${bot.url}/webhook/event`, await signedRequest(e))).status));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      await Promise.all([a.idle(), b.idle()]);
+      await lark.waitForSends(30, 60_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const replies = lark.sends().filter((r) => r.path.endsWith("/reply"));
+      const perMessage = new Map<string, number>();
+      for (const r of replies) perMessage.set(r.path, (perMessage.get(r.path) ?? 0) + 1);
+      expect(perMessage.size).toBe(30);
+      expect([...perMessage.values()].every((n) => n === 1)).toBe(true);
+      const done = await a.store.db.selectFrom("processed_events").select("key").where("key", "like", "event:ev_multi_%").where("status", "=", "done").execute();
+      expect(done).toHaveLength(30);
+
+      // The weekly digest fired by both instances' schedulers: one message per chat and week.
+      await a.store.db.insertInto("chats").values([{ chat_id: "oc_sup", kind: "supervisor", unit_id: null, bound_at: "2026-11-01T00:00:00Z" }]).execute();
+      const monday = new Date("2026-11-30T01:00:00Z");
+      await Promise.all([enqueueWeeklyDigests(a.services, monday), enqueueWeeklyDigests(b.services, monday)]);
+      const digests = (await a.store.db.selectFrom("outbox").select("target").where("dedupe_key", "like", "digest:%").execute()).map((d) => d.target);
+      expect(digests).toContain("oc_sup");
+      expect(new Set(digests).size).toBe(digests.length);
+    } finally {
+      await a.close();
+      await b.close();
+      await lark.close();
+    }
+  });
+
+  it("takes over the rows a dead instance had claimed once the lease has passed, and not before", async () => {
+    const url = await server.createDatabase("lease");
+    const store = await openStore({ databaseUrl: url, databasePath: "" });
+    const clock = fixedClock("2026-11-30T01:00:00Z");
+    const messenger = new OutboxMessenger(store.db, clock);
+    for (let i = 0; i < 5; i++) await messenger.sendToChat(`oc_${i}`, noticeCard("通知", String(i)));
+    // Instance A claims everything, then dies before sending.
+    await store.db.updateTable("outbox").set({ status: "sending", claimed_at: clock.now().toISOString() }).execute();
+    const sent: string[] = [];
+    const b = createOutboxWorker({ db: store.db, clock, sleep: async (ms) => clock.advance(ms), log: { info() {}, warn() {}, error() {} }, leaseMs: 60_000, send: async (row) => (sent.push(row.target), null) });
+    expect(await b.reclaimExpired()).toBe(0);
+    await b.drainOnce();
+    expect(sent).toEqual([]);
+    clock.advance(61_000);
+    expect(await b.reclaimExpired()).toBe(5);
+    await b.drainOnce();
+    expect(sent.sort()).toEqual(["oc_0", "oc_1", "oc_2", "oc_3", "oc_4"]);
+    await store.close();
   });
 });

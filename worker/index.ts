@@ -75,6 +75,8 @@ export default {
         const work: Promise<void>[] = [];
         await resumeUnfinished(services, { commands, cardActions }, (w) => void work.push(w()), new Date(controller.scheduledTime - 60_000));
         await Promise.all(work);
+        // Rows an isolate claimed and never finished (it was evicted mid-send) go back to pending after the lease.
+        await outbox?.reclaimExpired();
         await outbox?.drainOnce();
         await pruneProcessedEvents(services.db, new Date(controller.scheduledTime - config.REPLAY_WINDOW_SECONDS * 1000));
       })(),

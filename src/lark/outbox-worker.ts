@@ -17,6 +17,8 @@ export interface OutboxWorkerDeps {
   concurrency?: number;
   /** Rows claimed per round; bounds how long a new interactive answer waits behind bulk rows being paced out. */
   batchSize?: number;
+  /** How long a claim stays another instance's: longer than any one send with its retries' pacing can take. */
+  leaseMs?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   const maxAttempts = deps.maxAttempts ?? 8;
   const concurrency = deps.concurrency ?? 8;
   const batchSize = deps.batchSize ?? concurrency * 2;
+  const leaseMs = deps.leaseMs ?? 5 * 60_000;
   let running: Promise<number> | null = null;
   let again = false;
   let stopped = false;
@@ -87,7 +90,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       const due = (
         await deps.db
           .updateTable("outbox")
-          .set({ status: "sending" })
+          .set({ status: "sending", claimed_at: deps.clock.now().toISOString() })
           .where("id", "in", candidates.map((r) => r.id))
           .where("status", "=", "pending")
           .returningAll()
@@ -123,15 +126,32 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     return running;
   }
 
+  async function reclaimExpired(): Promise<number> {
+    const expiry = new Date(deps.clock.now().getTime() - leaseMs).toISOString();
+    const r = await deps.db
+      .updateTable("outbox")
+      .set({ status: "pending", claimed_at: null })
+      .where("status", "=", "sending")
+      .where((eb) => eb.or([eb("claimed_at", "is", null), eb("claimed_at", "<", expiry)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   return {
     drainOnce,
     kick,
-    /** Resets rows left 'sending' by a crash, then polls for retries every `intervalMs`. */
-    async start(intervalMs = 1000) {
-      await deps.db.updateTable("outbox").set({ status: "pending" }).where("status", "=", "sending").execute();
+    reclaimExpired,
+    /**
+     * Polls for due rows and retries every `intervalMs`. Rows left 'sending' by an instance that died are taken
+     * back once their claim is older than the lease; another live instance's claims are left alone.
+     */
+    async start(intervalMs = 1000, o: { soleInstance?: boolean } = {}) {
+      // One process on its own SQLite file: whatever is 'sending' was this process's before a crash; resend now.
+      if (o.soleInstance) await deps.db.updateTable("outbox").set({ status: "pending", claimed_at: null }).where("status", "=", "sending").execute();
       const tick = () => {
         if (stopped) return;
-        kick()
+        reclaimExpired()
+          .then(() => kick())
           .catch((err) => deps.log.error("outbox worker error", { error: String(err) }))
           .finally(() => {
             if (!stopped) timer = setTimeout(tick, intervalMs);

@@ -98,7 +98,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   if (client) {
     worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row) });
-    await worker.start(o.outboxPollMs ?? 1000);
+    await worker.start(o.outboxPollMs ?? 1000, { soleInstance: store.dialect === "sqlite" });
   }
 
   const queue = createWorkQueue({

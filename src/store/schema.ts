@@ -163,6 +163,8 @@ export interface OutboxTable {
   result_message_id: string | null;
   /** 1 interactive (sent first), 0 bulk (digests, reminders). */
   priority: Generated<number>;
+  /** When an instance claimed the row for sending; a claim past the lease is taken over by another instance. */
+  claimed_at: string | null;
 }
 
 export type Plan = Selectable<PlansTable>;
