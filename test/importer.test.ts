@@ -284,6 +284,13 @@ describe("importer: the formats of this genre", () => {
     expect(p.warnings.join()).toMatch(/1 个指标未写明年份/);
   });
 
+  it("does not give a row cut off before its units (a truncated copy) the units of the row above; it warns instead", () => {
+    const rows = ["序号 | 任务内容 | 责任单位 |", "1 | 新增就业岗位500个。 | 区人社局 |", "2 | | |", "3 | 新建托位400个。 | |", "4 | 为未就业高校毕业生开发"];
+    const p = parseDocument(HEADER + rows.join("\n"));
+    expect(p.tasks.map((t) => [t.code, t.units.join("、")])).toEqual([["1", "区人社局"], ["3", "区人社局"]]);
+    expect(p.warnings.join()).toMatch(/没有责任单位/);
+  });
+
   it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {
     const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个,至少建成2个社区医院,家庭医生签约覆盖率达到81%。(责任单位:区卫健委)\n";
     const appendix = ["附件", "重点任务清单", "序号 |", "工作内容 |", "2023年情况 |", "任务目标 |", "责任部门 |", "1 |", "夯实网底 |",

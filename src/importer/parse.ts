@@ -429,18 +429,21 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
   const width = Math.max(header.length, ...table.rows.map((r) => r.length));
   let prev: string[] = new Array(width).fill("");
   let rowSection: string | null = null;
-  for (const cells of table.rows) {
+  table.rows.forEach((cells, index) => {
     const named = sectionRowTitle(cells);
     if (named) {
       rowSection = named;
       if (!ctx.sections.includes(named)) ctx.sections.push(named);
-      continue;
+      return;
     }
     const row = aligned([...cells, ...new Array(Math.max(0, width - cells.length)).fill("")].slice(0, width), kinds, measureCol);
-    for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) if (c >= 0 && !row[c]) row[c] = prev[c] ?? "";
+    // The table's last row, cut off mid-sentence before its units (a truncated copy), has no merged cell to inherit.
+    const lastText = stripPinyin(measureCol >= 0 ? cells[measureCol] ?? "" : "").trim();
+    const cutOff = index === table.rows.length - 1 && unitCol >= 0 && cells.length <= unitCol && !/[。；;！!)）]$/.test(lastText);
+    for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) if (c >= 0 && !row[c] && !cutOff) row[c] = prev[c] ?? "";
     prev = row;
     const measure = measureCol >= 0 ? row[measureCol] ?? "" : "";
-    if (!measure) continue;
+    if (!measure) return;
     const n = ++counter.n;
     const printed = codeCol >= 0 ? (cells[codeCol] ?? "").replace(/[.、．]$/, "") : "";
     const section = (sectionCol >= 0 ? row[sectionCol] || null : null) ?? rowSection;
@@ -460,7 +463,7 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
     const title = titleCol >= 0 ? row[titleCol] || null : null;
     if (!finishTask({ ...ctx, defaultYear }, t)) {
       ctx.warnings.push(`表格第 ${n} 行没有责任单位，未导入`);
-      continue;
+      return;
     }
     const added = ctx.tasks[ctx.tasks.length - 1]!;
     if (title) {
@@ -468,7 +471,7 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
       added.title = title;
       added.head = added.text.replace(/\s/g, "").slice(0, 12);
     }
-  }
+  });
 }
 
 /**

@@ -185,6 +185,9 @@ function readBare(lines: CleanLine[], at: { header: string[]; body: number }): T
       col = measureCol + 1;
     } else break;
   }
+  // A copy cut off mid-row: the last row keeps only the cells it printed, so it inherits no units it never had.
+  const last = rows[rows.length - 1];
+  if (last) while (last.length && !last[last.length - 1]) last.pop();
   return { header, rows, end: k };
 }
 
