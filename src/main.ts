@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
+import { removeRuntimeFile, writeRuntimeFile } from "./node/runtime-file.js";
 import { startRuntime, type Runtime } from "./node/runtime.js";
 
 /**
@@ -68,6 +69,10 @@ async function main(): Promise<number | null> {
   }
   log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.label}, pid ${process.pid})`);
 
+  // The chat client reads the SQLite file directly; with PostgreSQL there is no file to point it at.
+  const databasePath = rt.store.dialect === "sqlite" ? rt.store.label : "";
+  writeRuntimeFile({ url: rt.url, pid: process.pid, databasePath, mode: rt.config.mode, startedAt: new Date().toISOString() });
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -81,6 +86,7 @@ async function main(): Promise<number | null> {
       log.error(`${SHUTDOWN_GRACE_MS / 1000} 秒内未能停止，强制退出 shutdown timed out; pending sends resume at the next start`);
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
+    if (databasePath) removeRuntimeFile(databasePath);
     rt.close().then(
       () => {
         log.info("已停止 stopped");

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
@@ -59,18 +59,27 @@ describe("starting and stopping", () => {
     expect(second.out.stderr).toContain(`PORT=${port + 1} npm run local`);
     expect(second.out.stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
 
+    // The README's next step: the chat client finds this bot through data/duban.runtime.json, not through PORT.
+    expect(existsSync(join(dir, "duban.runtime.json"))).toBe(true);
+    const chat = run("npm", ["run", "--silent", "chat", "--", "--as", "渝中区卫健委", "/我的任务"], { PORT: "1" });
+    expect(await chat.exited).toBe(0);
+    expect(chat.out.stdout).toContain(`发送到运行中的机器人 http://127.0.0.1:${port}`);
+    expect(chat.out.stdout).toContain("区卫健委（重庆市渝中区）");
+    expect(first.out.stdout).toContain("本地发件箱 local outbox ← ");
+
     // The webhook answers at once and works on afterwards: the reply must still be written after SIGTERM.
     const res = await fetch(`http://127.0.0.1:${port}/webhook/event`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_demo_admin" })),
+      body: JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_demo_admin", messageId: "om_in_flight_at_sigterm" })),
     });
     expect(res.status).toBe(200);
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
     expect(first.out.stdout).toContain("已停止");
+    expect(existsSync(join(dir, "duban.runtime.json"))).toBe(false);
     const db = new BetterSqlite3(dbPath, { readonly: true });
-    const replies = db.prepare("SELECT kind, target FROM outbox WHERE kind = 'reply'").all();
+    const replies = db.prepare("SELECT kind FROM outbox WHERE kind = 'reply' AND target = 'om_in_flight_at_sigterm'").all();
     db.close();
     expect(replies).toHaveLength(1);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();

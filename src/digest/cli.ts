@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseCli, runCli, UsageError, type CliSpec, type OptionSpec } from "../cli/args.js";
 import { fixedClock, systemClock } from "../clock.js";
 import { isoWeek } from "../domain/period.js";
 import type { Services } from "../events/types.js";
@@ -14,19 +14,31 @@ import { digestForChat, digestStatus, enqueueWeeklyDigests } from "./send.js";
  * npm run digest -- --status [--week 2026-W49]                                  what was sent, pending, failed
  * npm run digest                                                                queue this week's digests now
  */
+const spec = {
+  command: "npm run digest --",
+  summary: "每周周报：预览、查看发送状态，或立即排队发送 (the weekly digest: preview, status, queue now)",
+  options: {
+    "dry-run": { type: "boolean", help: "只打印周报卡片，不发送" },
+    status: { type: "boolean", help: "某一周的发送情况：已发送 / 待发送 / 失败" },
+    week: { type: "string", arg: "2026-W49", help: "和 --status 一起：哪一周（ISO 周，默认本周）" },
+    chat: { type: "string", arg: "<chat_id>", help: "和 --dry-run 一起：只看这个群" },
+    at: { type: "string", arg: "2026-11-30T09:00+08:00", help: "按这个时间计算（默认现在）" },
+    json: { type: "boolean", help: "和 --dry-run 一起：打印卡片 JSON" },
+  },
+  examples: ["npm run digest -- --dry-run --chat oc_demo_supervisor", "npm run digest -- --status --week 2026-W49", "npm run digest"],
+} as const satisfies CliSpec<Record<string, OptionSpec>>;
+
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      "dry-run": { type: "boolean", default: false },
-      status: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      chat: { type: "string" },
-      at: { type: "string" },
-      week: { type: "string" },
-    },
-  });
+  const parsed = parseCli(spec);
+  if (!parsed) return 0;
+  const { values } = parsed;
+  if (values.week !== undefined && !/^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/.test(values.week)) {
+    throw new UsageError(`--week 要写 ISO 周，例如 2026-W49（收到 “${values.week}”）`);
+  }
+  if (values.week !== undefined && !values.status) throw new UsageError("--week 只和 --status 一起用，例如 npm run digest -- --status --week 2026-W49");
+  if (values.status && values["dry-run"]) throw new UsageError("--status 和 --dry-run 一次只能用一个");
   const at = values.at ? new Date(values.at) : null;
-  if (at && Number.isNaN(at.getTime())) throw new Error(`--at 不是有效时间，例如 2026-11-30T09:00+08:00（收到 ${values.at}）`);
+  if (at && Number.isNaN(at.getTime())) throw new UsageError(`--at 不是有效时间，例如 2026-11-30T09:00+08:00（收到 ${values.at}）`);
   const clock = at ? fixedClock(at) : systemClock;
   const store = openSqlite({ path: process.env["DATABASE_PATH"] ?? defaultDatabasePath() });
   const log = createPlainLogger();
@@ -57,10 +69,4 @@ async function main() {
   }
 }
 
-main().then(
-  (c) => (process.exitCode = c),
-  (err) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exitCode = 1;
-  },
-);
+runCli(main);

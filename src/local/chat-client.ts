@@ -14,8 +14,10 @@ import { initialOption } from "./render.js";
 export interface ChatTarget {
   url: string;
   db: Kysely<Database>;
-  /** Waits until the bot has finished the work it queued (in-process runs); otherwise polls the outbox. */
+  /** Waits until the bot has finished the work it queued (in-process runs); otherwise watches the event's inbox row. */
   idle?: () => Promise<void>;
+  /** Longest wait for a running bot to finish one event (a stuck bot must not hang the terminal). */
+  maxWaitMs?: number;
 }
 
 export interface Speaker {
@@ -50,14 +52,20 @@ async function lastOutboxId(db: Kysely<Database>): Promise<number> {
   return (await db.selectFrom("outbox").select((eb) => eb.fn.max("id").as("m")).executeTakeFirst())?.m ?? 0;
 }
 
-async function newRows(t: ChatTarget, after: number): Promise<Delivered[]> {
+/**
+ * Rows the bot wrote after `after`, once it has finished `eventId`. A running bot marks the event done or failed in
+ * processed_events when its work ends, so a refusal or a silent command returns as soon as it is decided.
+ */
+async function newRows(t: ChatTarget, after: number, eventId: string): Promise<Delivered[]> {
   if (t.idle) await t.idle();
   else {
-    for (let k = 0; k < 50; k++) {
-      if ((await lastOutboxId(t.db)) > after) break;
-      await new Promise((r) => setTimeout(r, 100));
+    const deadline = Date.now() + (t.maxWaitMs ?? 30_000);
+    for (;;) {
+      const row = await t.db.selectFrom("processed_events").select("status").where("key", "=", `event:${eventId}`).executeTakeFirst();
+      if (row && row.status !== "received") break;
+      if (Date.now() > deadline) throw new Error(`机器人 ${Math.round((t.maxWaitMs ?? 30_000) / 1000)} 秒内没有处理完这条消息（事件 ${eventId}）。看看机器人终端里的日志。`);
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 200));
   }
   const rows = await t.db.selectFrom("outbox").selectAll().where("id", ">", after).orderBy("id").execute();
   return rows.map((r) => {
@@ -79,9 +87,10 @@ export async function say(t: ChatTarget, speaker: Speaker, text: string, chat: {
   const before = await lastOutboxId(t.db);
   const group = chat.group === true;
   const chatId = chat.chatId ?? (group ? "oc_local_group" : `oc_p2p_${speaker.openId}`);
+  const eventId = `ev_${rid()}`;
   const res = await post(t, {
     schema: "2.0",
-    header: { event_id: `ev_${rid()}`, event_type: "im.message.receive_v1", create_time: String(Date.now()), token: "local", app_id: "cli_local", tenant_key: "local" },
+    header: { event_id: eventId, event_type: "im.message.receive_v1", create_time: String(Date.now()), token: "local", app_id: "cli_local", tenant_key: "local" },
     event: {
       sender: { sender_id: { open_id: speaker.openId }, sender_type: "user", tenant_key: "local" },
       message: {
@@ -95,7 +104,7 @@ export async function say(t: ChatTarget, speaker: Speaker, text: string, chat: {
     },
   });
   if (!res.ok) throw new Error(`机器人拒绝了消息 bot answered HTTP ${res.status}: ${await res.text()}`);
-  return newRows(t, before);
+  return newRows(t, before, eventId);
 }
 
 interface ButtonRef {
@@ -143,32 +152,88 @@ export function buttonsOf(card: Card): ButtonRef[] {
   return out;
 }
 
-/** The last card the bot showed this user (sent, or replaced by a callback answer). */
-export async function lastCardFor(db: Kysely<Database>, openId: string): Promise<{ card: Card; messageId: string; chatId: string | null } | null> {
-  const rows = await db.selectFrom("outbox").selectAll().orderBy("id", "desc").limit(300).execute();
+export interface ShownCard {
+  /** 1 = the newest card this user can see; what --card takes. */
+  index: number;
+  card: Card;
+  messageId: string;
+  chatId: string | null;
+  buttons: ButtonRef[];
+}
+
+/**
+ * The cards with buttons this user has been shown, newest first, each in its latest state: a callback answer that
+ * replaced a card (a `patch` row) stands for that message, the original is not listed again.
+ */
+export async function cardsFor(db: Kysely<Database>, openId: string, limit = 20): Promise<ShownCard[]> {
+  const rows = await db.selectFrom("outbox").selectAll().orderBy("id", "desc").limit(500).execute();
+  const seen = new Set<string>();
+  const out: ShownCard[] = [];
   for (const r of rows) {
     const p = JSON.parse(r.payload) as { card?: Card; openId?: string; chatId?: string; viewer?: string; from?: string };
-    if (!p.card) continue;
     const mine =
       (r.kind === "ephemeral" && p.openId === openId) ||
       (r.kind === "send_user" && r.target === openId) ||
       (r.kind === "patch" && p.viewer === openId) ||
       (r.kind === "reply" && p.viewer === openId);
-    if (mine) return { card: p.card, messageId: r.kind === "patch" ? r.target : `om_local_${r.id}`, chatId: p.chatId ?? null };
+    if (!mine || !p.card) continue;
+    const messageId = r.kind === "patch" ? r.target : `om_local_${r.id}`;
+    if (seen.has(messageId)) continue;
+    seen.add(messageId);
+    const buttons = buttonsOf(p.card);
+    if (buttons.length === 0) continue;
+    out.push({ index: out.length + 1, card: p.card, messageId, chatId: p.chatId ?? null, buttons });
+    if (out.length >= limit) break;
   }
-  return null;
+  return out;
+}
+
+/** The last card the bot showed this user (sent, or replaced by a callback answer). */
+export async function lastCardFor(db: Kysely<Database>, openId: string): Promise<ShownCard | null> {
+  return (await cardsFor(db, openId, 1))[0] ?? null;
+}
+
+/** A button: its number on the card (1-based, as `--cards` prints), its exact text or name, or part of the text. */
+function findButton(buttons: ButtonRef[], label: string): ButtonRef | undefined {
+  if (/^\d+$/.test(label)) return buttons[Number(label) - 1];
+  return buttons.find((x) => x.label === label || x.name === label) ?? buttons.find((x) => x.label.includes(label));
+}
+
+export function cardTitle(card: Card): string {
+  const h = (card as { header?: { title?: { content?: string } } }).header;
+  return h?.title?.content ?? (card as { config?: { summary?: { content?: string } } }).config?.summary?.content ?? "（无标题）";
 }
 
 /**
  * Clicks a button of the user's last card: `label` matches the button text or name; `fields` fill the form by the
  * inputs' names, labels or placeholders (数值=85, 周期=2026-11). Returns the toast and the updated card.
  */
-export async function click(t: ChatTarget, speaker: Speaker, label: string, fields: Record<string, string>): Promise<{ response: CardActionResponse; sent: Delivered[] }> {
-  const last = await lastCardFor(t.db, speaker.openId);
-  if (!last) throw new Error("还没有可以点击的卡片。先发送一条命令，例如 /我的任务");
-  const buttons = buttonsOf(last.card);
-  const b = buttons.find((x) => x.label === label || x.name === label) ?? buttons.find((x) => x.label.includes(label));
-  if (!b) throw new Error(`卡片上没有按钮“${label}”。可用的按钮：${buttons.map((x) => x.label).join("、") || "（无）"}`);
+export async function click(
+  t: ChatTarget,
+  speaker: Speaker,
+  label: string,
+  fields: Record<string, string>,
+  opts: { card?: number } = {},
+): Promise<{ response: CardActionResponse; sent: Delivered[]; card: ShownCard }> {
+  const shown = await cardsFor(t.db, speaker.openId);
+  if (shown.length === 0) throw new Error("还没有可以点击的卡片。先发送一条命令，例如 /我的任务");
+  let last: ShownCard;
+  let b: ButtonRef | undefined;
+  if (opts.card !== undefined) {
+    const chosen = shown[opts.card - 1];
+    if (!chosen) throw new Error(`没有第 ${opts.card} 张卡片：可点击的卡片共 ${shown.length} 张（--cards 列出）。`);
+    last = chosen;
+    b = findButton(last.buttons, label);
+    if (!b) throw new Error(`第 ${opts.card} 张卡片“${cardTitle(last.card)}”上没有按钮“${label}”。可用的按钮：${last.buttons.map((x, i) => `${i + 1} ${x.label}`).join("、")}`);
+  } else {
+    // The newest card that has this button: a newer card must not hide an older request waiting for approval.
+    const hit = /^\d+$/.test(label) ? { c: shown[0]!, b: findButton(shown[0]!.buttons, label) } : shown.map((c) => ({ c, b: findButton(c.buttons, label) })).find((x) => x.b);
+    if (!hit?.b) {
+      throw new Error(`最近的卡片上都没有按钮“${label}”。可点击的卡片：\n${shown.slice(0, 5).map((c) => `  --card ${c.index}  ${cardTitle(c.card)}  ${c.buttons.map((x) => `[${x.label}]`).join(" ")}`).join("\n")}`);
+    }
+    last = hit.c;
+    b = hit.b;
+  }
   const formValue: Record<string, string> = {};
   for (const input of b.formInputs) if (input.defaultValue !== undefined) formValue[input.name] = String(input.defaultValue);
   for (const [k, v] of Object.entries(fields)) {
@@ -177,9 +242,10 @@ export async function click(t: ChatTarget, speaker: Speaker, label: string, fiel
     formValue[input.name] = v;
   }
   const before = await lastOutboxId(t.db);
+  const eventId = `ev_${rid()}`;
   const res = await post(t, {
     schema: "2.0",
-    header: { event_id: `ev_${rid()}`, event_type: "card.action.trigger", create_time: String(Date.now() * 1000), token: "local", app_id: "cli_local", tenant_key: "local" },
+    header: { event_id: eventId, event_type: "card.action.trigger", create_time: String(Date.now() * 1000), token: "local", app_id: "cli_local", tenant_key: "local" },
     event: {
       operator: { open_id: speaker.openId, tenant_key: "local" },
       token: `c-${rid()}`,
@@ -201,5 +267,5 @@ export async function click(t: ChatTarget, speaker: Speaker, label: string, fiel
       })
       .execute();
   }
-  return { response, sent: (await newRows(t, before)).filter((r) => r.kind !== "patch") };
+  return { response, sent: (await newRows(t, before, eventId)).filter((r) => r.kind !== "patch"), card: last };
 }
