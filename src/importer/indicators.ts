@@ -26,11 +26,12 @@ const AFTER_LE = /^(以内|以下|之内)/;
 
 /** A verb or bound after the mention inside its clause means the mention is a subject count (4家医院实现…). */
 const CLAUSE_SPLIT = /[，,。；;：:！!？?]/;
+const CLAUSE_BREAK = new RegExp(`(?<=${CLAUSE_SPLIT.source})`);
 
 export function extractIndicators(text: string, defaults: { year: number | null; planYear: number | null }): ParsedIndicator[] {
   const out: ParsedIndicator[] = [];
   for (const sentence of text.split(/(?<=[。；;])/)) {
-    const clauses = sentence.split(new RegExp(`(?<=${CLAUSE_SPLIT.source})`));
+    const clauses = sentence.split(CLAUSE_BREAK);
     // A year that opens the sentence ("到2027年,…") holds for all of it; one named later holds for its own clause, and
     // only for numbers after it: in "培育不少于15个,2023年争取建成5个,培育不少于25个" only the 5 is due in 2023.
     let sentenceYear: number | null = null;
@@ -170,8 +171,11 @@ function indicatorName(before: string, after: string, unit: string): string {
   return name.slice(0, 60) || "指标";
 }
 
+// Compiled once per cue: this runs for every number of every clause.
+const GLOBAL = new Map<RegExp, RegExp>();
 function lastIndexOf(s: string, re: RegExp): number {
-  const g = new RegExp(re.source, "g");
+  let g = GLOBAL.get(re);
+  if (!g) GLOBAL.set(re, (g = new RegExp(re.source, "g")));
   let last = -1;
   for (const m of s.matchAll(g)) last = m.index ?? last;
   return last;
@@ -185,9 +189,10 @@ export function defaultPeriod(i: Pick<ParsedIndicator, "quote" | "name">): "year
   return /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
 }
 
+const BASELINE_BEFORE = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`);
 /** "由2023年的80%提高到85%", "从12个增加到": the value the text says it starts from. */
 function statedBaseline(before: string): { baseline: number | null; baseline_year: number | null } {
-  const m = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`).exec(before);
+  const m = BASELINE_BEFORE.exec(before);
   return m ? { baseline: Number(m[2]), baseline_year: m[1] ? Number(m[1]) : null } : { baseline: null, baseline_year: null };
 }
 

@@ -38,6 +38,8 @@ export interface CleanLine {
 
 const CJK = "\\u3400-\\u9fff\\uff08\\uff09\\u3001\\uff0c\\u3002\\uff1a\\uff1b“”";
 
+const INNER_SPACE = new RegExp(`(?<=[${CJK}\\d%])\\s+(?=[${CJK}\\d])`, "g");
+
 export function cleanLines(text: string, warnings: string[]): CleanLine[] {
   const raw = text.replace(/^\ufeff/, "").split(/\r\n|\r|\n/);
   let questionPrefixed = 0;
@@ -57,7 +59,7 @@ export function cleanLines(text: string, warnings: string[]): CleanLine[] {
     // Full-width digits, letters and ％ are the same characters to a reader; numbering and targets use them too.
     s = s.trim().replace(/[０-９Ａ-Ｚａ-ｚ％．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
     // PDF line breaks leave spaces inside words and numbers ("井 陉县", "8 个").
-    s = s.replace(new RegExp(`(?<=[${CJK}\\d%])\\s+(?=[${CJK}\\d])`, "g"), "");
+    s = s.replace(INNER_SPACE, "");
     s = s.replace(/\s+(?=[，。、；：）)])/g, "");
     // Parsing reads simplified characters; what is printed back (texts, unit names, quotes) keeps the document's own.
     const orig = s;

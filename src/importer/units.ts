@@ -14,6 +14,8 @@ const PERSON = "(?:牵头|分管|责任|负责|包保|联系|主要|挂帅|督�
 export const UNIT_LABEL = new RegExp(`^[(（]?${ROLE}{1,3}${NAMED}(?:与${ROLE}{1,2}${NAMED})?\\s*[:：]?\\s*`);
 export const PERSON_LABEL = new RegExp(`^[(（]?${PERSON}\\s*[:：]`);
 const ANY_LABEL = new RegExp(`(${ROLE}{1,3}${NAMED}(?:与${ROLE}{1,2}${NAMED})?|${PERSON})\\s*[:：]`, "g");
+const LABEL_AFTER_BREAK = new RegExp(`(^|[。；;，,\\s])(${ROLE}{1,3}${NAMED}\\s*[:：])`, "g");
+const INNER_LABEL = new RegExp(`[；;，,]\\s*${ROLE}{1,3}${NAMED}\\s*[:：]`, "g");
 const ANY_LABEL_ONCE = new RegExp(`${ROLE}{1,3}${NAMED}\\s*[:：]`);
 const SUPPORT_ROLE = /(协同|配合|协办|参与|协助)/;
 const LEAD_ROLE = /(牵头|主要|主责|主办)/;
@@ -170,7 +172,7 @@ export function trailingUnits(text: string): { before: string; phrase: string } 
  * that opens a sentence counts, and what follows must read as offices (an optional 完成时限 may follow them).
  */
 function unbracketedUnits(t: string): { before: string; phrase: string } | null {
-  const re = new RegExp(`(^|[。；;，,\\s])(${ROLE}{1,3}${NAMED}\\s*[:：])`, "g");
+  const re = new RegExp(LABEL_AFTER_BREAK.source, "g");
   let hit: RegExpExecArray | null = null;
   // The list opens at its last lead (or plain) label: "牵头单位：A；配合单位：B" starts at 牵头单位.
   for (let m = re.exec(t); m; m = re.exec(t)) if (!hit || labelRole(m[2]!) !== "support") hit = m;
@@ -178,6 +180,6 @@ function unbracketedUnits(t: string): { before: string; phrase: string } | null 
   const start = hit.index + hit[1]!.length;
   const phrase = t.slice(start);
   const unitsOnly = phrase.replace(/[；;，,]?\s*(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：].*$/, "");
-  if (!looksLikeUnits(unitsOnly.replace(new RegExp(`[；;，,]\\s*${ROLE}{1,3}${NAMED}\\s*[:：]`, "g"), "、"))) return null;
+  if (!looksLikeUnits(unitsOnly.replace(INNER_LABEL, "、"))) return null;
   return { before: t.slice(0, start).trim(), phrase };
 }
