@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { sql } from "kysely";
 import type { AppConfig } from "./config.js";
 import { acceptMessage, parseCardEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
 import { recordEvent } from "./events/inbox.js";
@@ -37,7 +38,15 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { services: s, registry, config } = deps;
 
-  app.get("/healthz", (c) => c.json({ ok: true, mode: config.mode }));
+  // For a load balancer: an instance whose database does not answer is taken out of rotation (503), not fed events.
+  app.get("/healthz", async (c) => {
+    try {
+      await sql`SELECT 1`.execute(s.db);
+    } catch {
+      return c.json({ ok: false, mode: config.mode, database: "unreachable" }, 503);
+    }
+    return c.json({ ok: true, mode: config.mode, database: "ok" });
+  });
 
   const handle = async (c: Context) => {
     // The card-callback budget counts from here, not from when the handler starts its own work.

@@ -1,3 +1,7 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +10,8 @@ import { click, resolveSpeaker, say } from "../src/local/chat-client.js";
 import { renderCallbackResponse, renderCard } from "../src/local/render.js";
 import { migratePostgres } from "../src/store/postgres.js";
 import { toPostgres } from "../src/store/postgres-ddl.js";
-import { migrateSqlite } from "../src/store/sqlite.js";
+import { migrateSqlite, openSqlite } from "../src/store/sqlite.js";
+import { seedStore } from "../src/node/seed.js";
 import { noticeCard } from "../cards/notice.js";
 import { enqueueWeeklyDigests } from "../src/digest/send.js";
 import { OutboxMessenger } from "../src/lark/outbox.js";
@@ -192,5 +197,52 @@ describe("several instances on one PostgreSQL", () => {
     await b.drainOnce();
     expect(sent.sort()).toEqual(["oc_0", "oc_1", "oc_2", "oc_3", "oc_4"]);
     await store.close();
+  });
+});
+
+describe("moving a SQLite store to PostgreSQL", () => {
+  it("copies every table with its ids, moves the id counters on, and refuses a target that already has data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "duban-move-"));
+    const file = join(dir, "duban.sqlite");
+    const lite = openSqlite({ path: file });
+    await seedStore(lite.db, "seeds", fixedClock("2026-11-24T02:00:00Z"));
+    const ind = await lite.db.selectFrom("indicators").select(["id"]).orderBy("id").executeTakeFirstOrThrow();
+    const unit = await lite.db.selectFrom("units").select(["id"]).orderBy("id").executeTakeFirstOrThrow();
+    await lite.db.insertInto("reports").values({ indicator_id: ind.id, unit_id: unit.id, period: "2026Q4", value: 42, reporter_open_id: "ou_x", reported_at: "2026-11-24T02:00:00Z" }).execute();
+    const before = { units: await lite.db.selectFrom("units").selectAll().orderBy("id").execute(), reports: await lite.db.selectFrom("reports").selectAll().execute() };
+    await lite.close();
+
+    const url = await server.createDatabase("moved");
+    const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/migrate-store.ts", "--from", file, "--to", url], { encoding: "utf8" });
+    expect(out).toMatch(/已复制 \d+ 张表/);
+
+    const moved = await openStore({ databaseUrl: url, databasePath: "" });
+    expect(await moved.db.selectFrom("units").selectAll().orderBy("id").execute()).toEqual(before.units);
+    expect(await moved.db.selectFrom("reports").selectAll().execute()).toEqual(before.reports);
+    // A new row gets the next id, not one that collides with a copied id.
+    const added = await moved.db.insertInto("units").values({ jurisdiction: "测试", name: "新单位", kind: "unit" }).returning("id").executeTakeFirstOrThrow();
+    expect(added.id).toBe(Math.max(...before.units.map((u) => u.id)) + 1);
+    await moved.close();
+
+    const again = spawnSync(process.execPath, ["--import", "tsx", "scripts/migrate-store.ts", "--from", file, "--to", url], { encoding: "utf8" });
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("已有");
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("when PostgreSQL goes away", () => {
+  it("the health check answers 503 so a load balancer stops sending events to that instance", async () => {
+    const own = await startPostgres();
+    const bot = await startTestServer({ env: { DUBAN_LOCAL: "1" }, seedsDir: null, databaseUrl: own.url });
+    try {
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+      await own.stop();
+      const down = await fetch(`${bot.url}/healthz`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ ok: false, database: "unreachable" });
+    } finally {
+      await bot.close().catch(() => {});
+    }
   });
 });

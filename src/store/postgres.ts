@@ -49,8 +49,12 @@ export async function migratePostgres(pool: pg.Pool, migrations: Migration[] = l
   return applied;
 }
 
-export async function openPostgres(url: string, o: { max?: number } = {}): Promise<PostgresStore> {
+export async function openPostgres(url: string, o: { max?: number; onIdleError?: (err: Error) => void } = {}): Promise<PostgresStore> {
   const pool = new pg.Pool({ connectionString: url, max: o.max ?? 10 });
+  // An idle pooled connection that the server drops (restart, failover) emits 'error'; unhandled, that would end
+  // the process. The pool discards that client and the next query opens a fresh one; health checks report 503
+  // meanwhile.
+  pool.on("error", (err) => o.onIdleError?.(err));
   await migratePostgres(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
