@@ -19,6 +19,13 @@ export async function readSource(bytes: Uint8Array): Promise<SourceDocument> {
       doc.warnings.push(...d.warnings);
       break;
     }
+    case "docx":
+      // Loaded on demand: a text import (and every CLI start) should not pay for the Office libraries.
+      doc = await (await import("./docx.js")).readDocx(bytes);
+      break;
+    case "xlsx":
+      doc = await (await import("./xlsx.js")).readXlsx(bytes);
+      break;
     default:
       throw new ImportError("unsupported_format", `暂不支持读取此格式（${kind.format}）。${ACCEPTED}`);
   }
