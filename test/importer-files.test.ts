@@ -96,7 +96,7 @@ describe("importer: files that are not a readable plan are refused with a reason
   it("the import CLI exits non-zero, says why in Chinese for each file, and stores nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "duban-import-"));
     const db = join(dir, "store.sqlite");
-    const bad = ["empty.txt", "photo.png", "archive.zip", "truncated.docx", "encrypted.xlsx", "old.doc"];
+    const bad = ["empty.txt", "photo.png", "archive.zip", "truncated.docx", "encrypted.xlsx", "old.doc", "scanned.pdf"];
     const r = await run(process.execPath, ["--import", "tsx", "src/importer/cli.ts", ...bad.map((f) => join(FILES, f))], {
       env: { ...process.env, DATABASE_PATH: db },
     }).then(

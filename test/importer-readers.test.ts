@@ -121,3 +121,19 @@ describe("importer: Excel files (.xlsx)", () => {
     expect(t!.grid[3]![lead]!.origin).toEqual(t!.grid[2]![lead]!.origin);
   });
 });
+
+describe("importer: PDF files", () => {
+  it("reads a PDF's text layer in reading order and imports the same measures as the Word original", async () => {
+    const [pdf, docx] = await Promise.all([dryRun("plan.pdf"), dryRun("plan.docx")]);
+    expect(pdf.title).toBe(docx.title);
+    expect(pdf.tasks.length).toBeGreaterThan(0);
+    expect(pdf.tasks.map((t) => [t.code, t.units, t.lead, t.support])).toEqual(docx.tasks.map((t) => [t.code, t.units, t.lead, t.support]));
+  });
+
+  it("refuses a scan without a text layer and a PDF cut off mid-download, each with its own reason", async () => {
+    const { parseFile } = await import("../src/importer/index.js");
+    await expect(parseFile(file("scanned.pdf"))).rejects.toMatchObject({ code: "no_text_layer", userText: expect.stringContaining("扫描件") });
+    const whole = file("plan.pdf");
+    await expect(parseFile(whole.subarray(0, whole.length >> 1))).rejects.toMatchObject({ code: "corrupt_file" });
+  });
+});

@@ -26,8 +26,9 @@ export async function readSource(bytes: Uint8Array): Promise<SourceDocument> {
     case "xlsx":
       doc = await (await import("./xlsx.js")).readXlsx(bytes);
       break;
-    default:
-      throw new ImportError("unsupported_format", `暂不支持读取此格式（${kind.format}）。${ACCEPTED}`);
+    case "pdf":
+      doc = await (await import("./pdf.js")).readPdf(bytes);
+      break;
   }
   if (!hasText(doc)) {
     throw new ImportError("empty_file", `文件中没有文字内容：请确认发送的是方案正文。${ACCEPTED}`);
