@@ -12,6 +12,11 @@ export interface MyTasksInput {
   page: number;
   /** Today in China time, ISO date, to mark deadlines that have passed. */
   today: string;
+  /**
+   * Sent to a whole group (/我的任务 公开). Its buttons say so, and a click answers the clicker with a card of their
+   * own: a callback that returned a card would replace this one for every member (JSON 2.0 cards are all shared).
+   */
+  shared?: boolean;
 }
 
 /** One measure on a page; `shown` indicators are listed (fewer than all only when one measure alone overflows a card). */
@@ -43,7 +48,8 @@ function myTasksLayout(input: MyTasksInput): Block[][] {
   return paginateByBudget(blocks, (page) => render(input, page, 2, 99), (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null));
 }
 
-function render({ unit, tasks, today }: MyTasksInput, slice: Block[], p: number, pages: number): Card {
+function render({ unit, tasks, today, shared }: MyTasksInput, slice: Block[], p: number, pages: number): Card {
+  const mark = shared ? { shared: 1 } : {};
   const lead = tasks.filter((t) => t.role === "lead");
   const support = tasks.filter((t) => t.role === "support");
   const indicators = tasks.flatMap((t) => t.indicators);
@@ -68,7 +74,7 @@ function render({ unit, tasks, today }: MyTasksInput, slice: Block[], p: number,
     for (const i of t.indicators.slice(0, shown)) {
       const line = `· ${esc(i.name)}　目标 ${targetText(i)}\n　最新 ${latestText(i)}　${statusBadge(i.status.status)}` +
         (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`);
-      elements.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id }, { type: "primary" })));
+      elements.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id, ...mark }, { type: "primary" })));
     }
     if (shown < t.indicators.length) {
       elements.push(md(`<font color='grey'>另有 ${t.indicators.length - shown} 个指标未列出：发送 /上报 指标关键词 填报。</font>`));
@@ -76,10 +82,11 @@ function render({ unit, tasks, today }: MyTasksInput, slice: Block[], p: number,
   }
   if (pages > 1) {
     const nav: unknown[] = [];
-    if (p > 1) nav.push(button("上一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p - 1 }));
-    if (p < pages) nav.push(button("下一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p + 1 }));
+    if (p > 1) nav.push(button("上一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p - 1, ...mark }));
+    if (p < pages) nav.push(button("下一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p + 1, ...mark }));
     elements.push(hr(), md(`第 ${p}/${pages} 页　发送 /我的任务 页码 可直接翻到某页`), ...nav);
   }
+  if (shared) elements.push(md("<font color='grey'>点“上报”或翻页，结果只发给您本人，群里的这张卡片保持不变。</font>"));
   return card(`我的任务 · ${unitLabel(unit)}`, elements, {
     subtitle: "发送 /上报 指标关键词 可直接填报",
     color: behind > 0 ? "orange" : "blue",

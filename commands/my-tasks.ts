@@ -3,14 +3,16 @@ import { myTasksCard } from "../cards/my-tasks.js";
 import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
 import { localDate } from "../src/domain/period.js";
 import { unitTasks } from "../src/domain/tasks.js";
-import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
+import { chatKind, sendPrivately } from "../src/events/private-answer.js";
+import type { CardActionContext, CardActionDef, CommandDef, Services } from "../src/events/types.js";
+import type { Card, CardActionResponse } from "../cards/types.js";
 import type { Unit } from "../src/store/schema.js";
 
-export async function buildMyTasksCard(s: Services, unit: Unit, page: number) {
+export async function buildMyTasksCard(s: Services, unit: Unit, page: number, shared = false) {
   const now = s.clock.now();
   const d = localDate(now);
   const today = `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
-  return myTasksCard({ unit, tasks: await unitTasks(s.db, unit, now), page, today });
+  return myTasksCard({ unit, tasks: await unitTasks(s.db, unit, now), page, today, shared });
 }
 
 export const myTasks: CommandDef = {
@@ -26,8 +28,10 @@ export const myTasks: CommandDef = {
     }
     const pub = /公开|public/i.test(ctx.args);
     const pageArg = Number(/(\d+)/.exec(ctx.args)?.[1] ?? "1");
+    // Learn the chat's mode now: a click on the shared card then answers privately without asking Lark first.
+    if (pub && ctx.message.chatType === "group") await chatKind(ctx, ctx.message.chatId);
     for (const unit of actor.units.slice(0, 3)) {
-      const c = await buildMyTasksCard(ctx, unit, pageArg);
+      const c = await buildMyTasksCard(ctx, unit, pageArg, pub && ctx.message.chatType === "group");
       await (pub ? ctx.reply(c) : ctx.replyPrivately(c));
     }
   },
@@ -42,6 +46,18 @@ export const pageAction: CardActionDef = {
     const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
     const unit = actor.units.find((u) => u.id === unitId);
     if (!unit) return { toast: { type: "error", content: "这不是您单位的任务卡片，请发送 /我的任务 查看本单位任务" } };
-    return { card: { type: "raw", data: await buildMyTasksCard(ctx, unit, page) } };
+    const card = await buildMyTasksCard(ctx, unit, page);
+    if (ctx.action.value["shared"]) return answerClickPrivately(ctx, card);
+    return { card: { type: "raw", data: card } };
   },
 };
+
+/**
+ * A click on a card the whole group received: the result goes to the clicker alone, and the shared card is left as
+ * it was (a card in the callback answer would replace it for every member).
+ */
+export async function answerClickPrivately(ctx: CardActionContext, card: Card): Promise<CardActionResponse> {
+  const a = ctx.action;
+  await sendPrivately(ctx, { chatId: a.chatId, chatType: null, openId: a.operatorOpenId, replyTo: null }, card, "direct");
+  return { toast: { type: "info", content: "已单独发给您，群里的卡片保持不变" } };
+}

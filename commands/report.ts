@@ -1,5 +1,6 @@
 import { errorCard, noticeCard } from "../cards/notice.js";
 import { reportFormCard } from "../cards/report-form.js";
+import { answerClickPrivately } from "./my-tasks.js";
 import { reportReceiptCard, supportReportedCard } from "../cards/report-receipt.js";
 import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
 import { DubanError } from "../src/domain/errors.js";
@@ -58,6 +59,7 @@ export const openReportForm: CardActionDef = {
     if (!indicators.some((i) => i.id === Number(ctx.action.value["indicator_id"]))) {
       return { toast: { type: "error", content: "该指标不属于您的单位，不能代为填报" } };
     }
+    if (ctx.action.value["shared"]) return answerClickPrivately(ctx, card);
     return { card: { type: "raw", data: card } };
   },
 };

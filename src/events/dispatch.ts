@@ -5,6 +5,7 @@ import { isDubanError } from "../domain/errors.js";
 import { parseJsonBounded } from "../http/body.js";
 import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
 import { parseCommand } from "./parse-command.js";
+import { sendPrivately } from "./private-answer.js";
 import type { CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 
 export interface Registry {
@@ -74,9 +75,7 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
     args: parsed.command ? parsed.args : m.message_type === "text" ? parsed.text : `（${m.message_type} 消息）`,
     reply: (card) => s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId, chatId: message.chatId }),
     replyPrivately: (card) =>
-      message.chatType === "group"
-        ? s.messenger.ephemeral(message.chatId, message.senderOpenId, card)
-        : s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId, chatId: message.chatId }),
+      sendPrivately(s, { chatId: message.chatId, chatType: message.chatType, openId: message.senderOpenId, replyTo: message.messageId }, card, "mention"),
   };
   if (!command) {
     await ctx.reply(noticeCard("督办助手", "发送 /帮助 查看可用命令。"));
@@ -194,10 +193,32 @@ export async function runCardAction(s: Services, reg: Registry, body: z.infer<ty
       },
     );
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const stillWorking: CardActionResponse = { toast: { type: "info", content: "正在处理，请稍候查看结果" } };
   const late = new Promise<CardActionResponse>((resolve) => {
-    timer = setTimeout(() => resolve({ toast: { type: "info", content: "正在处理，请稍候查看结果" } }), budgetMs);
+    timer = setTimeout(() => resolve(stillWorking), budgetMs);
   });
   const res = await Promise.race([work, late]);
   clearTimeout(timer);
+  if (res === stillWorking) {
+    // The answer has gone out without the result: deliver it afterwards, as the delayed-update page prescribes.
+    void work.then((r) => deliverLateResult(s, body, r)).catch((err) => s.log.error("late card result lost", { action: actionName, error: String(err) }));
+  }
   return res;
+}
+
+/**
+ * A handler that finished after the callback was answered: a replacement card goes out through the callback's token
+ * (POST /interactive/v1/card/update, valid 30 min, 2 uses, only after the answer); a toast-only result, which the
+ * user can no longer see, comes as a short private card instead.
+ */
+async function deliverLateResult(s: Services, body: z.infer<typeof cardEventSchema>, r: CardActionResponse): Promise<void> {
+  const e = body.event;
+  const to = { chatId: e.context?.open_chat_id ?? null, chatType: null, openId: e.operator.open_id, replyTo: null };
+  if (r.card && e.token) {
+    await s.messenger.updateByToken(e.token, r.card.data, { viewer: e.operator.open_id, ...(to.chatId ? { chatId: to.chatId } : {}) });
+  } else if (r.card) {
+    await sendPrivately(s, to, r.card.data, "direct");
+  } else if (r.toast) {
+    await sendPrivately(s, to, r.toast.type === "error" ? errorCard(r.toast.content) : noticeCard("已处理", r.toast.content, "green"), "direct");
+  }
 }

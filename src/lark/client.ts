@@ -2,7 +2,7 @@ import * as lark from "@larksuiteoapi/node-sdk";
 import type { LarkConfig } from "../config.js";
 import type { Logger } from "../events/types.js";
 import type { OutboxRow } from "../store/schema.js";
-import type { Directory } from "./messenger.js";
+import type { ChatInfo, Directory } from "./messenger.js";
 import { fromBase64, type OutboxPayload } from "./outbox.js";
 
 /** A delivery failure, classified: retryable ones come back later, permanent ones are kept as failed. */
@@ -19,7 +19,8 @@ export class SendError extends Error {
   }
 }
 
-const RETRYABLE_CODES = new Set([99991400, 230020, 11232, 11233, 11247, 99991663, 99991661]);
+// 11247 is left out on purpose: it is a daily batch-send quota, so a retry the same day cannot succeed.
+const RETRYABLE_CODES = new Set([99991400, 230020, 11232, 11233, 99991663, 99991661]);
 
 export function createLarkClient(cfg: LarkConfig, log: Logger): lark.Client {
   return new lark.Client({
@@ -124,6 +125,19 @@ export class LarkDirectory implements Directory {
       return [];
     }
   }
+
+  /** Needs im:chat:readonly (or im:chat); the bot must be in the chat. */
+  async chatInfo(chatId: string): Promise<ChatInfo | null> {
+    try {
+      const res = await this.client.im.chat.get({ path: { chat_id: chatId } });
+      const mode = res.data?.chat_mode;
+      if (!mode) return null;
+      return { chatMode: mode, groupMessageType: (res.data as { group_message_type?: string } | undefined)?.group_message_type ?? null };
+    } catch (err) {
+      this.log.warn("chat info lookup failed", { chatId, error: classify(err).message });
+      return null;
+    }
+  }
 }
 
-export const noDirectory: Directory = { userDepartmentNames: async () => [] };
+export const noDirectory: Directory = { userDepartmentNames: async () => [], chatInfo: async () => null };

@@ -45,4 +45,11 @@ export interface SendOptions {
 export interface Directory {
   /** Department names of a user (contact/v3/users + departments), or [] when unknown / not permitted. */
   userDepartmentNames(openId: string): Promise<string[]>;
+  /** chat_mode and group_message_type of a chat (GET /im/v1/chats/:chat_id), or null when Lark cannot say. */
+  chatInfo(chatId: string): Promise<ChatInfo | null>;
+}
+
+export interface ChatInfo {
+  chatMode: string;
+  groupMessageType: string | null;
 }

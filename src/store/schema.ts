@@ -16,6 +16,7 @@ export interface Database {
   reports: ReportsTable;
   processed_events: ProcessedEventsTable;
   outbox: OutboxTable;
+  chat_info: ChatInfoTable;
 }
 
 export type Cmp = ">=" | "<=" | "=";
@@ -165,6 +166,16 @@ export interface OutboxTable {
   priority: Generated<number>;
   /** When an instance claimed the row for sending; a claim past the lease is taken over by another instance. */
   claimed_at: string | null;
+}
+
+/** Cached chat mode from GET /im/v1/chats/:chat_id (migration 0005). */
+export interface ChatInfoTable {
+  chat_id: string;
+  /** "group", "topic" or "p2p". */
+  chat_mode: string;
+  /** "chat" or "thread" (a group whose messages are topics); null when Lark did not say. */
+  group_message_type: string | null;
+  fetched_at: string;
 }
 
 export type Plan = Selectable<PlansTable>;

@@ -29,6 +29,8 @@ export interface OpenPlatform {
   uploads: Map<string, { name: string; fileType: string; bytes: Uint8Array }>;
   /** Files attached to messages, downloadable with GET /open-apis/im/v1/messages/:id/resources/:file_key?type=file. */
   resources: Map<string, { messageId: string; bytes: Uint8Array }>;
+  /** Chat modes GET /im/v1/chats/:chat_id reports; any other chat is an ordinary group ("group" / "chat"). */
+  chats: Map<string, { chat_mode: "group" | "topic" | "p2p"; group_message_type?: "chat" | "thread" }>;
   /** Resolves once `n` sends have been recorded (or rejects after `ms`). */
   waitForSends(n: number, ms?: number): Promise<Recorded[]>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   const uploads: OpenPlatform["uploads"] = new Map();
   const resources: OpenPlatform["resources"] = new Map();
   let fileSeq = 0;
+  const chats: OpenPlatform["chats"] = new Map();
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -129,7 +132,17 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
     if (p === "/open-apis/im/v1/messages" && req.method === "POST") return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_sent_${++msg}` } });
     if (/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(p)) return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_reply_${++msg}` } });
     if (/^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(p) && req.method === "PATCH") return json(res, 200, { code: 0, msg: "success", data: {} });
-    if (p === "/open-apis/ephemeral/v1/send") return json(res, 200, { code: 0, msg: "ok", data: { message_id: `om_eph_${++msg}` } });
+    if (p === "/open-apis/ephemeral/v1/send") {
+      // The ephemeral API works in ordinary groups only; Lark refuses topic chats with 18053 "chat can not be thread".
+      const chat = chats.get(String((body as { chat_id?: unknown } | null)?.chat_id ?? ""));
+      if (chat && (chat.chat_mode !== "group" || chat.group_message_type === "thread")) return json(res, 400, { code: 18053, msg: "chat can not be thread" });
+      return json(res, 200, { code: 0, msg: "ok", data: { message_id: `om_eph_${++msg}` } });
+    }
+    const chatGet = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(p);
+    if (chatGet && req.method === "GET") {
+      const chat = chats.get(decodeURIComponent(chatGet[1]!)) ?? { chat_mode: "group", group_message_type: "chat" };
+      return json(res, 200, { code: 0, msg: "success", data: { name: "stand-in chat", chat_mode: chat.chat_mode, group_message_type: chat.group_message_type ?? "chat" } });
+    }
     if (p === "/open-apis/interactive/v1/card/update") return json(res, 200, { code: 0, msg: "ok", data: {} });
     let m = /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(p);
     if (m) {
@@ -146,9 +159,9 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as AddressInfo).port;
-  // Message calls only: uploads and resource downloads are not messages (see `uploads` / `resources`).
+  // Message calls only: uploads, resource downloads and chat look-ups are not messages (see `uploads` / `resources`).
   const sends = () =>
-    requests.filter((r) => !r.path.startsWith("/open-apis/auth") && !r.path.startsWith("/open-apis/contact") && r.path !== "/open-apis/im/v1/files" && !r.path.includes("/resources/"));
+    requests.filter((r) => !r.path.startsWith("/open-apis/auth") && !r.path.startsWith("/open-apis/contact") && r.path !== "/open-apis/im/v1/files" && !r.path.includes("/resources/") && !r.path.startsWith("/open-apis/im/v1/chats/"));
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
@@ -161,6 +174,7 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
     departments,
     uploads,
     resources,
+    chats,
     async waitForSends(n, ms = 10_000) {
       const until = Date.now() + ms;
       while (Date.now() < until) {
