@@ -55,6 +55,9 @@ export async function openPostgres(url: string, o: { max?: number; onIdleError?:
   // the process. The pool discards that client and the next query opens a fresh one; health checks report 503
   // meanwhile.
   pool.on("error", (err) => o.onIdleError?.(err));
+  // A connection can also drop while checked out between two queries, when the pool's idle listener is detached;
+  // a permanent listener on every client keeps that from being an uncaught exception (the query itself rejects).
+  pool.on("connect", (client) => client.on("error", (err) => o.onIdleError?.(err)));
   await migratePostgres(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
