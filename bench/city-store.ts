@@ -7,8 +7,12 @@ import { migrateSqlite } from "../src/store/sqlite.js";
 
 export const CITY = { PLANS: 20, TASKS: 2000, UNITS: 200, INDICATORS: 5000, REPORTS: 100_000 };
 
-export function buildCityStore(path: string, reports = CITY.REPORTS) {
-  const { PLANS, TASKS, UNITS, INDICATORS } = CITY;
+/** `scale` multiplies units, measures, indicators and (by default) reports; plans stay 20. */
+export function buildCityStore(path: string, o: { reports?: number; scale?: number } = {}) {
+  const scale = o.scale ?? 1;
+  const { PLANS } = CITY;
+  const TASKS = CITY.TASKS * scale, UNITS = CITY.UNITS * scale, INDICATORS = CITY.INDICATORS * scale;
+  const reports = o.reports ?? CITY.REPORTS * scale;
   const raw = new BetterSqlite3(path);
   raw.pragma("journal_mode = WAL");
   migrateSqlite(raw);
@@ -32,12 +36,12 @@ export function buildCityStore(path: string, reports = CITY.REPORTS) {
     for (let r = 0; r < reports; r++) {
       const ind = (r % INDICATORS) + 1;
       const slot = Math.min(periods.length - 1, Math.floor(r / perPeriod));
-      const period = slot === 0 && reports > CITY.REPORTS ? `${2000 + (r % 25)}Q${(r % 4) + 1}` : periods[slot]!;
+      const period = slot === 0 && reports > CITY.REPORTS * scale ? `${2000 + (r % 25)}Q${(r % 4) + 1}` : periods[slot]!;
       rep.run(ind, ((((ind - 1) % TASKS) + 1 - 1) % UNITS) + 1, period, 50 + (r % 40));
     }
   })();
   raw.close();
-  return CITY;
+  return { PLANS, TASKS, UNITS, INDICATORS, REPORTS: reports };
 }
 
 /** A `/我的任务` message event from the member of unit k mod 200 (local mode: unsigned, loopback). */

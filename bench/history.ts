@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), "duban-history-"));
 const results: { reports: number; ms: number }[] = [];
 for (const reports of sizes) {
   const path = join(dir, `h${reports}.sqlite`);
-  buildCityStore(path, reports);
+  buildCityStore(path, { reports });
   const { db, close } = openSqlite({ path });
   const units = await db.selectFrom("units").selectAll().execute();
   for (const u of units.slice(0, 20)) await unitTasks(db, u, now); // warm the page cache and statement cache

@@ -1,7 +1,7 @@
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { splitStatements, type Migration } from "./migrations.js";
-import { translateMigration } from "./postgres-ddl.js";
+import { toPostgres } from "./postgres-ddl.js";
 import type { Database } from "./schema.js";
 import { loadMigrationFiles } from "./sqlite.js";
 
@@ -33,7 +33,7 @@ export async function migratePostgres(pool: pg.Pool, migrations: Migration[] = l
       if (done.has(m.name)) continue;
       await client.query("BEGIN");
       try {
-        for (const stmt of translateMigration(splitStatements(m.sql))) await client.query(stmt);
+        for (const stmt of splitStatements(m.sql)) await client.query(toPostgres(stmt));
         await client.query("INSERT INTO d1_migrations (name) VALUES ($1)", [m.name]);
         await client.query("COMMIT");
       } catch (err) {
@@ -67,14 +67,4 @@ export async function openPostgres(url: string, o: { max?: number; onIdleError?:
       await db.destroy();
     },
   };
-}
-
-/** True when the database answers: the health check's database part. */
-export async function postgresReachable(db: Kysely<Database>): Promise<boolean> {
-  try {
-    await sql`SELECT 1`.execute(db);
-    return true;
-  } catch {
-    return false;
-  }
 }
