@@ -291,6 +291,11 @@ describe("importer: the formats of this genre", () => {
     expect(p.warnings.join()).toMatch(/没有责任单位/);
   });
 
+  it("splits two offices joined by 和 but keeps 市文化和旅游局 whole", () => {
+    const p = parseDocument(HEADER + "1.推进改革。完善公共卫生委员会建设。(市卫生健康委、市民政局和其他市有关部门、市文化和旅游局按职责分工负责)\n");
+    expect(p.tasks[0]!.units).toEqual(["市卫生健康委", "市民政局", "其他市有关部门", "市文化和旅游局"]);
+  });
+
   it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {
     const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个,至少建成2个社区医院,家庭医生签约覆盖率达到81%。(责任单位:区卫健委)\n";
     const appendix = ["附件", "重点任务清单", "序号 |", "工作内容 |", "2023年情况 |", "任务目标 |", "责任部门 |", "1 |", "夯实网底 |",

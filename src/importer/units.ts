@@ -120,11 +120,22 @@ export function parseUnitPhrase(phrase: string): UnitPhrase {
 }
 
 /**
+ * "市民政局和其他市有关部门": two offices joined by 和/及/与 are two units, but only when both sides read as offices, so
+ * 市文化和旅游局 or 市人力资源和社会保障局 (whose first half is no office) stay whole.
+ */
+function splitConjunction(part: string): string[] {
+  const m = /^(.{3,30}?)[和及与](.{3,30})$/.exec(part);
+  if (!m) return [part];
+  const office = (x: string) => UNIT_SUFFIX.test(x.replace(/[(（〔][^)）〕]*[)）〕]$/, "")) && !/[省市县区乡镇]$/.test(x);
+  return office(m[1]!) && office(m[2]!) ? [m[1]!, m[2]!] : [part];
+}
+
+/**
  * A list of units split on its separators, with an elided coordination kept whole: in "各县、市、区政府" or
  * "各乡、镇人民政府" the first parts lack the head noun they share with the last, so they are one unit.
  */
 export function splitUnits(list: string): string[] {
-  const parts = splitOutsideBrackets(list.replace(/[;；,，、。\s]+$/, "")).map(cleanUnit).filter(Boolean);
+  const parts = splitOutsideBrackets(list.replace(/[;；,，、。\s]+$/, "")).map(cleanUnit).flatMap(splitConjunction).map(cleanUnit).filter(Boolean);
   const out: string[] = [];
   let pending = "";
   for (const part of parts) {
