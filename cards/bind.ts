@@ -24,6 +24,23 @@ export function bindDecisionCard(r: { approved: boolean; unit: Unit; byOpenId: s
   return card(r.approved ? "绑定已通过" : "绑定未通过", [
     md(r.approved
       ? `您已绑定到 **${unitLabel(r.unit)}**（管理员 <at id="${r.byOpenId}"></at> 确认）。发送 /我的任务 查看本单位任务。`
-      : `绑定到 **${unitLabel(r.unit)}** 的申请未通过。如有疑问请联系管理员，或发送 /绑定 单位名称 重新申请。`),
+      : `绑定到 **${unitLabel(r.unit)}** 的申请未通过（管理员 <at id="${r.byOpenId}"></at>）。如单位填错，请发送 /绑定 单位名称 重新申请。`),
   ], { color: r.approved ? "green" : "grey" });
+}
+
+/** Replaces the request card on the admin's screen: who was approved or refused, for which unit, by whom. */
+export function bindHandledCard(r: { approved: boolean; unit: Unit; requesterOpenId: string; byOpenId: string; at: string }): Card {
+  return card(r.approved ? "已同意绑定申请" : "已拒绝绑定申请", [
+    md(r.approved
+      ? `已同意 <at id="${r.requesterOpenId}"></at> 绑定到 **${unitLabel(r.unit)}**。\n处理人 <at id="${r.byOpenId}"></at>　${chinaTime(r.at)}\n<font color='grey'>对方已收到通知，可发送 /我的任务 查看本单位任务。</font>`
+      : `已拒绝 <at id="${r.requesterOpenId}"></at> 绑定到 **${unitLabel(r.unit)}** 的申请。\n处理人 <at id="${r.byOpenId}"></at>　${chinaTime(r.at)}\n<font color='grey'>对方已收到通知，可重新发送 /绑定 单位名称 申请。</font>`),
+  ], { color: r.approved ? "green" : "grey" });
+}
+
+/** A name that fits several units: one button per unit, so nobody has to guess how to spell the place. */
+export function unitCandidatesCard(r: { typed: string; units: Unit[]; action: "bind_pick"; mode: "self" | "chat" }): Card {
+  return card("请选择单位", [
+    md(`“${r.typed}”对应 ${r.units.length} 个单位（不同地区同名），请点选您要${r.mode === "chat" ? "把本群绑定到" : "绑定到"}的单位：`),
+    ...r.units.slice(0, 20).map((u) => button(unitLabel(u), { action: r.action, unit_id: u.id, mode: r.mode })),
+  ], { color: "blue" });
 }

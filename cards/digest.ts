@@ -4,6 +4,9 @@ import { card, esc, hr, md, table } from "./elements.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
 
+/** "重庆市渝中区" → "渝中区", "河北省石家庄市" → "石家庄市": the place a reader tells units apart by. */
+export const shortPlace = (jurisdiction: string) => jurisdiction.replace(/^.*?省/, "").replace(/^.*?市(?=.+[区县市])/, "") || jurisdiction;
+
 const cap = <T>(xs: T[], n: number, line: (x: T) => string) =>
   xs.slice(0, n).map(line).join("\n") + (xs.length > n ? `\n另有 ${xs.length - n} 项` : "");
 
@@ -30,16 +33,20 @@ export function supervisorDigestCard(d: SupervisorDigest): Card {
     md(`共 **${d.rows.length}** 个单位有牵头指标；本期填报率平均 **${d.rows.length ? pct(d.rows.reduce((a, r) => a + r.completeness, 0) / d.rows.length) : 0}%**`),
   ];
   if (d.rows.length) {
+    const shown = d.rows.slice(0, 20);
+    // Same-named offices of different places (市卫生健康局 of 贵阳 and of 调兵山) must not share a bar: each label
+    // carries its place. Long Chinese labels read better down the side of horizontal bars than under vertical ones.
     elements.push({
       tag: "chart",
-      aspect_ratio: "16:9",
+      height: `${Math.min(900, 60 + 28 * shown.length)}px`,
       color_theme: "brand",
       chart_spec: {
         type: "bar",
-        data: { values: d.rows.slice(0, 20).map((r) => ({ unit: r.unitName, completeness: pct(r.completeness) })) },
-        xField: "unit",
-        yField: "completeness",
-        axes: [{ orient: "left", max: 100, title: { visible: true, text: "本期填报率 %" } }],
+        direction: "horizontal",
+        data: { values: shown.map((r) => ({ unit: `${r.unitName}（${shortPlace(r.jurisdiction)}）`, completeness: pct(r.completeness) })) },
+        xField: "completeness",
+        yField: "unit",
+        axes: [{ orient: "bottom", max: 100, title: { visible: true, text: "本期填报率 %" } }, { orient: "left", type: "band" }],
       },
     });
     elements.push(table(

@@ -1,17 +1,18 @@
-import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
+import { bindDecisionCard, bindHandledCard, bindRequestCard, unitCandidatesCard } from "../cards/bind.js";
 import { errorCard, noticeCard } from "../cards/notice.js";
-import { resolveActor } from "../src/domain/actors.js";
+import type { Card } from "../cards/types.js";
+import { resolveActor, type Actor } from "../src/domain/actors.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
 import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
 import type { Unit } from "../src/store/schema.js";
 
-async function pickUnit(s: Services, name: string): Promise<{ unit?: Unit; error?: string }> {
-  if (!name) return { error: "请写单位名称，例如 /绑定 区卫健委；同名单位较多时加上地区，例如 /绑定 渝中区区卫健委" };
+type Picked = { unit: Unit } | { error: string } | { candidates: Unit[] };
+
+async function pickUnit(s: Services, name: string): Promise<Picked> {
+  if (!name) return { error: "请写单位名称，例如 /绑定 渝中区卫健委（地区 + 单位名称）" };
   const found = (await lookupUnits(s.db, name)).filter((u) => u.kind === "unit");
-  if (found.length === 0) return { error: `没有找到单位“${name}”。请按任务文件中印发的名称填写，例如 /绑定 区卫健委` };
-  if (found.length > 1) {
-    return { error: `“${name}”对应多个单位：\n${found.map((u) => `· ${unitLabel(u)}`).join("\n")}\n请加上地区重新发送，例如 /绑定 ${found[0]!.jurisdiction.replace(/^.*?[省市](?=.+[区县])/, "")}${found[0]!.name}` };
-  }
+  if (found.length === 0) return { error: `没有找到单位“${name}”。请按任务文件中印发的名称填写，同名单位较多时加上地区，例如 /绑定 渝中区卫健委` };
+  if (found.length > 1) return { candidates: found };
   return { unit: found[0]! };
 }
 
@@ -20,69 +21,89 @@ async function adminIds(s: Services): Promise<string[]> {
   return [...new Set([...s.adminOpenIds, ...rows.map((r) => r.open_id)])];
 }
 
+/** A member asks to join a unit (admins join at once). Returns the card that answers the asker. */
+async function bindSelf(s: Services, actor: Actor, unit: Unit, chatId: string | null): Promise<Card> {
+  const now = s.clock.now().toISOString();
+  if (actor.units.some((u) => u.id === unit.id)) return noticeCard("已绑定", `您已经是 **${unitLabel(unit)}** 的成员。发送 /我的任务 查看本单位任务。`);
+  if (actor.isAdmin) {
+    await s.db.insertInto("members").values({ open_id: actor.openId, unit_id: unit.id, role: "member", name: null, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
+    return noticeCard("已绑定", `您（管理员）已绑定到 **${unitLabel(unit)}**。`, "green");
+  }
+  const pending = await s.db.selectFrom("bind_requests").select("id").where("open_id", "=", actor.openId).where("unit_id", "=", unit.id).where("status", "=", "pending").executeTakeFirst();
+  const req = pending ?? (await s.db
+    .insertInto("bind_requests")
+    .values({ open_id: actor.openId, unit_id: unit.id, chat_id: chatId, status: "pending", requested_at: now, decided_by: null, decided_at: null })
+    .returning("id")
+    .executeTakeFirstOrThrow());
+  const admins = await adminIds(s);
+  for (const admin of admins) {
+    await s.messenger.sendToUser(admin, bindRequestCard({ requestId: req.id, openId: actor.openId, unit, requestedAt: now }), { dedupeKey: `bind:${req.id}:${admin}` });
+  }
+  return noticeCard("已提交绑定申请", admins.length
+    ? `申请绑定到 **${unitLabel(unit)}**，已通知管理员确认，确认后会通知您。`
+    : `申请绑定到 **${unitLabel(unit)}** 已记录，但尚未配置管理员（ADMIN_OPEN_IDS），请联系运维人员。`, admins.length ? "blue" : "orange");
+}
+
+/** An admin binds a group to a unit; says what the group was bound to before when that changes. */
+async function bindChatTo(s: Services, actor: Actor, chatId: string, unit: Unit): Promise<Card> {
+  const now = s.clock.now().toISOString();
+  const before = await s.db.selectFrom("chats").leftJoin("units", "units.id", "chats.unit_id")
+    .select(["chats.kind", "chats.unit_id", "units.name", "units.jurisdiction"]).where("chats.chat_id", "=", chatId).executeTakeFirst();
+  if (before?.kind === "unit" && before.unit_id === unit.id) return noticeCard("无需重复绑定", `本群已绑定到 **${unitLabel(unit)}**。`);
+  await s.db
+    .insertInto("chats")
+    .values({ chat_id: chatId, kind: "unit", unit_id: unit.id, name: null, bound_by: actor.openId, bound_at: now })
+    .onConflict((oc) => oc.column("chat_id").doUpdateSet({ kind: "unit", unit_id: unit.id, bound_by: actor.openId, bound_at: now }))
+    .execute();
+  const was = before?.kind === "supervisor" ? "督办群" : before?.name ? unitLabel({ name: before.name, jurisdiction: before.jurisdiction ?? "" }) : null;
+  return noticeCard(was ? "群绑定已更改" : "群已绑定", was
+    ? `本群原绑定 **${was}**，现已改为 **${unitLabel(unit)}**，此后收到新单位的周报。`
+    : `本群已绑定到 **${unitLabel(unit)}**，每周将收到本单位周报。`, "green");
+}
+
+const NOT_IN_P2P = "绑定群需要在那个群里操作：请把督办助手拉进群，在群里 @督办助手 发送 /绑定群 单位名称。私聊中不能绑定群。";
+
 export const bind: CommandDef = {
   name: "绑定",
   aliases: ["bind"],
   summary: "申请把自己绑定到单位（管理员确认）；管理员可把本群绑定到单位或设为督办群",
-  examples: ["/绑定 区卫健委", "/绑定 群 区卫健委", "/绑定 督办"],
+  examples: ["/绑定 渝中区卫健委", "/绑定 群 渝中区卫健委", "/绑定 督办"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const now = ctx.clock.now().toISOString();
     const words = ctx.args.split(" ").filter(Boolean);
     if (words[0] === "督办" || words[0] === "群") {
+      if (ctx.message.chatType === "p2p") {
+        await ctx.replyPrivately(errorCard(NOT_IN_P2P));
+        return;
+      }
       if (!actor.isAdmin) {
         await ctx.replyPrivately(errorCard("只有管理员可以绑定群。请联系管理员在本群发送该命令。"));
         return;
       }
       if (words[0] === "督办") {
+        const before = await ctx.db.selectFrom("chats").select("kind").where("chat_id", "=", ctx.message.chatId).executeTakeFirst();
         await ctx.db
           .insertInto("chats")
           .values({ chat_id: ctx.message.chatId, kind: "supervisor", unit_id: null, name: null, bound_by: actor.openId, bound_at: now })
           .onConflict((oc) => oc.column("chat_id").doUpdateSet({ kind: "supervisor", unit_id: null, bound_by: actor.openId, bound_at: now }))
           .execute();
-        await ctx.reply(noticeCard("已设为督办群", "本群将收到全部单位的周报汇总。发送 /进度 查看全部单位进度。", "green"));
+        await ctx.reply(noticeCard("已设为督办群", (before?.kind === "unit" ? "本群原绑定到单位，现改为督办群。" : "") +
+          "本群将收到全部单位的周报汇总。发送 /进度 查看全部单位进度。", "green"));
         return;
       }
-      const { unit, error } = await pickUnit(ctx, words.slice(1).join(""));
-      if (!unit) {
-        await ctx.replyPrivately(errorCard(error!));
-        return;
-      }
-      await ctx.db
-        .insertInto("chats")
-        .values({ chat_id: ctx.message.chatId, kind: "unit", unit_id: unit.id, name: null, bound_by: actor.openId, bound_at: now })
-        .onConflict((oc) => oc.column("chat_id").doUpdateSet({ kind: "unit", unit_id: unit.id, bound_by: actor.openId, bound_at: now }))
-        .execute();
-      await ctx.reply(noticeCard("群已绑定", `本群已绑定到 **${unitLabel(unit)}**，每周将收到本单位周报。`, "green"));
+      const typed = words.slice(1).join("");
+      const picked = await pickUnit(ctx, typed);
+      if ("error" in picked) await ctx.replyPrivately(errorCard(picked.error));
+      else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, action: "bind_pick", mode: "chat" }));
+      else await ctx.reply(await bindChatTo(ctx, actor, ctx.message.chatId, picked.unit));
       return;
     }
-    const { unit, error } = await pickUnit(ctx, ctx.args.replace(/\s+/g, ""));
-    if (!unit) {
-      await ctx.replyPrivately(errorCard(error!));
-      return;
-    }
-    if (actor.units.some((u) => u.id === unit.id)) {
-      await ctx.replyPrivately(noticeCard("已绑定", `您已经是 **${unitLabel(unit)}** 的成员。`));
-      return;
-    }
-    if (actor.isAdmin) {
-      await ctx.db.insertInto("members").values({ open_id: actor.openId, unit_id: unit.id, role: "member", name: null, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
-      await ctx.replyPrivately(noticeCard("已绑定", `您（管理员）已绑定到 **${unitLabel(unit)}**。`, "green"));
-      return;
-    }
-    const pending = await ctx.db.selectFrom("bind_requests").select("id").where("open_id", "=", actor.openId).where("unit_id", "=", unit.id).where("status", "=", "pending").executeTakeFirst();
-    const req = pending ?? (await ctx.db
-      .insertInto("bind_requests")
-      .values({ open_id: actor.openId, unit_id: unit.id, chat_id: ctx.message.chatId, status: "pending", requested_at: now, decided_by: null, decided_at: null })
-      .returning("id")
-      .executeTakeFirstOrThrow());
-    const admins = await adminIds(ctx);
-    for (const admin of admins) {
-      await ctx.messenger.sendToUser(admin, bindRequestCard({ requestId: req.id, openId: actor.openId, unit, requestedAt: now }), { dedupeKey: `bind:${req.id}:${admin}` });
-    }
-    await ctx.replyPrivately(noticeCard("已提交绑定申请", admins.length
-      ? `申请绑定到 **${unitLabel(unit)}**，已通知管理员确认，确认后会通知您。`
-      : `申请绑定到 **${unitLabel(unit)}** 已记录，但尚未配置管理员（ADMIN_OPEN_IDS），请联系运维人员。`, admins.length ? "blue" : "orange"));
+    const typed = ctx.args.replace(/\s+/g, "");
+    const picked = await pickUnit(ctx, typed);
+    if ("error" in picked) await ctx.replyPrivately(errorCard(picked.error));
+    else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, action: "bind_pick", mode: "self" }));
+    else await ctx.replyPrivately(await bindSelf(ctx, actor, picked.unit, ctx.message.chatId));
   },
 };
 
@@ -91,8 +112,27 @@ export const bindChat: CommandDef = {
   name: "绑定群",
   aliases: ["bindchat"],
   summary: "（管理员）把本群绑定到单位，本群将收到该单位周报",
-  examples: ["/绑定群 区卫健委"],
+  examples: ["/绑定群 渝中区卫健委"],
   handle: (ctx) => bind.handle({ ...ctx, command: "绑定", args: `群 ${ctx.args}`.trim() }),
+};
+
+/** A button on the candidates card: bind to the unit picked (oneself, or the group the card was asked in). */
+export const bindPick: CardActionDef = {
+  action: "bind_pick",
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
+    const unit = await ctx.db.selectFrom("units").selectAll().where("id", "=", Number(ctx.action.value["unit_id"])).executeTakeFirst();
+    if (!unit) return { toast: { type: "error", content: "找不到该单位，请重新发送 /绑定 单位名称" } };
+    if (ctx.action.value["mode"] === "chat") {
+      if (!actor.isAdmin) return { toast: { type: "error", content: "只有管理员可以绑定群" } };
+      if (!ctx.action.chatId) return { toast: { type: "error", content: NOT_IN_P2P } };
+      const done = await bindChatTo(ctx, actor, ctx.action.chatId, unit);
+      // The group learns of its new binding; the picker's own card shows the same.
+      await ctx.messenger.sendToChat(ctx.action.chatId, done);
+      return { card: { type: "raw", data: done } };
+    }
+    return { card: { type: "raw", data: await bindSelf(ctx, actor, unit, ctx.action.chatId) } };
+  },
 };
 
 function decide(approved: boolean): CardActionDef {
@@ -115,9 +155,10 @@ function decide(approved: boolean): CardActionDef {
       if (approved) {
         await ctx.db.insertInto("members").values({ open_id: req.open_id, unit_id: unit.id, role: "member", name: null, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
       }
-      const decision = bindDecisionCard({ approved, unit, byOpenId: actor.openId });
-      await ctx.messenger.sendToUser(req.open_id, decision, { dedupeKey: `bind-decision:${id}` });
-      return { toast: { type: "success", content: approved ? "已同意" : "已拒绝" }, card: { type: "raw", data: decision } };
+      await ctx.messenger.sendToUser(req.open_id, bindDecisionCard({ approved, unit, byOpenId: actor.openId }), { dedupeKey: `bind-decision:${id}` });
+      // The admin's card says what the admin did, not what the requester is told.
+      const handled = bindHandledCard({ approved, unit, requesterOpenId: req.open_id, byOpenId: actor.openId, at: now });
+      return { toast: { type: "success", content: approved ? "已同意" : "已拒绝" }, card: { type: "raw", data: handled } };
     },
   };
 }

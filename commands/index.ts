@@ -1,10 +1,10 @@
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
-import { approveBind, bind, bindChat, rejectBind } from "./bind.js";
+import { approveBind, bind, bindChat, bindPick, rejectBind } from "./bind.js";
 import { exportLedgerCommand } from "./export.js";
 import { helpCommand } from "./help.js";
 import { indicators } from "./indicators.js";
 import { myTasks, pageAction } from "./my-tasks.js";
-import { progress } from "./progress.js";
+import { progress, taskProgressAction } from "./progress.js";
 import { confirmReportAction, openReportForm, report, submitReportAction } from "./report.js";
 import { weeklyDigest } from "./weekly-digest.js";
 
@@ -13,4 +13,4 @@ export const commands: CommandDef[] = [];
 commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, bind, bindChat, helpCommand(() => commands));
 
 /** Card buttons, matched on the button's `value.action`. */
-export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind];
+export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction];

@@ -1,5 +1,6 @@
 import { errorCard } from "../cards/notice.js";
-import { myTasksCard } from "../cards/my-tasks.js";
+import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
+import { unitLabel } from "../src/domain/units-lookup.js";
 import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
 import { localDate } from "../src/domain/period.js";
 import { unitTasks } from "../src/domain/tasks.js";
@@ -9,17 +10,33 @@ import type { Card, CardActionResponse } from "../cards/types.js";
 import type { Unit } from "../src/store/schema.js";
 
 export async function buildMyTasksCard(s: Services, unit: Unit, page: number, shared = false) {
+  const input = await myTasksInput(s, unit, shared);
+  return myTasksCard({ ...input, page });
+}
+
+async function myTasksInput(s: Services, unit: Unit, shared: boolean) {
   const now = s.clock.now();
   const d = localDate(now);
   const today = `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
-  return myTasksCard({ unit, tasks: await unitTasks(s.db, unit, now), page, today, shared });
+  return { unit, tasks: await unitTasks(s.db, unit, now), today, shared };
+}
+
+/** "２" and "2" are page 2; anything else that is not 公开 is a mistake worth saying, not a silent page 1. */
+export function readPageArg(args: string): { page: number } | { error: string } {
+  const rest = args.replace(/公开|public/gi, "").trim();
+  if (!rest) return { page: 1 };
+  const digits = rest.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  if (!/^\d{1,4}$/.test(digits) || Number(digits) < 1) {
+    return { error: `“${rest}”不是页码。发送 /我的任务 2 查看第 2 页；加“公开”把卡片发到群里，例如 /我的任务 公开。` };
+  }
+  return { page: Number(digits) };
 }
 
 export const myTasks: CommandDef = {
   name: "我的任务",
   aliases: ["mytasks", "tasks", "任务"],
   summary: "查看本单位牵头和配合的任务、指标、最新填报和状态",
-  examples: ["/我的任务", "/我的任务 公开"],
+  examples: ["/我的任务", "/我的任务 2", "/我的任务 公开"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     if (actor.units.length === 0) {
@@ -27,11 +44,21 @@ export const myTasks: CommandDef = {
       return;
     }
     const pub = /公开|public/i.test(ctx.args);
-    const pageArg = Number(/(\d+)/.exec(ctx.args)?.[1] ?? "1");
+    const arg = readPageArg(ctx.args);
+    if ("error" in arg) {
+      await ctx.replyPrivately(errorCard(arg.error));
+      return;
+    }
     // Learn the chat's mode now: a click on the shared card then answers privately without asking Lark first.
     if (pub && ctx.message.chatType === "group") await chatKind(ctx, ctx.message.chatId);
     for (const unit of actor.units.slice(0, 3)) {
-      const c = await buildMyTasksCard(ctx, unit, pageArg, pub && ctx.message.chatType === "group");
+      const input = await myTasksInput(ctx, unit, pub && ctx.message.chatType === "group");
+      const pages = myTasksPageCount(input);
+      if (arg.page > pages) {
+        await ctx.replyPrivately(errorCard(`${unitLabel(unit)} 的任务共 ${pages} 页，没有第 ${arg.page} 页。发送 /我的任务 ${pages} 查看最后一页。`));
+        continue;
+      }
+      const c = myTasksCard({ ...input, page: arg.page });
       await (pub ? ctx.reply(c) : ctx.replyPrivately(c));
     }
   },

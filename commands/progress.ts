@@ -1,4 +1,4 @@
-import { card, esc, md } from "../cards/elements.js";
+import { button, card, esc, md, rowWithButton } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
 import { progressCard, taskProgressCard } from "../cards/progress.js";
 import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
@@ -6,13 +6,15 @@ import { findTasks, unitProgress } from "../src/domain/progress.js";
 import { STATUS_LABEL } from "../src/domain/status.js";
 import { unitTasks } from "../src/domain/tasks.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
-import type { CommandDef } from "../src/events/types.js";
+import { loadTaskViews } from "../src/domain/tasks.js";
+import type { CardActionDef, CommandDef } from "../src/events/types.js";
+import { answerClickPrivately } from "./my-tasks.js";
 
 export const progress: CommandDef = {
   name: "进度",
   aliases: ["progress"],
   summary: "查看进度：督办室看全部单位，单位看本单位；可指定单位、任务编号或关键词",
-  examples: ["/进度", "/进度 区卫健委", "/进度 9", "/进度 家庭医生"],
+  examples: ["/进度", "/进度 渝中区卫健委", "/进度 9", "/进度 家庭医生"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const seesAll = actor.isSupervisor || actor.isAdmin;
@@ -59,11 +61,34 @@ export const progress: CommandDef = {
       await ctx.replyPrivately(errorCard(`没有找到与“${esc(arg)}”相关的单位或任务。可以写单位名称、任务编号或关键词，例如 /进度 家庭医生`));
       return;
     }
-    const lines = tasks.slice(0, 10).map((t) => {
+    // One button per task: a number shared by several plans, or a keyword, leads straight to the task, never back here.
+    const rows = tasks.slice(0, 10).flatMap((t) => {
       const counts = t.indicators.reduce<Record<string, number>>((a, i) => ({ ...a, [STATUS_LABEL[i.status.status]]: (a[STATUS_LABEL[i.status.status]] ?? 0) + 1 }), {});
       const c = Object.entries(counts).map(([k, n]) => `${k}${n}`).join(" ");
-      return `**[${esc(t.code)}]** ${esc(t.title ?? t.text.slice(0, 24))}　<font color='grey'>${esc(t.planTitle.slice(0, 16))}</font>${c ? `　${c}` : ""}`;
+      const line = `**[${esc(t.code)}]** ${esc(t.title ?? t.text.slice(0, 24))}　<font color='grey'>${esc(t.planTitle.slice(0, 16))}（${esc(t.jurisdiction)}）</font>${c ? `　${c}` : ""}`;
+      return [rowWithButton(line, button("查看", { action: "task_progress", task_id: t.id }))];
     });
-    await ctx.reply(card(`进度 · “${arg}”相关任务 ${tasks.length} 项`, [md(lines.join("\n")), md("<font color='grey'>发送 /进度 任务编号 查看单项详情</font>")]));
+    await ctx.reply(card(`进度 · “${arg}”相关任务 ${tasks.length} 项`, [
+      ...rows,
+      md(`<font color='grey'>点“查看”看单项详情${tasks.length > 10 ? `；另有 ${tasks.length - 10} 项，请换一个更具体的关键词` : ""}。</font>`),
+    ]));
+  },
+};
+
+/** 查看 on a task list: that task's progress, to the clicker only (the list may be a group's). */
+export const taskProgressAction: CardActionDef = {
+  action: "task_progress",
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
+    const id = Number(ctx.action.value["task_id"]);
+    const now = ctx.clock.now();
+    const seesAll = actor.isSupervisor || actor.isAdmin;
+    if (!seesAll) {
+      const mine = (await Promise.all(actor.units.map((u) => unitTasks(ctx.db, u, now)))).flat().some((t) => t.id === id);
+      if (!mine) return { toast: { type: "error", content: "只有督办室或责任单位可以查看该任务的进度" } };
+    }
+    const [task] = await loadTaskViews(ctx.db, [id], now);
+    if (!task) return { toast: { type: "error", content: "该任务已不存在，请重新发送 /进度 关键词" } };
+    return answerClickPrivately(ctx, taskProgressCard(task));
   },
 };

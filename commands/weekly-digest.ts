@@ -1,7 +1,7 @@
-import { unitDigestCard } from "../cards/digest.js";
+import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
 import { errorCard } from "../cards/notice.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { buildUnitDigest } from "../src/digest/build.js";
+import { buildSupervisorDigest, buildUnitDigest } from "../src/digest/build.js";
 import { digestForChat } from "../src/digest/send.js";
 import type { CommandDef } from "../src/events/types.js";
 
@@ -18,9 +18,16 @@ export const weeklyDigest: CommandDef = {
       return;
     }
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
+    if (actor.isSupervisor || (actor.isAdmin && actor.units.length === 0)) {
+      // The supervising office reads the overall digest wherever it asks, not only in the bound office chat.
+      await ctx.replyPrivately(supervisorDigestCard(await buildSupervisorDigest(ctx.db, now)));
+      return;
+    }
     const unit = actor.units[0];
     if (!unit) {
-      await ctx.replyPrivately(errorCard("本群尚未绑定单位，您也还没有绑定单位。管理员可发送 /绑定 群 单位名称 绑定本群；个人请发送 /绑定 单位名称。"));
+      await ctx.replyPrivately(errorCard(ctx.message.chatType === "p2p"
+        ? "您还没有绑定单位。请发送 /绑定 单位名称（例如 /绑定 渝中区卫健委），管理员确认后即可查看本单位周报。"
+        : "本群尚未绑定单位，您也还没有绑定单位。管理员可在本群发送 /绑定群 单位名称；个人请发送 /绑定 单位名称。"));
       return;
     }
     await ctx.replyPrivately(unitDigestCard(await buildUnitDigest(ctx.db, unit, now)));

@@ -64,7 +64,7 @@ async function main(): Promise<number | null> {
     log.info(" 本地模式 LOCAL MODE — DUBAN_LOCAL=1，不连接飞书开放平台。");
     log.info(" Events are accepted unsigned from loopback only; every reply goes to");
     log.info(" the local outbox (table `outbox`) and is printed here.");
-    log.info(` Try: npm run chat -- --as 区卫健委 "/我的任务"     Stop: Ctrl-C`);
+    log.info(` Try: npm run chat -- --as 渝中区卫健委 "/我的任务"     Stop: Ctrl-C`);
     log.info("=====================================================================");
   }
   log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.label}, pid ${process.pid})`);

@@ -216,7 +216,7 @@ describe("events for chats the bot does not know", () => {
     const chats = await count();
     const [r] = await say("ou_nobody", "/周报", { group: true, chatId: "oc_unknown_chat" });
     expect(r!.path).toBe("/open-apis/ephemeral/v1/send");
-    expect(textOf(r!)).toContain("/绑定 群 单位名称");
+    expect(textOf(r!)).toContain("/绑定群 单位名称");
     expect(await count()).toBe(chats);
   });
 });

@@ -67,7 +67,7 @@ describe("the supervising office digest", () => {
     expect(d.rows[0]!.unitName).toBe("区卫健委");
     const card = supervisorDigestCard(d);
     const chart = card.body.elements.find((e: any) => e.tag === "chart") as any;
-    expect(chart.chart_spec.data.values[0]).toEqual({ unit: "区卫健委", completeness: Math.round(d.rows[0]!.completeness * 100) });
+    expect(chart.chart_spec.data.values[0]).toEqual({ unit: "区卫健委（渝中区）", completeness: Math.round(d.rows[0]!.completeness * 100) });
     expect(JSON.stringify(card).length).toBeLessThan(30_000);
   });
 });

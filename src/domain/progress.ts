@@ -51,6 +51,10 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
 
 /** Tasks visible to a viewer matching a code or keyword. */
 export async function findTasks(db: Kysely<Database>, query: string, taskIds: number[] | null, now: Date): Promise<TaskView[]> {
+  const visible = (id: number) => taskIds === null || taskIds.includes(id);
+  // A task number means that task: "9" must not also find every text that contains a 9.
+  const exact = (await db.selectFrom("tasks").select("id").where("retired_at", "is", null).where("code", "=", query).execute()).map((r) => r.id).filter(visible);
+  if (exact.length > 0) return loadTaskViews(db, exact.slice(0, 20), now);
   let q = db.selectFrom("tasks").select("id").where("retired_at", "is", null);
   const like = `%${query.replace(/[%_]/g, "")}%`;
   q = q.where((eb) => eb.or([eb("code", "=", query), eb("title", "like", like), eb("text", "like", like)]));

@@ -19,6 +19,8 @@ export function parseCommand(raw: string, commands: readonly CommandDef[]): Pars
     .replace(/@_(user_\d+|all)/g, " ")
     .replace(/[\u3000\u00a0]/g, " ")
     .replace(/^[\s]+|[\s]+$/g, "")
+    // "@督办助手 /mytasks" typed as text (not a real mention) still names the command after it.
+    .replace(/^(@\S+\s+)+(?=[/／⁄∕])/, "")
     .replace(/^[／⁄∕]/, "/")
     .replace(/\s+/g, " ");
   const m = /^\/?\s*(\S+)\s*(.*)$/s.exec(text);
@@ -26,6 +28,12 @@ export function parseCommand(raw: string, commands: readonly CommandDef[]): Pars
   const word = m[1]!.toLowerCase();
   const slashed = text.startsWith("/");
   const command = commands.find((c) => c.name.toLowerCase() === word || (c.aliases ?? []).some((a) => a.toLowerCase() === word)) ?? null;
+  if (!command && slashed) {
+    // "/上报签约", "/指标覆盖率": officials often leave out the space; the longest command word the text starts with.
+    const names = commands.flatMap((c) => [c.name, ...(c.aliases ?? [])].map((n) => ({ c, n })));
+    const hit = names.filter(({ n }) => word.startsWith(n.toLowerCase())).sort((a, b) => b.n.length - a.n.length)[0];
+    if (hit) return { command: hit.c, word: m[1]!.slice(0, hit.n.length), args: `${m[1]!.slice(hit.n.length)} ${m[2]!}`.trim(), text };
+  }
   // Without a slash only an exact command word counts, so ordinary chat text is not mistaken for a command.
   if (!slashed && !command) return { command: null, word: "", args: text, text };
   return { command, word: m[1]!, args: m[2]!.trim(), text };

@@ -28,7 +28,7 @@ export interface Speaker {
 export async function resolveSpeaker(db: Kysely<Database>, as: string): Promise<Speaker> {
   if (/^ou_/.test(as)) return { openId: as, label: as };
   const units = (await lookupUnits(db, as)).filter((u) => u.kind === "unit");
-  if (units.length === 0) throw new Error(`找不到单位“${as}”。--as 可写 open_id（ou_…）或种子数据中的单位名称，例如 区卫健委`);
+  if (units.length === 0) throw new Error(`找不到单位“${as}”。--as 可写 open_id（ou_…）或种子数据中的单位名称，例如 渝中区卫健委`);
   if (units.length > 1) {
     throw new Error(`“${as}”对应多个单位，请加上地区：\n${units.map((u) => `  ${unitLabel(u)}  →  --as ${u.jurisdiction.replace(/^.*?[省市](?=.+[区县])/, "")}${u.name}`).join("\n")}`);
   }

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { supervisorDigestCard } from "../cards/digest.js";
+import { readPageArg } from "../commands/my-tasks.js";
+import { commands } from "../commands/index.js";
+import { buildSupervisorDigest } from "../src/digest/build.js";
+import { parseCommand } from "../src/events/parse-command.js";
+import { renderCard } from "../src/local/render.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { lintCard } from "./support/card-lint.js";
+
+// Conversations a new user has with the bot, each ending in words that say what to do next.
+let lark: OpenPlatform;
+let bot: Awaited<ReturnType<typeof startTestServer>>;
+let yuzhong: string;
+
+beforeAll(async () => {
+  lark = await startOpenPlatform();
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+  yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+});
+afterAll(async () => {
+  await bot.close();
+  await lark.close();
+});
+
+const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+const textOf = (r: Recorded) => renderCard(cardOf(r));
+const valuesOf = (c: unknown, action: string) => [...JSON.stringify(c).matchAll(new RegExp(`\\{"action":"${action}"[^}]*\\}`, "g"))].map((m) => JSON.parse(m[0]));
+
+async function say(openId: string, text: string, o: { group?: boolean; chatId?: string } = {}) {
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...o })));
+  expect(res.status).toBe(200);
+  await bot.idle();
+  await bot.worker!.kick();
+  return lark.sends().slice(before);
+}
+async function click(openId: string, value: Record<string, unknown>, chatId = "oc_chat") {
+  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, chatId })));
+  const answer = (await res.json()) as { toast?: { content: string }; card?: { data: any } };
+  await bot.idle();
+  await bot.worker!.kick();
+  return answer;
+}
+
+describe("binding", () => {
+  it("the admin's card after 同意 / 拒绝 says whom they approved or refused, not the requester's words", async () => {
+    const requestOf = async (who: string) => {
+      const sent = await say(who, "/绑定 渝中区卫健委");
+      const toAdmin = sent.find((r) => r.body?.receive_id === "ou_admin")!;
+      return valuesOf(cardOf(toAdmin), "approve_bind")[0].request_id as number;
+    };
+    const approved = await click("ou_admin", { action: "approve_bind", request_id: await requestOf("ou_conv_a") });
+    const a = renderCard(approved.card!.data);
+    expect(a).toContain("已同意");
+    expect(JSON.stringify(approved.card!.data)).toContain('<at id=\\"ou_conv_a\\"></at>');
+    expect(a).not.toContain("您已绑定");
+    const refused = await click("ou_admin", { action: "reject_bind", request_id: await requestOf("ou_conv_b") });
+    const r = renderCard(refused.card!.data);
+    expect(r).toContain("已拒绝");
+    expect(r).not.toContain("如有疑问请联系管理员");
+  });
+
+  it("an ambiguous name offers its units as buttons; a click files the request for the one picked", async () => {
+    const [r] = await say("ou_conv_c", "/绑定 区卫健委");
+    const picks = valuesOf(cardOf(r!), "bind_pick");
+    expect(picks.length).toBe(2);
+    expect(textOf(r!)).toContain("重庆市大足区");
+    expect(textOf(r!)).toContain("重庆市渝中区");
+    expect(textOf(r!)).not.toContain("渝中区区卫健委");
+    const dazu = await bot.store.db.selectFrom("units").selectAll().where("jurisdiction", "=", "重庆市大足区").where("id", "in", picks.map((p) => p.unit_id)).executeTakeFirstOrThrow();
+    const done = await click("ou_conv_c", picks.find((p) => p.unit_id === dazu.id)!);
+    expect(renderCard(done.card!.data)).toContain(`${dazu.name}（重庆市大足区）`);
+    const req = await bot.store.db.selectFrom("bind_requests").selectAll().where("open_id", "=", "ou_conv_c").executeTakeFirstOrThrow();
+    expect(req.unit_id).toBe(dazu.id);
+  });
+
+  it("rebinding a group says what it was bound to; /绑定群 in a private chat is refused with where to do it", async () => {
+    await say("ou_admin", "/绑定群 渝中区卫健委", { group: true, chatId: "oc_rebind" });
+    const [again] = await say("ou_admin", "/绑定群 渝中区医保局", { group: true, chatId: "oc_rebind" });
+    expect(textOf(again!)).toMatch(/原绑定.*区卫健委（重庆市渝中区）.*改为.*区医保局（重庆市渝中区）/s);
+    const [p2p] = await say("ou_admin", "/绑定群 渝中区卫健委", { chatId: "oc_p2p_admin" });
+    expect(textOf(p2p!)).toContain("在群里 @督办助手");
+    const bound = await bot.store.db.selectFrom("chats").select("chat_id").where("chat_id", "=", "oc_p2p_admin").execute();
+    expect(bound).toEqual([]);
+  });
+});
+
+describe("supervising office", () => {
+  it("/周报 in a private chat gives the supervisor the overall digest, not 本群尚未绑定", async () => {
+    const [r] = await say("ou_demo_supervisor", "/周报", { chatId: "oc_p2p_supervisor" });
+    expect(textOf(r!)).toContain("督办周报");
+    expect(textOf(r!)).not.toContain("尚未绑定");
+  });
+
+  it("the digest chart tells same-named offices apart by place", async () => {
+    const c = supervisorDigestCard(await buildSupervisorDigest(bot.store.db, new Date()));
+    expect(lintCard(c).problems).toEqual([]);
+    const labels = (c.body.elements.find((e: any) => e.tag === "chart") as any).chart_spec.data.values.map((v: any) => v.unit);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(labels.every((l: string) => /（.+）$/.test(l))).toBe(true);
+  });
+
+  it("/进度 9 means measure number 9: no measure that merely contains a 9, and a list leads on to each measure", async () => {
+    const [r] = await say("ou_demo_supervisor", "/进度 9");
+    const text = textOf(r!);
+    expect(text).not.toMatch(/\[(19|29|10|90)\]/);
+    const picks = valuesOf(cardOf(r!), "task_progress");
+    if (picks.length) {
+      expect(text).toMatch(/\[9\]/);
+      const detail = await click("ou_demo_supervisor", picks[0]!, "oc_p2p_supervisor");
+      expect(detail.card).toBeUndefined();
+      expect(detail.toast?.content).toContain("单独发给您");
+    } else {
+      expect(text).toContain("任务进度 · [9]");
+    }
+    const [own] = await say(yuzhong, "/进度 9");
+    expect(textOf(own!)).toContain("任务进度 · [9]");
+  });
+});
+
+describe("commands as people type them", () => {
+  it("reads a command word without a space, and a typed @督办助手 before it", () => {
+    expect(parseCommand("/上报签约", commands)).toMatchObject({ command: { name: "上报" }, args: "签约" });
+    expect(parseCommand("/指标覆盖率", commands)).toMatchObject({ command: { name: "指标" }, args: "覆盖率" });
+    expect(parseCommand("@督办助手 /mytasks", commands).command?.name).toBe("我的任务");
+    expect(parseCommand("/绑定群渝中区卫健委", commands)).toMatchObject({ command: { name: "绑定群" }, args: "渝中区卫健委" });
+  });
+
+  it("/上报签约 opens the form for the matching indicator", async () => {
+    const [r] = await say(yuzhong, "/上报签约");
+    expect(textOf(r!)).toContain("签约服务");
+    expect(JSON.stringify(cardOf(r!))).toContain('"tag":"form"');
+  });
+
+  it("page numbers: full-width digits work, words and pages past the end are refused with the way to the right page", async () => {
+    expect(readPageArg("２")).toEqual({ page: 2 });
+    expect(readPageArg("公开 3")).toEqual({ page: 3 });
+    expect(readPageArg("abc")).toMatchObject({ error: expect.stringContaining("不是页码") });
+    const [p2] = await say(yuzhong, "/我的任务 ２");
+    expect(textOf(p2!)).toMatch(/第 2\/\d+ 页/);
+    const [bad] = await say(yuzhong, "/我的任务 abc");
+    expect(textOf(bad!)).toContain("不是页码");
+    const [past] = await say(yuzhong, "/我的任务 99");
+    expect(textOf(past!)).toMatch(/共 \d+ 页，没有第 99 页/);
+  });
+});
