@@ -3,7 +3,8 @@ import type { IndicatorView } from "../src/domain/tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
 import { button, card, esc, md } from "./elements.js";
-import { chinaTime, statusBadge, targetText, withUnit } from "./format.js";
+import type { StatusResult } from "../src/domain/status.js";
+import { chinaTime, statusBadge, statusReason, targetText, withUnit } from "./format.js";
 import type { Card } from "./types.js";
 
 export interface ReceiptInput {
@@ -16,14 +17,22 @@ export interface ReceiptInput {
   reportedAt: string;
   /** True when the same submission had already been stored (double click / retry). */
   duplicate: boolean;
+  /** Status judged on the value just entered; defaults to the indicator's. */
+  enteredStatus?: StatusResult;
+  role?: "lead" | "support";
 }
 
-/** Replaces the form after a successful submit, showing what is now stored. */
+/**
+ * Replaces the form after a successful submit, showing what is now stored and the status of the value just entered
+ * (not of whatever else is latest), with its reason.
+ */
 export function reportReceiptCard(r: ReceiptInput): Card {
-  const i = r.indicator;
+  const i = { ...r.indicator, status: r.enteredStatus ?? r.indicator.status };
   return card(`已记录 · ${unitLabel(r.unit)}`, [
     md(
       `**${esc(i.name)}**\n${periodLabel(r.period)}：**${withUnit(r.value, i.unitOfMeasure)}**　${statusBadge(i.status.status)}\n` +
+        `<font color='grey'>${esc(statusReason(i, r.value))}</font>\n` +
+        (r.role === "support" ? "<font color='grey'>（配合单位填报，单独显示，不计为牵头单位的最新值）</font>\n" : "") +
         `目标 ${targetText(i)}\n填报人 <at id="${r.reporterOpenId}"></at>　${chinaTime(r.reportedAt)}` +
         (r.note ? `\n说明：${esc(r.note)}` : "") +
         (r.duplicate ? "\n<font color='grey'>（重复提交，已忽略，未新增记录）</font>" : ""),

@@ -17,10 +17,10 @@ const leadUnit: Unit = { id: 8, jurisdiction: "重庆市渝中区", name: "区�
 
 function indicator(id: number, over: Partial<IndicatorView> = {}): IndicatorView {
   return {
-    id, taskId: 1, name: `家庭医生签约服务重点人群覆盖率${id}`, unitOfMeasure: "%", cmp: ">=", target: 75, targetYear: 2027,
+    id, taskId: 1, name: `家庭医生签约服务重点人群覆盖率${id}`, unitOfMeasure: "%", cmp: ">=", target: 75, targetYear: 2027, dueYear: 2027, dueYearSource: "text",
     baseline: 60, baselineYear: 2024, quote: "重点人群签约服务覆盖率达到75%以上", periodKind: "quarter", currentPeriod: "2026Q4", planYear: 2024,
     latest: { value: 68.5, period: "2026Q3", reportedAt: "2026-10-09T02:00:00.000Z", unitName: "区卫健委" },
-    previous: 66, reportedThisPeriod: false, status: { status: "behind", expected: 71, progress: 0.57 }, ...over,
+    previous: 66, supporting: [], reportedThisPeriod: false, status: { status: "behind", expected: 71, progress: 0.57 }, ...over,
   };
 }
 
@@ -50,6 +50,8 @@ describe("my-tasks card", () => {
     expect(c).toMatchSnapshot();
     const s = texts(c);
     expect(s.indexOf("牵头")).toBeLessThan(s.indexOf("配合"));
+    expect(s).toContain("68.5% 低于按进度应达到的 71%（基线 60%（2024年）→ 目标 ≥75%（2027年））");
+    expect(s).toContain("尚未填报，目标 ≥75%（2027年）");
     expect(s).toContain("open_report_form");
   });
 
@@ -97,10 +99,15 @@ describe("请确认数值 card", () => {
 
 describe("receipt, progress, bind and error cards", () => {
   it("receipt shows the stored value and period; the lead unit's notice names the supporting unit", () => {
-    const r = reportReceiptCard({ unit, indicator: indicator(11), value: 72.5, period: "2026Q4", note: "含新签约", reporterOpenId: "ou_a", reportedAt: "2026-11-24T01:02:03.000Z", duplicate: false });
+    const r = reportReceiptCard({
+      unit, indicator: indicator(11), value: 72.5, period: "2026Q4", note: "含新签约", reporterOpenId: "ou_a", reportedAt: "2026-11-24T01:02:03.000Z", duplicate: false,
+      enteredStatus: { status: "on_track", expected: 71, progress: 0.83 },
+    });
     expectWithinLarkLimits(r);
     expect(r).toMatchSnapshot();
-    expect(texts(r)).toContain("72.5");
+    // The status is the entered value's (on track), not the indicator's older latest (behind).
+    expect(texts(r)).toContain("进度正常");
+    expect(texts(r)).toContain("72.5% 达到按进度应达到的 71%（基线 60%（2024年）→ 目标 ≥75%（2027年））");
     const n = supportReportedCard({ leadUnit, reporterUnit: unit, indicator: indicator(11), value: 72.5, period: "2026Q4" });
     expect(n).toMatchSnapshot();
     expect(texts(n)).toContain("区卫健委");

@@ -13,11 +13,13 @@ const clock = clockStartingAt("2026-11-24T02:00:00.000Z");
 let lark: OpenPlatform;
 let bot: Awaited<ReturnType<typeof startTestServer>>;
 let health: string; // demo member of 区卫健委（重庆市渝中区）
+let medicare: string; // demo member of 区医保局（重庆市渝中区）, supports measure 9 (家庭医生签约)
 
 beforeAll(async () => {
   lark = await startOpenPlatform();
   bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", clock });
   health = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+  medicare = await demoOpenIdForUnit("重庆市渝中区", "区医保局");
 });
 afterAll(async () => {
   await bot.close();
@@ -169,6 +171,71 @@ describe("values that look like a typo", () => {
     const res = await callback(health, submit, { indicator: id, value: "80", period: "2026Q4" });
     expect(res.toast?.content).toBe("请确认数值");
     expect(renderCard(res.card!.data)).toContain("是上次 8% 的 10 倍");
+  });
+});
+
+/** The report form for the 家庭医生签约 indicator (measure 9: 区卫健委 leads, 区医保局 supports). */
+async function signingForm(openId: string) {
+  const [form] = await say(openId, "/上报 家庭医生签约服务重点人群覆盖率");
+  const f = cardOf(form!).body.elements.find((e: any) => e.tag === "form");
+  const select = f.elements.find((e: any) => e.tag === "select_static");
+  return { submit: f.elements.find((e: any) => e.tag === "button").behaviors[0].value, id: select.initial_option ?? select.options[0].value };
+}
+
+/** The /我的任务 page (as text) holding measure 9. */
+async function signingLine(openId: string) {
+  for (const page of [1, 2, 3]) {
+    const [r] = await say(openId, `/我的任务 ${page}`);
+    const text = renderCard(cardOf(r!));
+    const at = text.indexOf("家庭医生签约服务重点人群覆盖率");
+    if (at >= 0) return text.slice(at, at + 400);
+  }
+  throw new Error("measure 9 not on the first three pages");
+}
+
+describe("latest value and status, per responsible unit", () => {
+  it("a supporting unit's value is shown beside the lead's and never becomes the lead's 最新 or marks it 已达标", async () => {
+    const lead = await signingForm(health);
+    expect((await callback(health, lead.submit, { indicator: lead.id, value: "80.5", period: "2026Q4" })).toast?.type).toBe("success");
+    const support = await signingForm(medicare);
+    const res = await callback(medicare, support.submit, { indicator: support.id, value: "99", period: "2026Q4" });
+    expect(res.toast?.type).toBe("success");
+    expect(renderCard(res.card!.data)).toContain("配合单位填报，单独显示");
+    const line = await signingLine(health);
+    expect(line).toContain("最新 80.5%（2026年第4季度）");
+    expect(line).toContain("配合单位填报：区医保局 99%（2026年第4季度）");
+    expect(line).not.toContain("已达标");
+  });
+
+  it("explains 进度滞后 in one line: the value expected by now from the baseline, the target and its year", async () => {
+    const { submit, id } = await signingForm(health);
+    const res = await callback(health, submit, { indicator: id, value: "80.5", period: "2026Q4", note: "更正" });
+    const receipt = renderCard(res.card!.data);
+    // Baseline 80% at the end of 2023, target 81% at the end of 2027: on 24 Nov 2026 the line is at 80.7%.
+    expect(receipt).toContain("进度滞后");
+    expect(receipt).toContain("80.5% 低于按进度应达到的 80.7%（基线 80%（2023年）→ 目标 ≥81%（2027年））");
+    expect(await signingLine(health)).toContain("80.5% 低于按进度应达到的 80.7%");
+  });
+
+  it("the receipt shows the status of the value just entered, and 已达标 as soon as the target is met", async () => {
+    const { submit, id } = await signingForm(health);
+    const res = await callback(health, submit, { indicator: id, value: "81", period: "2026Q4" });
+    const receipt = renderCard(res.card!.data);
+    expect(receipt).toContain("已达标");
+    expect(receipt).toContain("81% 已达到目标 ≥81%（2027年）");
+    const line = await signingLine(health);
+    expect(line).toContain("最新 81%（2026年第4季度）");
+    expect(line).toContain("已达标");
+  });
+
+  it("every seeded indicator has a due year; one the text does not state is marked （年份推定） on the card", async () => {
+    const rows = await bot.store.db.selectFrom("indicators").select(["due_year", "due_year_source", "target_year"]).execute();
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.filter((r) => r.due_year === null)).toEqual([]);
+    for (const r of rows) if (r.target_year !== null) expect(r).toMatchObject({ due_year: r.target_year, due_year_source: "text" });
+    const estimated = await bot.store.db.selectFrom("indicators").select(["name", "due_year"]).where("due_year_source", "!=", "text").orderBy("id").executeTakeFirstOrThrow();
+    const [r] = await say(health, `/指标 ${estimated.name}`);
+    expect(renderCard(cardOf(r!))).toContain(`（${estimated.due_year}年）（年份推定）`);
   });
 });
 

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DubanError } from "../src/domain/errors.js";
 import { parsePeriod } from "../src/domain/period.js";
+import { indicatorStatus } from "../src/domain/status.js";
 import { readNumber } from "../src/domain/number-input.js";
 import { formValueSchema, validateValue } from "../src/domain/report.js";
 import { parseCommand } from "../src/events/parse-command.js";
@@ -114,6 +115,42 @@ describe("importer", () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe("indicator status (src/domain/status.ts)", () => {
+  const indicator = fc.record({
+    cmp: fc.constantFrom(">=" as const, "<=" as const, "=" as const),
+    target: fc.double({ min: 0, max: 1e6, noNaN: true }),
+    target_year: fc.option(fc.integer({ min: 2015, max: 2035 })),
+    baseline: fc.option(fc.double({ min: 0, max: 1e6, noNaN: true })),
+    baseline_year: fc.option(fc.integer({ min: 2010, max: 2035 })),
+  });
+  const when = fc.date({ min: new Date("2015-01-01T00:00:00Z"), max: new Date("2036-12-31T00:00:00Z"), noInvalidDate: true });
+  const misses = (cmp: string, v: number, t: number) => (cmp === ">=" ? v < t - 1e-6 : cmp === "<=" ? v > t + 1e-6 : Math.abs(v - t) > 1e-6 * Math.max(1, t));
+
+  it("is never 已达标 when the latest value misses the target in the target's direction", () => {
+    fc.assert(
+      fc.property(indicator, fc.double({ min: 0, max: 1e6, noNaN: true }), when, (ind, value, now) => {
+        const r = indicatorStatus(ind, value, now);
+        if (misses(ind.cmp, value, ind.target)) expect(r.status).not.toBe("achieved");
+        // …and it is 已达标 as soon as the target is met, whatever the year or the baseline.
+        const met = ind.cmp === ">=" ? ind.target + value : ind.cmp === "<=" ? ind.target * (value / 1e6) : ind.target;
+        expect(indicatorStatus(ind, met, now).status).toBe("achieved");
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("is never 已逾期 before the target year has ended (in China time)", () => {
+    fc.assert(
+      fc.property(indicator, fc.option(fc.double({ min: 0, max: 1e6, noNaN: true })), when, (ind, value, now) => {
+        const r = indicatorStatus(ind, value, now);
+        const year = Number(new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric" }).format(now));
+        if (ind.target_year === null || year <= ind.target_year) expect(r.status).not.toBe("overdue");
+      }),
+      { numRuns: 3000 },
     );
   });
 });

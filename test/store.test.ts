@@ -68,4 +68,23 @@ describe("the embedded store", () => {
     expect(rows.map((r) => r.value)).toEqual([80, 81]);
     await close();
   });
+
+  it("migration 0002 gives indicators imported before it a due year: the stated one, else the plan's objective year", async () => {
+    const BetterSqlite3 = (await import("better-sqlite3")).default;
+    const raw = new BetterSqlite3(":memory:");
+    const [init, ...later] = loadMigrationFiles();
+    migrateSqlite(raw, [init!]);
+    raw.exec(`INSERT INTO plans (id, jurisdiction, title, source_file, source_hash, imported_at) VALUES (1, 'J', 'T', 'f', 'h', '2026-01-01');
+      INSERT INTO tasks (id, plan_id, code, ordinal, text, deadline) VALUES (1, 1, '1', 1, 'x', NULL), (2, 1, '2', 2, 'y', '2025-12-31');
+      INSERT INTO indicators (id, task_id, ordinal, key, name, cmp, target, target_year, quote) VALUES
+        (1, 1, 1, 'a', 'a', '>=', 81, 2027, 'q'), (2, 1, 2, 'b', 'b', '>=', 5, NULL, 'q'), (3, 2, 1, 'c', 'c', '>=', 3, NULL, 'q');`);
+    migrateSqlite(raw, later);
+    const rows = raw.prepare("SELECT id, due_year, due_year_source FROM indicators ORDER BY id").all();
+    expect(rows).toEqual([
+      { id: 1, due_year: 2027, due_year_source: "text" },
+      { id: 2, due_year: 2027, due_year_source: "objective_year" },
+      { id: 3, due_year: 2025, due_year_source: "deadline" },
+    ]);
+    raw.close();
+  });
 });

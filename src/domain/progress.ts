@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { UnitProgressRow } from "../../cards/progress.js";
 import type { Database, Unit } from "../store/schema.js";
+import { statusReason } from "../../cards/format.js";
 import type { IndicatorStatus } from "./status.js";
 import { groupBy, loadTaskViews, type TaskView } from "./tasks.js";
 
@@ -38,7 +39,7 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
         if (i.reportedThisPeriod) reported++;
         if ((i.status.status === "behind" || i.status.status === "overdue") && i.latest) {
           const gap = Math.abs(i.target - i.latest.value) / Math.max(1, Math.abs(i.target));
-          behind.push({ name: i.name, unitName: u.name, gap, text: `最新 ${i.latest.value}${i.unitOfMeasure ?? ""}，目标 ${i.target}${i.unitOfMeasure ?? ""}` });
+          behind.push({ name: i.name, unitName: u.name, gap, text: statusReason(i, i.latest.value) });
         }
       }
     }

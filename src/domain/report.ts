@@ -5,6 +5,7 @@ import type { Actor } from "./actors.js";
 import { DubanError } from "./errors.js";
 import { readNumber, implausibility } from "./number-input.js";
 import { checkReportPeriod, parsePeriod } from "./period.js";
+import { indicatorStatus, type StatusResult } from "./status.js";
 import { loadTaskViews, responsibleIds, type IndicatorView } from "./tasks.js";
 
 /** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
@@ -80,6 +81,8 @@ export interface SubmitResult {
   reportedAt: string;
   duplicate: boolean;
   role: "lead" | "support";
+  /** Status judged on the value just entered, so the receipt never shows another period's or unit's status. */
+  enteredStatus: StatusResult;
 }
 
 /** The indicator as the unit sees it, or a coded error when the unit may not report it. */
@@ -149,7 +152,12 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
   const duplicate = !inserted;
   // Re-read so the receipt shows the status computed with the stored value.
   const fresh = (await loadTaskViews(s.db, [indicator.taskId], s.clock.now()))[0]?.indicators.find((i) => i.id === indicator.id) ?? indicator;
-  return { unit, indicator: fresh, value, period: parsed.period, note, reportedAt, duplicate, role };
+  const enteredStatus = indicatorStatus(
+    { cmp: fresh.cmp, target: fresh.target, target_year: fresh.dueYear, baseline: fresh.baseline, baseline_year: fresh.baselineYear },
+    value,
+    s.clock.now(),
+  );
+  return { unit, indicator: fresh, value, period: parsed.period, note, reportedAt, duplicate, role, enteredStatus };
 }
 
 /** The unit's own latest value for an indicator (by period, then by time), for the plausibility check. */

@@ -1,15 +1,11 @@
 import type { Kysely } from "kysely";
-import type { Cmp, Database, ReportPeriodKind, Role, Unit } from "../store/schema.js";
+import type { Cmp, Database, DueYearSource, ReportPeriodKind, Role, Unit } from "../store/schema.js";
+import { latestValuesByRole, type LatestValue } from "../store/latest-values.js";
 import { groupsContaining } from "../store/units.js";
 import { currentPeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
 
-export interface LatestValue {
-  value: number;
-  period: string;
-  reportedAt: string;
-  unitName: string;
-}
+export type { LatestValue };
 
 export interface IndicatorView {
   id: number;
@@ -19,6 +15,9 @@ export interface IndicatorView {
   cmp: Cmp;
   target: number;
   targetYear: number | null;
+  /** The year status is judged against: targetYear when stated, else an estimate (dueYearSource says from what). */
+  dueYear: number | null;
+  dueYearSource: DueYearSource | null;
   baseline: number | null;
   baselineYear: number | null;
   quote: string;
@@ -26,9 +25,13 @@ export interface IndicatorView {
   currentPeriod: string;
   /** Year the plan was issued (from its date, else its title): no report may be for a period before it. */
   planYear: number | null;
+  /** The lead unit's latest value (by period, then by time): the one status is judged on. */
   latest: LatestValue | null;
-  /** The value reported for the period before the latest one, for a trend arrow. */
+  /** The lead's value for the period before the latest one, for a trend arrow. */
   previous: number | null;
+  /** Supporting units' latest values, shown separately: they never become the lead's 最新. */
+  supporting: LatestValue[];
+  /** The lead reported for the current period. */
   reportedThisPeriod: boolean;
   status: StatusResult;
 }
@@ -108,7 +111,7 @@ export async function loadTaskViews(
   const indicators = await chunked(taskIds, (ids) =>
     db.selectFrom("indicators").selectAll().where("task_id", "in", ids).where("retired_at", "is", null).orderBy("ordinal").execute(),
   );
-  const latest = await latestValues(db, indicators.map((i) => i.id));
+  const latest = await latestValuesByRole(db, indicators.map((i) => i.id));
   tasks.sort((a, b) => a.plan_id - b.plan_id || a.ordinal - b.ordinal);
   // Grouped once: filtering the whole list per task made the digest quadratic in the store's size.
   const unitsByTask = groupBy(units, (u) => u.task_id);
@@ -128,7 +131,9 @@ export async function loadTaskViews(
     units: (unitsByTask.get(t.id) ?? []).map((u) => ({ name: u.name, role: u.role })),
     indicators: (indicatorsByTask.get(t.id) ?? [])
       .map((i) => {
-        const hist = latest.get(i.id) ?? [];
+        const values = latest.get(i.id);
+        const hist = values?.lead ?? [];
+        const dueYear = i.due_year ?? i.target_year;
         const cur = currentPeriod(i.period, now);
         const last = hist[0] ?? null;
         const prev = hist.find((h) => last && h.period !== last.period) ?? null;
@@ -140,6 +145,8 @@ export async function loadTaskViews(
           cmp: i.cmp,
           target: i.target,
           targetYear: i.target_year,
+          dueYear,
+          dueYearSource: i.due_year_source ?? (i.target_year !== null ? "text" : null),
           baseline: i.baseline,
           baselineYear: i.baseline_year,
           quote: i.quote,
@@ -148,8 +155,9 @@ export async function loadTaskViews(
           planYear,
           latest: last,
           previous: prev?.value ?? null,
+          supporting: values?.supporting ?? [],
           reportedThisPeriod: hist.some((h) => h.period === cur),
-          status: indicatorStatus(i, last?.value ?? null, now),
+          status: indicatorStatus({ ...i, target_year: dueYear }, last?.value ?? null, now),
         };
       }),
     };
@@ -162,31 +170,7 @@ export function planYearOf(issuedOn: string | null, title: string): number | nul
   return m ? Number(m[1]) : null;
 }
 
-/**
- * Reports per indicator, newest first, one row per period (the newest correction of that period wins).
- * Keeps only a few periods per indicator: cards show the latest and the trend.
- */
-export async function latestValues(db: Kysely<Database>, indicatorIds: number[]): Promise<Map<number, LatestValue[]>> {
-  const out = new Map<number, LatestValue[]>();
-  if (indicatorIds.length === 0) return out;
-  const rows = await chunked(indicatorIds, (ids) =>
-    db
-      .selectFrom("reports")
-      .innerJoin("units", "units.id", "reports.unit_id")
-      .select(["reports.indicator_id", "reports.value", "reports.period", "reports.reported_at", "reports.id", "units.name"])
-      .where("reports.indicator_id", "in", ids)
-      .execute(),
-  );
-  rows.sort((a, b) => (a.period === b.period ? b.id - a.id : b.period.localeCompare(a.period)));
-  for (const r of rows) {
-    const list = out.get(r.indicator_id) ?? [];
-    if (list.some((l) => l.period === r.period)) continue;
-    list.push({ value: r.value, period: r.period, reportedAt: r.reported_at, unitName: r.name });
-    out.set(r.indicator_id, list);
-  }
-  return out;
-}
-
+/** Items grouped by a key, in their original order. */
 export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
   const out = new Map<K, T[]>();
   for (const item of items) {

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import type { Database } from "../store/schema.js";
 import { aliasKeys, isGroupUnit } from "../store/unit-names.js";
 import { defaultPeriod } from "./indicators.js";
-import type { ParsedPlan } from "./types.js";
+import type { DueYearSource, ParsedIndicator, ParsedPlan, ParsedTask } from "./types.js";
 
 export interface ImportResult {
   planId: number;
@@ -127,6 +127,7 @@ export async function importDocument(
   };
 
   const seenCodes = new Set<string>();
+  const objectiveYear = Math.max(0, ...plan.tasks.flatMap((t) => t.indicators.map((i) => i.year ?? 0))) || null;
   for (const [k, t] of plan.tasks.entries()) {
     let code = t.code;
     while (seenCodes.has(code)) code = `${code}′`;
@@ -173,6 +174,7 @@ export async function importDocument(
         baseline_year: i.baseline_year,
         quote: i.quote,
         retired_at: null,
+        ...dueYearOf(i, t, plan, objectiveYear),
       };
       await db
         .insertInto("indicators")
@@ -194,4 +196,25 @@ export async function importDocument(
     .where("task_id", "in", db.selectFrom("tasks").select("id").where("plan_id", "=", planId).where("retired_at", "is not", null))
     .execute();
   return { planId, created: !existing, unchanged: false, ...(await count(planId)) };
+}
+
+/**
+ * The year an indicator is due, so none stays 未填报 forever for want of a year: the extraction's own answer when it
+ * gives one, else the stated year, the measure's deadline, the year of an annual plan (…2022年重点工作任务), or the
+ * plan's objective year (the latest year any of its indicators states).
+ */
+export function dueYearOf(
+  i: ParsedIndicator,
+  t: Pick<ParsedTask, "deadline">,
+  plan: Pick<ParsedPlan, "title">,
+  objectiveYear: number | null,
+): { due_year: number | null; due_year_source: DueYearSource | null } {
+  if (i.due_year && i.due_year_source) return { due_year: i.due_year, due_year_source: i.due_year_source };
+  if (i.year) return { due_year: i.year, due_year_source: "text" };
+  const deadline = /^(\d{4})/.exec(t.deadline ?? "");
+  if (deadline) return { due_year: Number(deadline[1]), due_year_source: "deadline" };
+  const annual = /((?:19|20)\d{2})年(?:度)?[^到至]*?(?:重点|工作|任务|计划|要点)/.exec(plan.title);
+  if (annual) return { due_year: Number(annual[1]), due_year_source: "plan_year" };
+  if (objectiveYear) return { due_year: objectiveYear, due_year_source: "objective_year" };
+  return { due_year: null, due_year_source: null };
 }

@@ -23,6 +23,8 @@ export type Cmp = ">=" | "<=" | "=";
 export type Role = "lead" | "support";
 export type MemberRole = "member" | "admin" | "supervisor";
 export type ReportPeriodKind = "month" | "quarter" | "year";
+/** Where an indicator's due year came from; anything but "text" is shown to officials as （年份推定）. */
+export type DueYearSource = "text" | "deadline" | "plan_year" | "objective_year";
 
 export interface PlansTable {
   id: Generated<number>;
@@ -97,6 +99,9 @@ export interface IndicatorsTable {
   quote: string;
   period: ReportPeriodKind;
   retired_at: string | null;
+  /** The year the target must be met: target_year when stated, else an estimate (see due_year_source). */
+  due_year: number | null;
+  due_year_source: DueYearSource | null;
 }
 
 export interface MembersTable {
