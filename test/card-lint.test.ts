@@ -54,9 +54,9 @@ const unit: Unit = { id: 7, jurisdiction: "重庆市渝中区", name: "区卫健
 function indicator(id: number, over: Partial<IndicatorView> = {}): IndicatorView {
   return {
     id, taskId: 1, name: `家庭医生签约服务重点人群覆盖率及基层医疗卫生机构服务能力提升指标第${id}项`, unitOfMeasure: "%", cmp: ">=", target: 75, targetYear: 2027,
-    baseline: 60, baselineYear: 2024, quote: "重点人群签约服务覆盖率达到75%以上，".repeat(4), periodKind: "quarter", currentPeriod: "2026Q4", planYear: 2024,
+    dueYear: 2027, dueYearSource: "text", baseline: 60, baselineYear: 2024, quote: "重点人群签约服务覆盖率达到75%以上，".repeat(4), periodKind: "quarter", currentPeriod: "2026Q4", planYear: 2024,
     latest: { value: 68.5, period: "2026Q3", reportedAt: "2026-10-09T02:00:00.000Z", unitName: "区卫健委" },
-    previous: 66, reportedThisPeriod: false, status: { status: "behind", expected: 71, progress: 0.57 }, ...over,
+    previous: 66, supporting: [], reportedThisPeriod: false, status: { status: "behind", expected: 71, progress: 0.57 }, ...over,
   };
 }
 function task(id: number, role: "lead" | "support", indicators: IndicatorView[]): TaskView {
