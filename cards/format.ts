@@ -13,11 +13,18 @@ export function withUnit(v: number, unit: string | null): string {
   return `${formatNumber(v)}${unit ?? ""}`;
 }
 
-type TargetLike = { cmp: Cmp; target: number; unitOfMeasure: string | null; targetYear: number | null; dueYear?: number | null };
+type TargetLike = {
+  cmp: Cmp; target: number; unitOfMeasure: string | null; targetYear: number | null; dueYear?: number | null; dueYearSource?: string | null;
+};
 
-/** "≥81%（2027年）"; a year the text does not state is flagged: "≥5个（2027年）（年份推定）". */
+/**
+ * "≥81%（2027年）"; a year the indicator's own text does not state (the importer took it from the deadline, the
+ * annual plan or the plan's objective) is flagged: "≥5个（2027年）（年份推定）".
+ */
 export function targetText(i: TargetLike): string {
-  const year = i.targetYear ? `（${i.targetYear}年）` : i.dueYear ? `（${i.dueYear}年）（年份推定）` : "";
+  const y = i.targetYear ?? i.dueYear ?? null;
+  const guessed = i.dueYearSource ? i.dueYearSource !== "text" : i.targetYear === null;
+  const year = y ? `（${y}年）${guessed ? "（年份推定）" : ""}` : "";
   return `${CMP_TEXT[i.cmp]}${withUnit(i.target, i.unitOfMeasure)}${year}`;
 }
 

@@ -4,7 +4,8 @@
  * Pure reads over Kysely, so the same code serves SQLite, D1 and the CLI.
  */
 import type { Kysely } from "kysely";
-import { chunked, latestValues, responsibleIds } from "../domain/tasks.js";
+import { chunked, responsibleIds } from "../domain/tasks.js";
+import { latestValuesByRole } from "../store/latest-values.js";
 import { indicatorStatus, type IndicatorStatus } from "../domain/status.js";
 import type { Cmp, Database, ReportPeriodKind, Unit } from "../store/schema.js";
 
@@ -128,7 +129,8 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
     (a, b) => a.task_id - b.task_id || a.ordinal - b.ordinal,
   );
   const indIds = inds.map((i) => i.id);
-  const latest = await latestValues(db, indIds);
+  // The lead unit's latest, as on the cards: a supporting unit's value is never the indicator's.
+  const latest = await latestValuesByRole(db, indIds);
   const reports = (
     await chunked(indIds, (ids) =>
       db
@@ -146,7 +148,7 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
   for (const r of reports) reportCount.set(r.indicator_id, (reportCount.get(r.indicator_id) ?? 0) + 1);
   const indicators: LedgerIndicator[] = inds.map((i) => {
     const t = taskById.get(i.task_id)!;
-    const last = latest.get(i.id)?.[0] ?? null;
+    const last = latest.get(i.id)?.lead[0] ?? null;
     return {
       id: i.id,
       planId: t.plan_id,
@@ -161,7 +163,7 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
       frequency: i.period,
       latestValue: last?.value ?? null,
       latestPeriod: last?.period ?? null,
-      status: indicatorStatus(i, last?.value ?? null, now).status,
+      status: indicatorStatus({ ...i, target_year: i.due_year ?? i.target_year }, last?.value ?? null, now).status,
       reportingUnits: unitsOf(t.id, "lead"),
       quote: i.quote,
       retiredAt: i.retired_at ?? t.retired_at,
