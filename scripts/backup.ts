@@ -16,6 +16,8 @@ const spec = {
 runCli(async () => {
   const parsed = parseCli(spec);
   if (!parsed) return 0;
+  // With DATABASE_URL the store is PostgreSQL, whose own tools (pg_dump / pg_restore) do this job properly.
+  if (process.env.DATABASE_URL) throw new UsageError("DATABASE_URL 已设置：数据在 PostgreSQL 中，请用 pg_dump / pg_restore 备份和恢复；本命令只处理 SQLite（DATABASE_PATH）");
   const { values } = parsed;
   const keep = values.keep === undefined ? undefined : Number(values.keep);
   if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new UsageError(`--keep 要写正整数（收到 “${values.keep}”）`);

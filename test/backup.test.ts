@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,5 +58,11 @@ describe("backup and restore of the SQLite store", () => {
     expect(existsSync(join(bot.dir, "backups", "duban-20261206T030000Z.sqlite"))).toBe(true);
     expect(existsSync(join(bot.dir, "backups", "duban-20261206T020000Z.sqlite"))).toBe(false);
     expect(existsSync(join(bot.dir, "backups", "duban-20261205T010000Z.sqlite"))).toBe(false);
+  });
+
+  it("on a PostgreSQL store points the operator to pg_dump instead of copying a SQLite file", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/backup.ts"], { encoding: "utf8", env: { ...process.env, DATABASE_URL: "postgres://127.0.0.1:1/duban" } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("pg_dump");
   });
 });
