@@ -7,6 +7,7 @@ import { seedStore } from "../src/node/seed.js";
 import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { lintCard } from "./support/card-lint.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 
 const now = new Date("2026-11-24T02:18:00Z");
@@ -161,6 +162,7 @@ describe("/导出 in chat", () => {
     expect(sent).toHaveLength(2);
     const summary = JSON.parse(sent[0]!.body.content);
     expect(summary.header.title.content).toBe("督办台账已导出");
+    expect(lintCard(summary).problems).toEqual([]);
     const fileMsg = sent[1]!;
     expect(fileMsg.path).toBe("/open-apis/im/v1/messages");
     expect(fileMsg.query["receive_id_type"]).toBe("chat_id");

@@ -13,7 +13,9 @@ export type DubanErrorCode =
   | "ambiguous_unit"
   | "unknown_unit"
   | "not_admin"
-  | "bad_request";
+  | "bad_request"
+  | "file_too_large"
+  | "file_unavailable";
 
 export class DubanError extends Error {
   constructor(

@@ -58,21 +58,33 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
       text = "";
     }
   }
+  let file: IncomingMessage["file"];
+  if (m.message_type === "file") {
+    try {
+      const c = parseJsonBounded(m.content) as { file_key?: unknown; file_name?: unknown };
+      if (typeof c.file_key === "string" && c.file_key) file = { key: c.file_key, name: typeof c.file_name === "string" && c.file_name ? c.file_name : "未命名文件" };
+    } catch {
+      file = undefined;
+    }
+  }
   const message: IncomingMessage = {
     messageId: m.message_id,
     chatId: m.chat_id,
     chatType: m.chat_type === "p2p" ? "p2p" : "group",
     senderOpenId: env.event.sender.sender_id.open_id,
     text,
+    ...(file ? { file } : {}),
   };
   const parsed = parseCommand(text, reg.commands);
   const help = reg.commands.find((c) => c.name === "帮助");
-  const command = parsed.command ?? help;
+  // A file is a plan sent for import (commands/import.ts), whatever the chat.
+  const fileCommand = file ? reg.commands.find((c) => c.name === "导入") : undefined;
+  const command = fileCommand ?? parsed.command ?? help;
   const ctx: CommandContext = {
     ...s,
     message,
     command: command?.name ?? "",
-    args: parsed.command ? parsed.args : m.message_type === "text" ? parsed.text : `（${m.message_type} 消息）`,
+    args: fileCommand ? "" : parsed.command ? parsed.args : m.message_type === "text" ? parsed.text : `（${m.message_type} 消息）`,
     reply: (card) => s.messenger.reply(message.messageId, card, { viewer: message.senderOpenId, chatId: message.chatId }),
     replyPrivately: (card) =>
       sendPrivately(s, { chatId: message.chatId, chatType: message.chatType, openId: message.senderOpenId, replyTo: message.messageId }, card, "mention"),

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Card, CardActionResponse } from "../../cards/types.js";
 import type { Clock } from "../clock.js";
 import type { Database } from "../store/schema.js";
-import type { Directory, Messenger } from "../lark/messenger.js";
+import type { Directory, FileSource, Messenger } from "../lark/messenger.js";
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -16,6 +16,8 @@ export interface Services {
   clock: Clock;
   messenger: Messenger;
   directory: Directory;
+  /** Downloads files sent to the bot; absent where the deployment cannot (the plan intake then says so). */
+  files?: FileSource;
   log: Logger;
   /** open_ids that may approve bindings (ADMIN_OPEN_IDS), in addition to members with role admin. */
   adminOpenIds: readonly string[];
@@ -28,6 +30,8 @@ export interface IncomingMessage {
   chatType: "p2p" | "group";
   senderOpenId: string;
   text: string;
+  /** Set for a file message (message_type "file"): the key to download it with and the name it was sent as. */
+  file?: { key: string; name: string };
 }
 
 export interface CommandContext extends Services {

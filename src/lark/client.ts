@@ -2,7 +2,8 @@ import * as lark from "@larksuiteoapi/node-sdk";
 import type { LarkConfig } from "../config.js";
 import type { Logger } from "../events/types.js";
 import type { OutboxRow } from "../store/schema.js";
-import type { ChatInfo, Directory } from "./messenger.js";
+import { DubanError } from "../domain/errors.js";
+import type { ChatInfo, Directory, FileSource } from "./messenger.js";
 import { fromBase64, type OutboxPayload } from "./outbox.js";
 
 /** A delivery failure, classified: retryable ones come back later, permanent ones are kept as failed. */
@@ -137,6 +138,44 @@ export class LarkDirectory implements Directory {
       this.log.warn("chat info lookup failed", { chatId, error: classify(err).message });
       return null;
     }
+  }
+}
+
+/** Plan files sent to the bot, through the message resource API (scope im:message or im:message:readonly). */
+export class LarkFiles implements FileSource {
+  constructor(private readonly client: lark.Client, private readonly log: Logger) {}
+
+  async download(messageId: string, fileKey: string, maxBytes: number): Promise<Uint8Array> {
+    let res: Awaited<ReturnType<lark.Client["im"]["messageResource"]["get"]>>;
+    try {
+      res = await this.client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: "file" } });
+    } catch (err) {
+      const e = classify(err);
+      this.log.warn("file download failed", { messageId, error: e.message });
+      throw new DubanError("file_unavailable", `下载文件失败（${e.code ?? "网络错误"}）。请稍后重新发送；如仍失败，请管理员确认机器人已开通 im:message 权限（群聊中的文件还需 im:message.group_msg）。`);
+    }
+    const tooLarge = () => new DubanError("file_too_large", `文件超过 ${Math.round(maxBytes / 1024 / 1024)} MB，无法导入。请删去附件中的图片或拆分后再发送。`);
+    const declared = Number((res.headers as Record<string, unknown> | undefined)?.["content-length"]);
+    if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const stream = res.getReadableStream() as AsyncIterable<Uint8Array> & { destroy?: () => void };
+    for await (const chunk of stream) {
+      total += chunk.length;
+      // Stop reading at the cap: a huge file is refused without being held in memory.
+      if (total > maxBytes) {
+        stream.destroy?.();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }
 

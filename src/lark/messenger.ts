@@ -41,6 +41,15 @@ export interface SendOptions {
   bulk?: boolean;
 }
 
+/** Files people send to the bot (plan files), fetched from the open platform when a handler needs them. */
+export interface FileSource {
+  /**
+   * The bytes of a file message (GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=file).
+   * Throws DubanError (text for the sender) when the file is larger than `maxBytes` or cannot be fetched.
+   */
+  download(messageId: string, fileKey: string, maxBytes: number): Promise<Uint8Array>;
+}
+
 /** Read-only look-ups on the open platform (not queued: the caller needs the answer). */
 export interface Directory {
   /** Department names of a user (contact/v3/users + departments), or [] when unknown / not permitted. */

@@ -1,12 +1,13 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { parseCli, runCli, UsageError, type CliSpec, type OptionSpec } from "../cli/args.js";
 import { findRunningBot, runtimeFilePath } from "../node/runtime-file.js";
 import { startRuntime, type Runtime } from "../node/runtime.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
 import { demoOpenIdForUnit } from "../store/unit-names.js";
 import { unitLabel } from "../store/units.js";
-import { cardsFor, cardTitle, click, resolveSpeaker, say, type ChatTarget, type Delivered } from "./chat-client.js";
+import { cardsFor, cardTitle, click, resolveSpeaker, say, sendFileMessage, type ChatTarget, type Delivered } from "./chat-client.js";
+import { localUploadsDir } from "./files.js";
 import { renderCallbackResponse, renderCard } from "./render.js";
 
 /**
@@ -27,6 +28,7 @@ const spec = {
     chat: { type: "string", arg: "<chat_id>", help: "消息发到哪个会话（默认与机器人的单聊；--group 时默认 oc_local_group）" },
     group: { type: "boolean", help: "作为群消息发送（@督办助手）" },
     list: { type: "boolean", help: "列出可用的演示账号（单位、管理员、督办）" },
+    file: { type: "string", arg: "<文件>", help: "发送一个文件（方案 .docx/.xlsx/.pdf/.txt，管理员或督办导入）" },
   },
   examples: [
     'npm run chat -- --as 渝中区卫健委 "/我的任务"',
@@ -35,6 +37,7 @@ const spec = {
     "npm run chat -- --as ou_demo_admin --cards",
     "npm run chat -- --as ou_demo_admin --click 同意 --card 2",
     'npm run chat -- --as ou_demo_supervisor --chat oc_demo_supervisor --group "/周报"',
+    "npm run chat -- --as ou_demo_admin --file 方案.txt",
   ],
 } as const satisfies CliSpec<Record<string, OptionSpec>>;
 
@@ -42,9 +45,9 @@ async function main(): Promise<number> {
   const parsed = parseCli(spec);
   if (!parsed) return 0;
   const { values, positionals } = parsed;
-  const wants = [values.click !== undefined, positionals.length > 0, values.cards === true].filter(Boolean).length;
+  const wants = [values.click !== undefined, positionals.length > 0, values.cards === true, values.file !== undefined].filter(Boolean).length;
   if (!values.list && (!values.as || wants !== 1)) {
-    throw new UsageError(`${!values.as ? "缺少 --as（以谁的身份）" : wants === 0 ? "要发送的消息、--click 或 --cards 需要一个" : "消息、--click 和 --cards 一次只能用一个"}\n\n用 --help 查看全部选项。`);
+    throw new UsageError(`${!values.as ? "缺少 --as（以谁的身份）" : wants === 0 ? "要发送的消息、--file、--click 或 --cards 需要一个" : "消息、--file、--click 和 --cards 一次只能用一个"}\n\n用 --help 查看全部选项。`);
   }
   const card = values.card === undefined ? undefined : Number(values.card);
   if (card !== undefined && (!Number.isInteger(card) || card < 1)) throw new UsageError(`--card 要写正整数，1 = 最新的卡片（收到 “${values.card}”）`);
@@ -94,7 +97,9 @@ async function main(): Promise<number> {
       console.log(renderCallbackResponse(response));
       for (const s of sent) console.log(`\n→ 同时发给 ${s.target}\n${renderCard(s.card)}${saveFile(s)}`);
     } else {
-      const answers = await say(target, speaker, positionals.join(" "), { chatId: values.chat, group: values.group === true });
+      const answers = values.file !== undefined
+        ? await sendFileMessage(target, speaker, { name: basename(values.file), bytes: new Uint8Array(readFileSync(values.file)) }, localUploadsDir(bot?.databasePath ?? dbPath))
+        : await say(target, speaker, positionals.join(" "), { chatId: values.chat, group: values.group === true });
       if (answers.length === 0) console.log("（机器人没有回复）");
       for (const a of answers) {
         const note = a.kind === "ephemeral" ? "（仅你可见）\n" : a.kind === "send_user" || a.kind === "send_chat" ? `→ 同时发给 ${a.target}\n` : "";

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { noticeCard } from "../../cards/notice.js";
 import type { Card, CardActionResponse } from "../../cards/types.js";
@@ -80,6 +82,34 @@ async function newRows(t: ChatTarget, after: number, eventId: string): Promise<D
 
 async function post(t: ChatTarget, body: unknown): Promise<Response> {
   return fetch(`${t.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/**
+ * Sends a file as `speaker` (a plan to import): the bytes go to the local uploads folder under a new file_key,
+ * where local mode's FileSource finds them, and the bot gets the file message event Lark would send.
+ */
+export async function sendFileMessage(t: ChatTarget, speaker: Speaker, file: { name: string; bytes: Uint8Array }, uploadsDir: string): Promise<Delivered[]> {
+  const before = await lastOutboxId(t.db);
+  const key = `file_local_${rid()}`;
+  mkdirSync(uploadsDir, { recursive: true });
+  writeFileSync(join(uploadsDir, key), file.bytes);
+  const eventId = `ev_${rid()}`;
+  const res = await post(t, {
+    schema: "2.0",
+    header: { event_id: eventId, event_type: "im.message.receive_v1", create_time: String(Date.now()), token: "local", app_id: "cli_local", tenant_key: "local" },
+    event: {
+      sender: { sender_id: { open_id: speaker.openId }, sender_type: "user", tenant_key: "local" },
+      message: {
+        message_id: `om_cli_${rid()}`,
+        chat_id: `oc_p2p_${speaker.openId}`,
+        chat_type: "p2p",
+        message_type: "file",
+        content: JSON.stringify({ file_key: key, file_name: file.name }),
+      },
+    },
+  });
+  if (!res.ok) throw new Error(`机器人拒绝了消息 bot answered HTTP ${res.status}: ${await res.text()}`);
+  return newRows(t, before, eventId);
 }
 
 /** Sends a text message as `speaker`; returns what the bot sent in answer. */

@@ -10,7 +10,8 @@ import { startDigestScheduler } from "../digest/scheduler.js";
 import { resumeUnfinished } from "../events/dispatch.js";
 import { pruneProcessedEvents } from "../events/inbox.js";
 import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
-import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../lark/client.js";
+import { createLarkClient, deliver, LarkDirectory, LarkFiles, noDirectory } from "../lark/client.js";
+import { LocalFiles, localUploadsDir } from "../local/files.js";
 import { OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS } from "../lark/outbox.js";
 import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
 import { createLogger, createPlainLogger } from "../log.js";
@@ -92,6 +93,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     clock,
     messenger,
     directory: client ? new LarkDirectory(client, log) : noDirectory,
+    // Local mode: `npm run chat -- --file` leaves the file beside the database, where the bot reads it.
+    files: client ? new LarkFiles(client, log) : new LocalFiles(localUploadsDir(o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath())),
     log,
     adminOpenIds: config.mode === "local" ? [...config.adminOpenIds, "ou_demo_admin"] : config.adminOpenIds,
   };

@@ -17,6 +17,7 @@ export interface Database {
   processed_events: ProcessedEventsTable;
   outbox: OutboxTable;
   chat_info: ChatInfoTable;
+  pending_imports: PendingImportsTable;
 }
 
 export type Cmp = ">=" | "<=" | "=";
@@ -181,6 +182,22 @@ export interface ChatInfoTable {
   /** "chat" or "thread" (a group whose messages are topics); null when Lark did not say. */
   group_message_type: string | null;
   fetched_at: string;
+}
+
+/** A plan file's parse between the preview and 确认导入 (migrations/0004_pending_imports.sql). */
+export interface PendingImportsTable {
+  id: Generated<number>;
+  nonce: string;
+  open_id: string;
+  chat_id: string;
+  file_name: string;
+  file_hash: string;
+  parsed: string;
+  status: "pending" | "confirmed" | "cancelled";
+  created_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  plan_id: number | null;
 }
 
 export type Plan = Selectable<PlansTable>;

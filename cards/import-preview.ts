@@ -1,0 +1,97 @@
+import type { ParsedPlan } from "../src/importer/types.js";
+import type { ImportPreview } from "../src/intake/preview.js";
+import { button, card, esc, hr, md, truncate } from "./elements.js";
+import { chinaTime } from "./format.js";
+import type { Card } from "./types.js";
+
+const FIRST_MEASURES = 5;
+const MAX_WARNINGS = 6;
+const MAX_LIST = 8;
+
+const list = (items: string[], max = MAX_LIST) => (items.length > max ? `${items.slice(0, max).join("、")} 等 ${items.length} 项` : items.join("、"));
+
+/**
+ * What the parser made of a file, before anything is stored: the plan's identity, counts, warnings, the first
+ * measures with their units and indicators, units matched or new, and for a revision what would change.
+ * Buttons: 确认导入 stores it, 取消 discards it.
+ */
+export function importPreviewCard(o: { pendingId: number; nonce: string; fileName: string; plan: ParsedPlan; preview: ImportPreview }): Card {
+  const { plan, preview: pv } = o;
+  const matched = pv.units.filter((u) => u.matched);
+  const fresh = pv.units.filter((u) => !u.matched);
+  const els: unknown[] = [
+    md(
+      `**${esc(plan.title)}**\n` +
+        `发文单位：${esc(plan.issuer ?? "（未识别）")}　日期：${plan.issued ?? "（未识别）"}　地区：${esc(plan.jurisdiction)}\n` +
+        `文件：${esc(o.fileName)}\n` +
+        `识别出 **${pv.measures}** 项措施、**${pv.units.length}** 个责任单位、**${pv.indicators}** 个量化指标`,
+    ),
+  ];
+  if (plan.warnings.length > 0) {
+    const shown = plan.warnings.slice(0, MAX_WARNINGS).map((w) => `· ${esc(truncate(w, 80))}`);
+    els.push(md(`<font color='orange'>**请核对 ${plan.warnings.length} 条提示**</font>\n${shown.join("\n")}${plan.warnings.length > MAX_WARNINGS ? `\n…另有 ${plan.warnings.length - MAX_WARNINGS} 条` : ""}`));
+  }
+  const r = pv.revision;
+  if (r) {
+    if (r.sameFile) {
+      els.push(md(`<font color='grey'>这份文件与 ${chinaTime(r.importedAt)} 导入的版本完全相同，确认后不会有任何变化。</font>`));
+    } else {
+      const lines = [
+        `**这是已有方案（编号 ${r.planId}，${chinaTime(r.importedAt)} 导入）的修订版**，确认后：`,
+        `措施：新增 ${r.measuresAdded.length}、修改 ${r.measuresChanged.length}、停用 ${r.measuresRetired.length}` +
+          (r.measuresRetired.length ? `（${esc(list(r.measuresRetired))}）` : ""),
+        `指标：新增 ${r.indicatorsAdded.length}、修改 ${r.indicatorsChanged.length}、停用 ${r.indicatorsRetired.length}`,
+        ...r.indicatorsChanged.slice(0, MAX_LIST).map((c) => `· [${esc(c.code)}] ${esc(truncate(c.name, 24))}：${esc(c.before)} → ${esc(c.after)}`),
+        ...r.indicatorsRetired.slice(0, MAX_LIST).map((c) => `· 停用 [${esc(c.code)}] ${esc(truncate(c.name, 24))}${c.reports ? `（已有 ${c.reports} 条填报）` : ""}`),
+        r.reportsOnRetired > 0
+          ? `<font color='orange'>停用的指标上有 **${r.reportsOnRetired}** 条填报记录：全部保留，可在台账“已停用指标”中查看。</font>`
+          : "停用的指标上没有填报记录。",
+      ];
+      els.push(md(lines.join("\n")));
+    }
+  }
+  els.push(hr());
+  const first = plan.tasks.slice(0, FIRST_MEASURES).map((t) => {
+    const support = t.support.length ? `　配合：${esc(list(t.support, 4))}` : "";
+    const inds = t.indicators.slice(0, 3).map((i) => `　· ${esc(truncate(i.name, 24))} ${i.cmp === ">=" ? "≥" : i.cmp === "<=" ? "≤" : "="}${i.target}${esc(i.unit ?? "")}${i.year ? `（${i.year}年）` : ""}`);
+    return [`**[${esc(t.code)}]** ${esc(truncate(t.title ?? t.text, 40))}`, `　牵头：${esc(list(t.lead, 4)) || "（未识别）"}${support}`, ...inds].join("\n");
+  });
+  els.push(md(`**前 ${Math.min(FIRST_MEASURES, plan.tasks.length)} 项措施**\n${first.join("\n")}${plan.tasks.length > FIRST_MEASURES ? `\n…共 ${plan.tasks.length} 项` : ""}`));
+  els.push(
+    md(
+      `**责任单位**：已有 ${matched.length} 个，新建 ${fresh.length} 个\n` +
+        (matched.length ? `已匹配：${esc(list(matched.map((u) => (u.printed === u.matched!.name ? u.printed : `${u.printed}→${u.matched!.name}`))))}\n` : "") +
+        (fresh.length ? `<font color='orange'>新单位：${esc(list(fresh.map((u) => u.printed)))}</font>` : ""),
+    ),
+  );
+  els.push(md("<font color='grey'>确认前不会保存任何内容。确认后各单位即可在 /我的任务 中看到本方案的任务；已有的填报记录全部保留。</font>"));
+  const value = { pending_id: o.pendingId, nonce: o.nonce };
+  els.push({
+    tag: "column_set",
+    flex_mode: "none",
+    horizontal_spacing: "8px",
+    columns: [
+      { tag: "column", width: "auto", elements: [button("确认导入", { action: "confirm_import", ...value }, { type: "primary" })] },
+      { tag: "column", width: "auto", elements: [button("取消", { action: "cancel_import", ...value }, { type: "default" })] },
+    ],
+  });
+  return card(r && !r.sameFile ? "方案修订预览" : "方案导入预览", els, { color: r && !r.sameFile ? "orange" : "blue", summary: `导入预览：${truncate(plan.title, 20)}` });
+}
+
+export function importDoneCard(o: { title: string; planId: number; measures: number; units: number; indicators: number; byOpenId: string; revision: boolean }): Card {
+  return card(o.revision ? "方案已更新" : "方案已导入", [
+    md(
+      `**${esc(o.title)}**（方案编号 ${o.planId}）\n${o.measures} 项措施、${o.units} 个责任单位、${o.indicators} 个指标` +
+        `\n由 <at id="${o.byOpenId}"></at> 确认导入。各单位发送 /我的任务 即可查看；督办室发送 /导出 方案 ${o.planId} 获取台账。`,
+    ),
+  ], { color: "green" });
+}
+
+export function importCancelledCard(fileName: string): Card {
+  return card("已取消导入", [md(`《${esc(fileName)}》未导入，没有保存任何内容。`)], { color: "grey" });
+}
+
+/** A file that cannot be imported: why, and what to send instead. */
+export function importRefusedCard(fileName: string, why: string): Card {
+  return card("无法导入该文件", [md(`文件：${esc(fileName)}\n${why}`)], { color: "red" });
+}

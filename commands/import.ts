@@ -1,0 +1,139 @@
+import { importCancelledCard, importDoneCard, importPreviewCard, importRefusedCard } from "../cards/import-preview.js";
+import { noticeCard, toast } from "../cards/notice.js";
+import { resolveActor } from "../src/domain/actors.js";
+import { DubanError } from "../src/domain/errors.js";
+import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
+import { isImportError, parseFile, type ParsedPlan } from "../src/importer/index.js";
+import { importDocument, sha256Hex } from "../src/importer/store.js";
+import { previewImport } from "../src/intake/preview.js";
+
+/** Largest plan file the bot downloads; real plans are well under 5 MB, Lark allows 100 MB. */
+export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+/** A preview older than this cannot be confirmed: the store may have moved on; send the file again. */
+const PREVIEW_TTL_MS = 24 * 3600_000;
+const ACCEPTED = /\.(docx|xlsx|pdf|txt)$/i;
+
+const WHO_CAN = "只有管理员和督办室可以导入方案。请把文件转发给管理员或督办室，由他们发给我。";
+
+async function mayImport(s: Services, openId: string): Promise<boolean> {
+  const a = await resolveActor(s, openId);
+  return a.isAdmin || a.isSupervisor;
+}
+
+/**
+ * A plan file sent to the bot (message type file): download, parse, store the parse as pending, answer with the
+ * preview card. Nothing reaches the plan tables before 确认导入. Typed as text, /导入 says how to send a file.
+ */
+export const importPlan: CommandDef = {
+  name: "导入",
+  aliases: ["import"],
+  summary: "导入方案：把方案文件（.docx/.xlsx/.pdf/.txt）直接发给我，预览核对后确认导入（管理员、督办室）",
+  examples: ["（在私聊中发送方案文件）"],
+  async handle(ctx) {
+    const file = ctx.message.file;
+    if (!file) {
+      await ctx.reply(noticeCard("导入方案", "把方案文件（.docx、.xlsx、.pdf 或 .txt）直接发给我：我会先发预览卡片，核对无误后点“确认导入”才会保存。" + "\n" + WHO_CAN));
+      return;
+    }
+    if (!(await mayImport(ctx, ctx.message.senderOpenId))) {
+      await ctx.replyPrivately(importRefusedCard(file.name, WHO_CAN));
+      return;
+    }
+    if (!ACCEPTED.test(file.name)) {
+      await ctx.reply(importRefusedCard(file.name, "只能导入 .docx、.xlsx、.pdf 或 .txt 格式的方案文件。旧版 .doc/.xls 请在 WPS 或 Office 中另存为 .docx/.xlsx 后再发送。"));
+      return;
+    }
+    if (!ctx.files) {
+      await ctx.reply(importRefusedCard(file.name, "当前部署没有开启接收文件。请管理员在服务器上运行 npm run import -- 文件路径。"));
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await ctx.files.download(ctx.message.messageId, file.key, MAX_IMPORT_BYTES);
+    } catch (err) {
+      if (err instanceof DubanError) {
+        await ctx.reply(importRefusedCard(file.name, err.userText));
+        return;
+      }
+      ctx.log.error("file download failed", { messageId: ctx.message.messageId, error: String(err) });
+      await ctx.reply(importRefusedCard(file.name, "下载文件失败，请稍后重新发送。如仍失败，请联系管理员检查机器人的文件权限（im:message）。"));
+      return;
+    }
+    let plan: ParsedPlan;
+    try {
+      plan = await parseFile(bytes, { fileName: file.name });
+    } catch (err) {
+      if (isImportError(err)) {
+        await ctx.reply(importRefusedCard(file.name, err.userText));
+        return;
+      }
+      throw err;
+    }
+    if (plan.tasks.length === 0) {
+      await ctx.reply(importRefusedCard(file.name, "没有识别出任何措施（带牵头/责任单位的条目）。请确认这是实施方案或任务分解表，而不是通知正文或附件说明。"));
+      return;
+    }
+    const hash = await sha256Hex(bytes);
+    const nonce = crypto.randomUUID();
+    const now = ctx.clock.now().toISOString();
+    const row = await ctx.db
+      .insertInto("pending_imports")
+      .values({ nonce, open_id: ctx.message.senderOpenId, chat_id: ctx.message.chatId, file_name: file.name, file_hash: hash, parsed: JSON.stringify(plan), status: "pending", created_at: now, decided_by: null, decided_at: null, plan_id: null })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    const preview = await previewImport(ctx.db, plan, hash);
+    await ctx.reply(importPreviewCard({ pendingId: row.id, nonce, fileName: file.name, plan, preview }));
+  },
+};
+
+/** Takes the pending import if it is still pending and the button's nonce matches; marks it decided atomically. */
+async function decide(s: Services, value: Record<string, unknown>, operator: string, status: "confirmed" | "cancelled") {
+  const id = Number(value["pending_id"]);
+  const nonce = String(value["nonce"] ?? "");
+  if (!Number.isInteger(id) || !nonce) throw new DubanError("bad_request", "按钮数据不完整，请重新发送文件");
+  const row = await s.db.selectFrom("pending_imports").selectAll().where("id", "=", id).where("nonce", "=", nonce).executeTakeFirst();
+  if (!row) throw new DubanError("bad_request", "找不到这次导入，请重新发送文件");
+  if (row.status !== "pending") return { row, taken: false as const };
+  if (status === "confirmed" && s.clock.now().getTime() - Date.parse(row.created_at) > PREVIEW_TTL_MS) {
+    throw new DubanError("stale_card", "预览已超过 24 小时，请重新发送文件后再确认");
+  }
+  // One statement decides: a double click or two admins at once store the plan once.
+  const taken = await s.db
+    .updateTable("pending_imports")
+    .set({ status, decided_by: operator, decided_at: s.clock.now().toISOString() })
+    .where("id", "=", id)
+    .where("status", "=", "pending")
+    .returning("id")
+    .executeTakeFirst();
+  return { row, taken: taken !== undefined };
+}
+
+export const confirmImport: CardActionDef = {
+  action: "confirm_import",
+  async handle(ctx) {
+    const operator = ctx.action.operatorOpenId;
+    if (!(await mayImport(ctx, operator))) return toast("error", WHO_CAN);
+    const { row, taken } = await decide(ctx, ctx.action.value, operator, "confirmed");
+    if (!taken) return toast("info", row.status === "confirmed" ? "该方案已导入" : "该导入已取消，请重新发送文件");
+    const plan = JSON.parse(row.parsed) as ParsedPlan;
+    const existed = await ctx.db.selectFrom("plans").select("id").where("jurisdiction", "=", plan.jurisdiction).where("title", "=", plan.title).executeTakeFirst();
+    const r = await importDocument(ctx.db, plan, { fileName: row.file_name, hash: row.file_hash, clock: ctx.clock });
+    await ctx.db.updateTable("pending_imports").set({ plan_id: r.planId }).where("id", "=", row.id).execute();
+    ctx.log.info("plan imported from chat", { planId: r.planId, file: row.file_name, by: operator, tasks: r.tasks, indicators: r.indicators });
+    return {
+      toast: { type: "success", content: existed ? "方案已更新" : "方案已导入" },
+      card: { type: "raw", data: importDoneCard({ title: plan.title, planId: r.planId, measures: r.tasks, units: r.units, indicators: r.indicators, byOpenId: operator, revision: existed !== undefined }) },
+    };
+  },
+};
+
+export const cancelImport: CardActionDef = {
+  action: "cancel_import",
+  async handle(ctx) {
+    const operator = ctx.action.operatorOpenId;
+    if (!(await mayImport(ctx, operator))) return toast("error", WHO_CAN);
+    const { row, taken } = await decide(ctx, ctx.action.value, operator, "cancelled");
+    if (!taken) return toast("info", row.status === "confirmed" ? "该方案已导入，无法取消" : "已取消");
+    return { toast: { type: "info", content: "已取消，未保存任何内容" }, card: { type: "raw", data: importCancelledCard(row.file_name) } };
+  },
+};

@@ -1,0 +1,196 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderCard } from "../src/local/render.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { lintCard } from "./support/card-lint.js";
+import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+
+/**
+ * Plans in through the chat: a file message → the bot downloads it from the open platform (message resource API)
+ * → preview card → 确认导入 stores it, 取消 stores nothing. The store starts with one plan (大足), so the 渝中
+ * plan sent here is new, and sending it again revised is a revision.
+ */
+const ADMIN = "ou_admin"; // ADMIN_OPEN_IDS in larkEnv
+const YUZHONG = "seeds/000_yuzhong-medical-service-system.txt";
+let lark: OpenPlatform;
+let bot: Awaited<ReturnType<typeof startTestServer>>;
+let seeds: string;
+let fileSeq = 0;
+
+beforeAll(async () => {
+  seeds = mkdtempSync(join(tmpdir(), "duban-intake-seeds-"));
+  copyFileSync("seeds/001_dazu-medical-service-task-table.txt", join(seeds, "001.txt"));
+  lark = await startOpenPlatform();
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds });
+});
+afterAll(async () => {
+  await bot.close();
+  await lark.close();
+  rmSync(seeds, { recursive: true, force: true });
+});
+
+const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+/** The card as text, after checking it is one Feishu accepts (JSON 2.0 schema, ≤ 200 elements, ≤ 30 KB). */
+const textOf = (r: Recorded) => {
+  expect(lintCard(cardOf(r)).problems).toEqual([]);
+  return renderCard(cardOf(r));
+};
+const count = async (table: "plans" | "tasks" | "pending_imports" | "reports") =>
+  Number((await bot.store.db.selectFrom(table).select(bot.store.db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+
+/** Sends a file message as Lark does (content {file_key, file_name}); the stand-in serves its bytes. */
+async function sendFile(openId: string, name: string, bytes: Uint8Array) {
+  const key = `file_v3_test_${++fileSeq}`;
+  const ev = messageEvent({ text: "", openId });
+  ev.event.message.message_type = "file";
+  ev.event.message.content = JSON.stringify({ file_key: key, file_name: name });
+  lark.resources.set(key, { messageId: ev.event.message.message_id, bytes });
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signedRequest(ev));
+  expect(res.status).toBe(200);
+  await bot.idle();
+  await bot.worker!.kick();
+  return lark.sends().slice(before);
+}
+
+async function say(openId: string, text: string) {
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId })));
+  expect(res.status).toBe(200);
+  await bot.idle();
+  await bot.worker!.kick();
+  return lark.sends().slice(before);
+}
+
+async function click(openId: string, value: Record<string, unknown>) {
+  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value })));
+  expect(res.status).toBe(200);
+  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
+}
+
+function buttonValue(card: any, label: string): Record<string, unknown> {
+  const found: any[] = [];
+  const walk = (els: any[]) => {
+    for (const e of els ?? []) {
+      if (e.tag === "button" && e.text?.content === label) found.push(e.behaviors[0].value);
+      walk(e.elements);
+      walk(e.columns);
+    }
+  };
+  walk(card.body.elements);
+  expect(found, `button ${label}`).toHaveLength(1);
+  return found[0];
+}
+
+const yuzhongBytes = () => new Uint8Array(readFileSync(YUZHONG));
+
+describe("a plan file sent to the bot", () => {
+  it("from someone who is not an admin or supervisor is refused with who can import, and nothing is kept", async () => {
+    const member = await demoOpenIdForUnit("重庆市大足区", "区卫生健康委");
+    const [answer] = await sendFile(member, "渝中方案.txt", yuzhongBytes());
+    expect(textOf(answer!)).toContain("只有管理员和督办室可以导入方案");
+    expect(await count("pending_imports")).toBe(0);
+    expect(lark.requests.some((r) => r.path.includes("/resources/"))).toBe(false);
+  });
+
+  it("of an unsupported type gets a card that says which types work", async () => {
+    const [answer] = await sendFile(ADMIN, "方案.zip", new Uint8Array([0x50, 0x4b, 3, 4]));
+    expect(textOf(answer!)).toMatch(/无法导入该文件[\s\S]*\.docx、\.xlsx、\.pdf 或 \.txt/);
+    expect(await count("pending_imports")).toBe(0);
+  });
+
+  it("that the readers cannot read gets the reader's reason on its card, and nothing is stored", async () => {
+    const [answer] = await sendFile(ADMIN, "方案.xlsx", new Uint8Array(readFileSync("test/fixtures/files/encrypted.xlsx")));
+    const text = textOf(answer!);
+    expect(text).toContain("无法导入该文件");
+    expect(text).toContain("方案.xlsx");
+    expect(await count("pending_imports")).toBe(0);
+  });
+
+  it("that holds no measures is refused, and nothing is stored", async () => {
+    const [answer] = await sendFile(ADMIN, "通知.txt", new TextEncoder().encode("关于召开全区卫生健康工作会议的通知\n请各单位准时参加。"));
+    expect(textOf(answer!)).toContain("没有识别出任何措施");
+    expect(await count("pending_imports")).toBe(0);
+  });
+
+  it("is downloaded through the message resource API and previewed; 取消 stores nothing", async () => {
+    const plans = await count("plans");
+    const tasks = await count("tasks");
+    const [preview] = await sendFile(ADMIN, "渝中区医疗卫生服务体系.txt", yuzhongBytes());
+    const download = lark.requests.filter((r) => r.path.includes("/resources/")).at(-1)!;
+    expect(download.method).toBe("GET");
+    expect(download.query["type"]).toBe("file");
+    const text = textOf(preview!);
+    expect(text).toContain("方案导入预览");
+    expect(text).toContain("识别出 19 项措施");
+    expect(text).toContain("28 个量化指标");
+    expect(text).toMatch(/牵头：区卫健委/);
+    expect(text).toMatch(/新建 \d+ 个/);
+    expect(await count("plans")).toBe(plans);
+    expect(await count("tasks")).toBe(tasks);
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "取消"));
+    expect(res.card?.data.header.title.content).toBe("已取消导入");
+    expect(lintCard(res.card!.data).problems).toEqual([]);
+    expect(await count("plans")).toBe(plans);
+    expect(await count("tasks")).toBe(tasks);
+    const again = await click(ADMIN, buttonValue(cardOf(preview!), "确认导入"));
+    expect(again.toast?.content).toContain("已取消");
+    expect(await count("plans")).toBe(plans);
+  });
+
+  it("is stored on 确认导入 (once, however often it is clicked), and its units see it in /我的任务", async () => {
+    const plans = await count("plans");
+    const [preview] = await sendFile(ADMIN, "渝中区医疗卫生服务体系.txt", yuzhongBytes());
+    const confirm = buttonValue(cardOf(preview!), "确认导入");
+    const member = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+    const notAdmin = await click(member, confirm);
+    expect(notAdmin.toast?.content).toContain("只有管理员和督办室");
+    expect(await count("plans")).toBe(plans);
+    const res = await click(ADMIN, confirm);
+    expect(res.toast).toEqual({ type: "success", content: "方案已导入" });
+    expect(renderCard(res.card!.data)).toContain("19 项措施");
+    expect(lintCard(res.card!.data).problems).toEqual([]);
+    expect(await count("plans")).toBe(plans + 1);
+    expect((await click(ADMIN, confirm)).toast?.content).toBe("该方案已导入");
+    expect(await count("plans")).toBe(plans + 1);
+
+    const unit = await bot.store.db.selectFrom("units").selectAll().where("jurisdiction", "=", "重庆市渝中区").where("name", "=", "区卫健委").executeTakeFirstOrThrow();
+    await bot.store.db.insertInto("members").values({ open_id: member, unit_id: unit.id, role: "member", name: null, created_at: "2026-11-24" }).execute();
+    const [tasks] = await say(member, "/我的任务");
+    expect(textOf(tasks!)).toContain("家庭医生签约服务重点人群覆盖率");
+  });
+
+  it("revised, previews what changes and how many reports sit on retired indicators, and keeps every report", async () => {
+    const db = bot.store.db;
+    const plan = await db.selectFrom("plans").selectAll().where("jurisdiction", "=", "重庆市渝中区").executeTakeFirstOrThrow();
+    const ind = (name: string) =>
+      db.selectFrom("indicators").innerJoin("tasks", "tasks.id", "indicators.task_id").select(["indicators.id", "indicators.retired_at", "indicators.target"])
+        .where("tasks.plan_id", "=", plan.id).where("indicators.name", "=", name).executeTakeFirstOrThrow();
+    const elderly = await ind("老年友善医疗机构比例");
+    const unitId = (await db.selectFrom("units").select("id").where("jurisdiction", "=", "重庆市渝中区").where("name", "=", "区卫健委").executeTakeFirstOrThrow()).id;
+    await db.insertInto("reports").values([
+      { indicator_id: elderly.id, unit_id: unitId, period: "2026Q3", value: 70, reporter_open_id: "ou_r", reported_at: "2026-10-01T00:00:00Z", note: null, request_key: null },
+      { indicator_id: elderly.id, unit_id: unitId, period: "2026Q4", value: 75, reporter_open_id: "ou_r", reported_at: "2026-11-01T00:00:00Z", note: null, request_key: null },
+    ]).execute();
+    const reports = await count("reports");
+
+    const revised = readFileSync(YUZHONG, "utf8").replaceAll("达到81%", "达到85%").replaceAll(",老年友善医疗机构比例达到90%", "");
+    const [preview] = await sendFile(ADMIN, "渝中区医疗卫生服务体系（修订）.txt", new TextEncoder().encode(revised));
+    const text = textOf(preview!);
+    expect(text).toContain("方案修订预览");
+    expect(text).toMatch(/家庭医生签约服务重点人群覆盖率：≥81%（2027年） → ≥85%（2027年）/);
+    expect(text).toMatch(/停用 \[10\] 老年友善医疗机构比例（已有 2 条填报）/);
+    expect(text).toContain("停用的指标上有 2 条填报记录：全部保留");
+    expect((await ind("家庭医生签约服务重点人群覆盖率")).target).toBe(81);
+
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "确认导入"));
+    expect(res.toast?.content).toBe("方案已更新");
+    expect((await ind("家庭医生签约服务重点人群覆盖率")).target).toBe(85);
+    expect((await ind("老年友善医疗机构比例")).retired_at).not.toBeNull();
+    expect(await count("reports")).toBe(reports);
+    expect(await db.selectFrom("plans").select("id").where("jurisdiction", "=", "重庆市渝中区").execute()).toHaveLength(1);
+  });
+});
