@@ -3,7 +3,8 @@ import { noticeCard, toast } from "../cards/notice.js";
 import { resolveActor } from "../src/domain/actors.js";
 import { DubanError } from "../src/domain/errors.js";
 import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
-import { isImportError, parseFile, type ParsedPlan } from "../src/importer/index.js";
+import { isImportError } from "../src/importer/errors.js";
+import type { ParsedPlan } from "../src/importer/types.js";
 import { importDocument, sha256Hex } from "../src/importer/store.js";
 import { previewImport } from "../src/intake/preview.js";
 
@@ -43,7 +44,7 @@ export const importPlan: CommandDef = {
       await ctx.reply(importRefusedCard(file.name, "只能导入 .docx、.xlsx、.pdf 或 .txt 格式的方案文件。旧版 .doc/.xls 请在 WPS 或 Office 中另存为 .docx/.xlsx 后再发送。"));
       return;
     }
-    if (!ctx.files) {
+    if (!ctx.files || !ctx.readPlan) {
       await ctx.reply(importRefusedCard(file.name, "当前部署没有开启接收文件。请管理员在服务器上运行 npm run import -- 文件路径。"));
       return;
     }
@@ -61,7 +62,7 @@ export const importPlan: CommandDef = {
     }
     let plan: ParsedPlan;
     try {
-      plan = await parseFile(bytes, { fileName: file.name });
+      plan = await ctx.readPlan(bytes, file.name);
     } catch (err) {
       if (isImportError(err)) {
         await ctx.reply(importRefusedCard(file.name, err.userText));

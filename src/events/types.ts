@@ -3,6 +3,7 @@ import type { Card, CardActionResponse } from "../../cards/types.js";
 import type { Clock } from "../clock.js";
 import type { Database } from "../store/schema.js";
 import type { Directory, FileSource, Messenger } from "../lark/messenger.js";
+import type { ParsedPlan } from "../importer/types.js";
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -18,6 +19,11 @@ export interface Services {
   directory: Directory;
   /** Downloads files sent to the bot; absent where the deployment cannot (the plan intake then says so). */
   files?: FileSource;
+  /**
+   * Reads a plan file's bytes (the importer's readers, or a 台账 workbook sent back). A service rather than an
+   * import so the Workers bundle, which receives no files, does not carry the PDF and Office readers.
+   */
+  readPlan?: (bytes: Uint8Array, fileName: string) => Promise<ParsedPlan>;
   log: Logger;
   /** open_ids that may approve bindings (ADMIN_OPEN_IDS), in addition to members with role admin. */
   adminOpenIds: readonly string[];
