@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), "duban-load-"));
 const path = join(dir, "load.sqlite");
 const { PLANS, TASKS, UNITS, INDICATORS, REPORTS } = buildCityStore(path);
 
-const rt = await startRuntime({ env: {}, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} } });
+const rt = await startRuntime({ env: { DUBAN_LOCAL: "1" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} } });
 const bare = new Hono().post("/bare", async (c) => c.json({ ok: (await c.req.text()).length }));
 const bs = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" });
 await new Promise((r) => bs.once("listening", r));

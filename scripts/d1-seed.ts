@@ -24,7 +24,7 @@ if (remote && !args.includes("--yes")) {
 }
 const dir = mkdtempSync(join(tmpdir(), "duban-d1seed-"));
 const store = openSqlite({ path: join(dir, "seed.sqlite"), synchronous: "NORMAL" });
-const counts = await seedStore(store.db, "seeds", systemClock);
+const counts = await seedStore(store.db, "seeds", systemClock, { demoRoster: false }); // Workers never run local mode: no demo accounts
 const tables = ["plans", "sections", "tasks", "units", "unit_aliases", "unit_group_members", "task_units", "indicators", "members", "chats"];
 const lines: string[] = [];
 const lit = (v: unknown) => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`);

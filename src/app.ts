@@ -10,12 +10,15 @@ import { larkDecrypt, larkSignature, timingSafeEqual } from "./http/lark-crypto.
 export interface AppDeps {
   services: Services;
   registry: Registry;
-  config: Pick<AppConfig, "lark" | "mode" | "MAX_BODY_BYTES" | "REPLAY_WINDOW_SECONDS">;
+  config: Pick<AppConfig, "lark" | "mode" | "unsigned" | "MAX_BODY_BYTES" | "REPLAY_WINDOW_SECONDS">;
   /** Runs work after the HTTP answer: an in-process queue on Node, executionCtx.waitUntil on Workers. */
   runLater: (c: Context, work: () => Promise<void>) => void;
   /** True when the after-answer queue is full: new events get 503 so Lark retries them later instead of timing out. */
   overloaded?: () => boolean;
-  /** The peer address, for local mode's loopback-only rule; null when unknown. */
+  /**
+   * The peer address from the runtime (the socket on Node), for the loopback-only rule of local and unsigned mode;
+   * null when unknown, which refuses. Never from a client-sent header.
+   */
   remoteAddress: (c: Context) => string | null;
   /**
    * Called after an oversized body was refused: on Node the connection is closed once the 413 is written, so the
@@ -25,9 +28,15 @@ export interface AppDeps {
 }
 
 const CARD_BUDGET_MS = 2500;
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|localhost)$/;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+/**
+ * A reverse proxy on the same host makes every peer loopback; these headers are how it says the request came from
+ * elsewhere, so a loopback-only mode refuses any request that carries one.
+ */
+const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip", "cf-connecting-ip", "true-client-ip", "via"];
 
 type Reject = { status: 400 | 401 | 403 | 413 | 415; reason: string };
+const UNSIGNED: Reject = { status: 401, reason: "signature headers missing" };
 const reject = (c: Context, r: Reject) => c.json({ error: r.reason }, r.status);
 
 /**
@@ -53,6 +62,13 @@ export function createApp(deps: AppDeps): Hono {
     const arrivedAt = performance.now();
     const type = c.req.header("content-type") ?? "";
     if (!/application\/json/i.test(type)) return reject(c, { status: 415, reason: "content-type must be application/json" });
+    if (config.mode === "local" || config.unsigned) {
+      const addr = deps.remoteAddress(c);
+      const what = config.mode === "local" ? "local mode" : "LARK_ALLOW_UNSIGNED";
+      if (!addr || !LOOPBACK.test(addr)) return reject(c, { status: 403, reason: `${what} accepts events from loopback only` });
+      const forwarded = FORWARDING_HEADERS.find((h) => c.req.header(h) !== undefined);
+      if (forwarded) return reject(c, { status: 403, reason: `${what} refuses proxied requests (${forwarded} header)` });
+    }
     const tooLarge = () => {
       deps.closeAfterResponse?.(c);
       c.header("connection", "close");
@@ -78,13 +94,9 @@ export function createApp(deps: AppDeps): Hono {
     if (typeof body !== "object" || body === null || Array.isArray(body)) return reject(c, { status: 400, reason: "body must be a JSON object" });
 
     const lark = config.lark;
-    if (!lark) {
-      const addr = deps.remoteAddress(c);
-      if (!addr || !LOOPBACK.test(addr)) return reject(c, { status: 403, reason: "local mode accepts events from loopback only" });
-    }
-
     // Verify before decrypting: an unauthenticated AES-CBC decrypt whose failures answer differently would be a
-    // padding oracle. Only the URL check arrives unsigned; it is decrypted, and any failure then answers 401 alike.
+    // padding oracle. Only the URL check arrives unsigned; it is decrypted, and every unsigned request that does not
+    // turn out to be a URL check gets the same 401, whatever failed.
     const encryptKey = lark?.LARK_ENCRYPT_KEY;
     const signed = Boolean(encryptKey && c.req.header("x-lark-signature"));
     if (encryptKey && signed) {
@@ -98,10 +110,11 @@ export function createApp(deps: AppDeps): Hono {
       try {
         envelope = parseJsonBounded(await larkDecrypt(encryptKey, envelope["encrypt"])) as Record<string, unknown>;
       } catch (err) {
+        if (!signed) return reject(c, UNSIGNED);
         if (err instanceof JsonTooDeep) return reject(c, { status: 400, reason: err.message });
-        return reject(c, { status: signed ? 400 : 401, reason: "cannot decrypt payload" });
+        return reject(c, { status: 400, reason: "cannot decrypt payload" });
       }
-      if (typeof envelope !== "object" || envelope === null) return reject(c, { status: 400, reason: "decrypted payload is not an object" });
+      if (typeof envelope !== "object" || envelope === null) return reject(c, signed ? { status: 400, reason: "decrypted payload is not an object" } : UNSIGNED);
     }
 
     // The URL check carries no signature headers; the token is its proof.
@@ -110,7 +123,7 @@ export function createApp(deps: AppDeps): Hono {
       if (typeof envelope["challenge"] !== "string") return reject(c, { status: 400, reason: "challenge missing" });
       return c.json({ challenge: envelope["challenge"] });
     }
-    if (encryptKey && !signed) return reject(c, { status: 401, reason: "signature headers missing" });
+    if (encryptKey && !signed) return reject(c, UNSIGNED);
 
     const header = envelope["header"] as Record<string, unknown> | undefined;
     if (lark) {

@@ -1,9 +1,12 @@
 import { z } from "zod";
 
 /**
- * Configuration from the environment. No LARK_* variable at all means local mode (no tenant: unsigned loopback
- * events, replies to the local outbox). A half-set configuration is an error naming what is missing, because a bot
- * that silently falls back to local mode in production would drop every reply.
+ * Configuration from the environment. Two modes, never guessed:
+ * - lark: LARK_APP_ID, LARK_APP_SECRET, LARK_VERIFICATION_TOKEN and LARK_ENCRYPT_KEY (signature and timestamp window
+ *   on every event), or LARK_ALLOW_UNSIGNED=1 instead of the key (loopback peers only, warned at every start);
+ * - local: only when asked for with DUBAN_LOCAL=1 (`npm run local`): unsigned events from loopback, demo roster.
+ * Nothing set is an error that says how to configure, because a server that silently ran the unauthenticated demo
+ * behind a reverse proxy would let anyone act as an admin.
  */
 const LARK_REQUIRED = ["LARK_APP_ID", "LARK_APP_SECRET", "LARK_VERIFICATION_TOKEN"] as const;
 const LARK_ALL = [...LARK_REQUIRED, "LARK_ENCRYPT_KEY", "LARK_DOMAIN"] as const;
@@ -18,6 +21,8 @@ const baseSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** Accepted distance of X-Lark-Request-Timestamp from now; wide because Lark retries for ~7 hours. */
   REPLAY_WINDOW_SECONDS: z.coerce.number().int().positive().default(8 * 3600),
+  DUBAN_LOCAL: z.enum(["", "0", "1"]).default(""),
+  LARK_ALLOW_UNSIGNED: z.enum(["", "0", "1"]).default(""),
 });
 
 const larkSchema = z.object({
@@ -34,7 +39,18 @@ export type AppConfig = z.infer<typeof baseSchema> & {
   adminOpenIds: string[];
   lark: LarkConfig | null;
   mode: "lark" | "local";
+  /** Lark mode without LARK_ENCRYPT_KEY (LARK_ALLOW_UNSIGNED=1): events accepted from loopback peers only. */
+  unsigned: boolean;
 };
+
+/** Printed by `npm start` when nothing is configured. */
+export const HOW_TO_CONFIGURE =
+  "未配置飞书应用：请设置 LARK_APP_ID、LARK_APP_SECRET、LARK_VERIFICATION_TOKEN 和 LARK_ENCRYPT_KEY；" +
+  "只想本机试用请运行 npm run local（DUBAN_LOCAL=1，仅限本机回环地址）。\n" +
+  "No Lark app configured: set LARK_APP_ID, LARK_APP_SECRET, LARK_VERIFICATION_TOKEN and LARK_ENCRYPT_KEY; " +
+  "for the local demo run `npm run local` (DUBAN_LOCAL=1, loopback only).";
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -47,7 +63,17 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   }
   const set = LARK_ALL.filter((k) => (env[k] ?? "").length > 0);
   const adminOpenIds = base.data.ADMIN_OPEN_IDS.split(/[,，\s]+/).filter(Boolean);
-  if (set.length === 0) return { ...base.data, adminOpenIds, lark: null, mode: "local" };
+  const local = base.data.DUBAN_LOCAL === "1";
+  if (local) {
+    if (set.length > 0) {
+      throw new ConfigError(`DUBAN_LOCAL=1 与 ${set.join("、")} 不能同时设置：本地模式不连接飞书。\nDUBAN_LOCAL=1 cannot be combined with ${set.join(", ")}.`);
+    }
+    if (base.data.HOST && !LOOPBACK_HOST.test(base.data.HOST)) {
+      throw new ConfigError(`本地模式只能监听本机回环地址，HOST=${base.data.HOST} 不允许。\nLocal mode listens on loopback only; HOST=${base.data.HOST} is refused.`);
+    }
+    return { ...base.data, adminOpenIds, lark: null, mode: "local", unsigned: true };
+  }
+  if (set.length === 0) throw new ConfigError(HOW_TO_CONFIGURE);
   const missing = LARK_REQUIRED.filter((k) => !(env[k] ?? "").length);
   if (missing.length > 0) {
     throw new ConfigError(
@@ -59,5 +85,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (!lark.success) {
     throw new ConfigError(`飞书配置错误 invalid Lark configuration: ${lark.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
-  return { ...base.data, adminOpenIds, lark: { ...lark.data, LARK_DOMAIN: lark.data.LARK_DOMAIN.replace(/\/+$/, "") }, mode: "lark" };
+  const unsigned = !lark.data.LARK_ENCRYPT_KEY;
+  if (unsigned && base.data.LARK_ALLOW_UNSIGNED !== "1") {
+    throw new ConfigError(
+      "缺少 LARK_ENCRYPT_KEY：没有它就无法校验请求签名，任何人只要知道校验令牌就能冒充飞书。请在开发者后台“事件与回调 > 加密策略”设置 Encrypt Key 并配置到此变量" +
+        "（仅在本机调试时可设置 LARK_ALLOW_UNSIGNED=1，此时只接受本机回环地址的请求）。\n" +
+        "LARK_ENCRYPT_KEY is required: without it requests cannot be signature-checked. Set LARK_ALLOW_UNSIGNED=1 only for loopback debugging.",
+    );
+  }
+  return { ...base.data, adminOpenIds, lark: { ...lark.data, LARK_DOMAIN: lark.data.LARK_DOMAIN.replace(/\/+$/, "") }, mode: "lark", unsigned };
 }

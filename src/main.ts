@@ -4,30 +4,20 @@ import { startRuntime, type Runtime } from "./node/runtime.js";
 
 /**
  * The bot on the embedded SQLite store, seeded from seeds/. `npm start` runs it for a Lark tenant (LARK_* set);
- * `npm run local` sets DUBAN_LOCAL=1 for the loopback demo. Neither set is refused: a production bot that silently
- * fell back to the demo would answer nobody.
+ * `npm run local` sets DUBAN_LOCAL=1 for the loopback demo (no authentication, demo roster). Neither set is refused:
+ * a server that silently fell back to the demo would let anyone act as an admin (see loadConfig).
  */
 const SHUTDOWN_GRACE_MS = 15_000;
 
+/** loadConfig refuses neither-nor, both, and Lark without LARK_ENCRYPT_KEY, each with how to fix it. */
 function modeError(env: Record<string, string | undefined>): string | null {
-  const local = env["DUBAN_LOCAL"] === "1";
-  const lark = loadConfig(env).mode === "lark";
-  if (local && lark) {
-    return (
-      "DUBAN_LOCAL=1 与 LARK_* 变量不能同时设置：本地演示不连接飞书。去掉其中一个。\n" +
-      "DUBAN_LOCAL=1 and LARK_* are both set: the local demo never talks to Lark. Unset one of them."
-    );
+  try {
+    loadConfig(env);
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
   }
-  if (!local && !lark) {
-    return (
-      "未配置飞书应用，督办助手没有启动。\n" +
-      "  · 连接飞书：设置 LARK_APP_ID、LARK_APP_SECRET、LARK_VERIFICATION_TOKEN（建议再设 LARK_ENCRYPT_KEY），见 README「Configuration」；\n" +
-      "  · 只想试用：npm run local（本机演示，种子数据，不需要飞书）。\n" +
-      "No Lark app configured, so the bot did not start. Set LARK_APP_ID, LARK_APP_SECRET and LARK_VERIFICATION_TOKEN\n" +
-      "(see README, Configuration), or run the loopback demo with `npm run local`."
-    );
-  }
-  return null;
 }
 
 function portInUse(port: number, local: boolean): string {
@@ -61,7 +51,8 @@ async function main(): Promise<number | null> {
   if (rt.config.mode === "local") {
     log.info("");
     log.info("=====================================================================");
-    log.info(" 本地模式 LOCAL MODE — DUBAN_LOCAL=1，不连接飞书开放平台。");
+    log.info(" 本地模式 LOCAL MODE (DUBAN_LOCAL=1) — 不连接飞书开放平台，不校验身份。");
+    log.info(" 切勿在反向代理之后或对外网开放时使用。Never expose it, not even via a proxy.");
     log.info(" Events are accepted unsigned from loopback only; every reply goes to");
     log.info(" the local outbox (table `outbox`) and is printed here.");
     log.info(` Try: npm run chat -- --as 渝中区卫健委 "/我的任务"     Stop: Ctrl-C`);

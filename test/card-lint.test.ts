@@ -120,7 +120,7 @@ describe("cards built from all seeds pass the linter", () => {
   const now = new Date("2026-11-30T01:00:00Z");
   beforeAll(async () => {
     store = openSqlite({ path: ":memory:" });
-    await seedStore(store.db, "seeds", fixedClock(now.toISOString()));
+    await seedStore(store.db, "seeds", fixedClock(now.toISOString()), { demoRoster: true });
   });
   afterAll(() => store.close());
 

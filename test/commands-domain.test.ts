@@ -24,7 +24,7 @@ let db: Kysely<Database>;
 beforeAll(async () => {
   store = openSqlite({ path: ":memory:" });
   db = store.db;
-  await seedStore(db, "seeds", clock);
+  await seedStore(db, "seeds", clock, { demoRoster: true });
   const unused = async () => { throw new Error("not used by the domain functions under test"); };
   s = {
     db, clock, adminOpenIds: [],

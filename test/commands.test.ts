@@ -12,7 +12,7 @@ let dazu: string; // 区卫生健康委（重庆市大足区）
 
 beforeAll(async () => {
   lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true });
   yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
   yuzhongMedicare = await demoOpenIdForUnit("重庆市渝中区", "区医保局");
   dazu = await demoOpenIdForUnit("重庆市大足区", "区卫生健康委");

@@ -15,10 +15,10 @@ describe("seeding and unit look-ups", () => {
   it("seeds the five plans once, gives every unit a demo account, and finds units by alias or place prefix", async () => {
     const { db, close } = openSqlite({ path: ":memory:" });
     const clock = fixedClock("2025-01-06T01:00:00Z");
-    const first = await seedStore(db, "seeds", clock);
+    const first = await seedStore(db, "seeds", clock, { demoRoster: true });
     expect(first.plans).toBe(5);
     expect(first.imported).toHaveLength(5);
-    const again = await seedStore(db, "seeds", clock);
+    const again = await seedStore(db, "seeds", clock, { demoRoster: true });
     expect(again.imported).toHaveLength(0);
     expect({ ...again, imported: [] }).toEqual({ ...first, imported: [] });
 

@@ -7,13 +7,14 @@ import { renderCallbackResponse, renderCard } from "../src/local/render.js";
 import { OutboxMessenger } from "../src/lark/outbox.js";
 import { noDirectory } from "../src/lark/client.js";
 import { openSqlite } from "../src/store/sqlite.js";
-import { messageEvent, startTestServer } from "./support/events.js";
+import { localEnv, messageEvent, startTestServer } from "./support/events.js";
 
 describe("configuration", () => {
-  it("with no LARK_* variable starts in local mode; a half-set configuration names what is missing", () => {
-    expect(loadConfig({}).mode).toBe("local");
+  it("local mode only when asked for; a half-set configuration names what is missing", () => {
+    expect(loadConfig(localEnv).mode).toBe("local");
+    expect(() => loadConfig({})).toThrow(/npm run local/);
     expect(() => loadConfig({ LARK_APP_ID: "cli_x" })).toThrow(/LARK_APP_SECRET.*LARK_VERIFICATION_TOKEN/);
-    expect(loadConfig({ LARK_APP_ID: "a", LARK_APP_SECRET: "b", LARK_VERIFICATION_TOKEN: "c" }).mode).toBe("lark");
+    expect(loadConfig({ LARK_APP_ID: "a", LARK_APP_SECRET: "b", LARK_VERIFICATION_TOKEN: "c", LARK_ENCRYPT_KEY: "k" }).mode).toBe("lark");
   });
 });
 
@@ -22,7 +23,7 @@ describe("local mode webhook", () => {
     const { db, close } = openSqlite({ path: ":memory:" });
     const clock = fixedClock("2026-11-24T02:00:00Z");
     const services = { db, clock, messenger: new OutboxMessenger(db, clock, { deliveredImmediately: true }), directory: noDirectory, log: { info() {}, warn() {}, error() {} }, adminOpenIds: [] };
-    const config = { ...loadConfig({}), MAX_BODY_BYTES: 65536 };
+    const config = { ...loadConfig(localEnv), MAX_BODY_BYTES: 65536 };
     const pending: Promise<void>[] = [];
     const appFrom = (addr: string) => createApp({ services, registry: { commands: [], cardActions: [] }, config, runLater: (_c, w) => void pending.push(w()), remoteAddress: () => addr });
     const body = JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_1" }));
@@ -39,7 +40,7 @@ describe("the terminal chat", () => {
   let bot: Awaited<ReturnType<typeof startTestServer>>;
   let target: ChatTarget;
   beforeAll(async () => {
-    bot = await startTestServer({ env: {}, seedsDir: "seeds" });
+    bot = await startTestServer({ env: localEnv, seedsDir: "seeds" });
     target = { url: bot.url, db: bot.store.db, idle: bot.idle };
   });
   afterAll(() => bot.close());

@@ -1,13 +1,18 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../src/app.js";
 import { fixedClock } from "../src/clock.js";
+import { loadConfig } from "../src/config.js";
+import { noDirectory } from "../src/lark/client.js";
+import { OutboxMessenger } from "../src/lark/outbox.js";
+import { openSqlite } from "../src/store/sqlite.js";
 import { jsonTooDeep } from "../src/http/body.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { larkEncrypt, larkSignature } from "../src/http/lark-crypto.js";
-import { APP, cardEvent, larkEnv, messageEvent, startTestServer } from "./support/events.js";
+import { APP, cardEvent, larkEnv, localEnv, messageEvent, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 
 const MiB = 1024 * 1024;
@@ -159,5 +164,107 @@ describe("processed_events is pruned (finding 9)", () => {
     expect(keys).not.toContain("event:old");
     expect(keys).not.toContain("message:old");
     expect(keys).toContain("event:stuck");
+  });
+});
+
+describe("local mode only when asked for, never behind a proxy (finding 5)", () => {
+  it("npm start with nothing configured explains how and does not fall back to the demo", () => {
+    expect(() => loadConfig({})).toThrow(/LARK_ENCRYPT_KEY[\s\S]*npm run local/);
+    expect(() => loadConfig({ DUBAN_LOCAL: "1", LARK_APP_ID: "cli_x" })).toThrow(/DUBAN_LOCAL=1/);
+    expect(() => loadConfig({ DUBAN_LOCAL: "1", HOST: "0.0.0.0" })).toThrow(/HOST=0\.0\.0\.0/);
+  });
+
+  it("a forwarded `/绑定 督办` as ou_demo_admin through a reverse proxy on the same host binds nothing", async () => {
+    const demo = await startTestServer({ env: localEnv, seedsDir: "seeds" });
+    try {
+      const ev = messageEvent({ text: "/绑定 督办", openId: "ou_demo_admin", chatId: "oc_attacker", group: true });
+      for (const h of ["x-forwarded-for", "forwarded", "x-real-ip", "cf-connecting-ip"]) {
+        const res = await demo.post(ev, { headers: { "content-type": "application/json", [h]: "203.0.113.9" }, body: JSON.stringify(ev) });
+        expect(res.status).toBe(403);
+        expect((await res.json()).error).toBe(`local mode refuses proxied requests (${h} header)`);
+      }
+      await demo.idle();
+      expect(await demo.store.db.selectFrom("chats").select("chat_id").where("chat_id", "=", "oc_attacker").execute()).toEqual([]);
+      // The same request straight from loopback is the demo working as intended.
+      expect((await demo.post(ev)).status).toBe(200);
+      await demo.idle();
+      expect(await demo.store.db.selectFrom("chats").select("kind").where("chat_id", "=", "oc_attacker").execute()).toEqual([{ kind: "supervisor" }]);
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it("an unknown peer address is refused (fails closed)", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-11-24T02:00:00Z");
+    const services = { db, clock, messenger: new OutboxMessenger(db, clock, { deliveredImmediately: true }), directory: noDirectory, log: { info() {}, warn() {}, error() {} }, adminOpenIds: [] };
+    const app = createApp({ services, registry: { commands: [], cardActions: [] }, config: loadConfig(localEnv), runLater: () => {}, remoteAddress: () => null });
+    const res = await app.request("/webhook/event", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_1" })) });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ error: "local mode accepts events from loopback only" });
+    await close();
+  });
+});
+
+describe("no encrypt key, no signature (finding 6)", () => {
+  const { LARK_ENCRYPT_KEY: _key, ...noKey } = larkEnv("http://127.0.0.1:9");
+
+  it("Lark mode without LARK_ENCRYPT_KEY refuses to start unless LARK_ALLOW_UNSIGNED=1", () => {
+    expect(() => loadConfig(noKey)).toThrow(/LARK_ENCRYPT_KEY/);
+    expect(loadConfig({ ...noKey, LARK_ALLOW_UNSIGNED: "1" })).toMatchObject({ mode: "lark", unsigned: true });
+  });
+
+  it("with the key, an unsigned plain POST carrying the token cannot bind a supervisor chat", async () => {
+    const ev = messageEvent({ text: "/绑定 督办", openId: "ou_admin", chatId: "oc_unsigned", group: true });
+    const res = await bot.post(ev);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "signature headers missing" });
+    await bot.idle();
+    expect(await bot.store.db.selectFrom("chats").select("chat_id").where("chat_id", "=", "oc_unsigned").execute()).toEqual([]);
+  });
+
+  it("LARK_ALLOW_UNSIGNED=1 warns at start and accepts loopback only, never proxied requests", async () => {
+    const warnings: string[] = [];
+    const unsigned = await startTestServer({ env: { ...noKey, LARK_DOMAIN: lark.url, LARK_ALLOW_UNSIGNED: "1" }, seedsDir: null, log: { info() {}, error() {}, warn: (m) => void warnings.push(m) } });
+    try {
+      expect(warnings.join("\n")).toMatch(/LARK_ALLOW_UNSIGNED=1.*不校验签名/);
+      const ev = messageEvent({ text: "/帮助", openId: "ou_u" });
+      const proxied = await unsigned.post(ev, { headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.9" }, body: JSON.stringify(ev) });
+      expect(proxied.status).toBe(403);
+      expect(await proxied.json()).toEqual({ error: "LARK_ALLOW_UNSIGNED refuses proxied requests (x-forwarded-for header)" });
+      expect((await unsigned.post(ev)).status).toBe(200);
+    } finally {
+      await unsigned.close();
+    }
+  });
+});
+
+describe("refusals of unsigned encrypted bodies are indistinguishable (finding 9)", () => {
+  it("garbage ciphertext and a valid ciphertext of a non-challenge get the same 401", async () => {
+    const good = JSON.stringify({ encrypt: await larkEncrypt(APP.key, JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_x" }))) });
+    const garbage = JSON.stringify({ encrypt: Buffer.alloc(48, 7).toString("base64") });
+    const answers = await Promise.all(
+      [good, garbage].map(async (body) => {
+        const r = await fetch(`${bot.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        return { status: r.status, body: await r.text() };
+      }),
+    );
+    expect(answers[0]).toEqual({ status: 401, body: JSON.stringify({ error: "signature headers missing" }) });
+    expect(answers[1]).toEqual(answers[0]);
+  });
+});
+
+describe("the demo roster only in local mode (finding 8)", () => {
+  it("Lark mode seeds the plans but no demo account, no demo chat, and ou_demo_admin is no admin", async () => {
+    const real = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+    try {
+      const demoMembers = await real.store.db.selectFrom("members").select("open_id").where("open_id", "like", "ou_demo_%").execute();
+      expect(demoMembers).toEqual([]);
+      expect(await real.store.db.selectFrom("chats").select("chat_id").execute()).toEqual([]);
+      expect(real.services.adminOpenIds).toEqual(["ou_admin"]);
+      expect(real.seeded?.units).toBeGreaterThan(50);
+    } finally {
+      await real.close();
+    }
   });
 });

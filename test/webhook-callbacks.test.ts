@@ -4,10 +4,9 @@ import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cardEvent, messageEvent, startTestServer } from "./support/events.js";
+import { cardEvent, messageEvent, startTestServer, localEnv } from "./support/events.js";
 
 // Local mode (no LARK_* variables): unsigned loopback events, replies land in the outbox table.
-const localEnv = {};
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();

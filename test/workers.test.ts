@@ -121,3 +121,34 @@ describe("the Workers build", () => {
     expect(await db.selectFrom("members").select("open_id").where("open_id", "=", "ou_batch").execute()).toEqual([{ open_id: "ou_batch" }]);
   });
 });
+
+describe("the Workers build without its secrets (security finding 5)", () => {
+  it("answers 503 saying what to configure, never local mode, and trusts no CF-Connecting-IP", async () => {
+    const { LARK_ENCRYPT_KEY: _k, ...noKey } = larkEnv(lark.url);
+    for (const [bindings, expected] of [
+      [{}, /not configured: 未配置飞书应用.*LARK_ENCRYPT_KEY/s],
+      [{ DUBAN_LOCAL: "1" }, /Local mode is not available on Workers/],
+    ] as const) {
+      const bare = new Miniflare({ modules: true, scriptPath: join(out, "index.js"), modulesRoot: out, compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"], d1Databases: { DB: "duban-bare" }, bindings, cf: false });
+      try {
+        const res = await bare.dispatchFetch("http://localhost/webhook/event", {
+          method: "POST",
+          headers: { "content-type": "application/json", "cf-connecting-ip": "127.0.0.1" },
+          body: JSON.stringify(messageEvent({ text: "/绑定 督办", openId: "ou_demo_admin" })),
+        });
+        expect(res.status).toBe(503);
+        expect((await res.json() as { error: string }).error).toMatch(expected);
+      } finally {
+        await bare.dispose();
+      }
+    }
+    // Unsigned mode is loopback-only and a Worker knows no peer address: refused even with a forged header.
+    const unsigned = new Miniflare({ modules: true, scriptPath: join(out, "index.js"), modulesRoot: out, compatibilityDate: "2025-09-01", compatibilityFlags: ["nodejs_compat"], d1Databases: { DB: "duban-unsigned" }, bindings: { ...noKey, LARK_ALLOW_UNSIGNED: "1" }, cf: false });
+    try {
+      const res = await unsigned.dispatchFetch("http://localhost/webhook/event", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": "127.0.0.1" }, body: JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_x" })) });
+      expect(res.status).toBe(403);
+    } finally {
+      await unsigned.dispose();
+    }
+  }, 60_000);
+});

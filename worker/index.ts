@@ -3,7 +3,7 @@ import { createApp } from "../src/app.js";
 import { resumeUnfinished } from "../src/events/dispatch.js";
 import { pruneProcessedEvents } from "../src/events/inbox.js";
 import { systemClock } from "../src/clock.js";
-import { loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 import { enqueueWeeklyDigests } from "../src/digest/send.js";
 import type { Services } from "../src/events/types.js";
 import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../src/lark/client.js";
@@ -33,8 +33,25 @@ function wire(env: Env) {
   return w;
 }
 
+/**
+ * A deployed Worker is reachable by anyone, so it never runs local mode, and one deployed before its secrets are set
+ * answers 503 with what to configure instead of falling back to anything.
+ */
+function unconfigured(env: Env): string | null {
+  try {
+    const config = loadConfig(stringVars(env));
+    if (config.mode === "local") return "Workers 上不提供本地模式（DUBAN_LOCAL）。Local mode is not available on Workers.";
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+}
+
+const stringVars = (env: Env) => Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+
 function build(env: Env) {
-  const config = loadConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<string, string>);
+  const config = loadConfig(stringVars(env));
   const log = createLogger(config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : []);
   const db = openD1(env.DB);
   const client = config.lark ? createLarkClient(config.lark, log) : null;
@@ -48,14 +65,17 @@ function build(env: Env) {
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const problem = unconfigured(env);
+    if (problem) return Response.json({ error: `督办助手尚未配置 not configured: ${problem}` }, { status: 503 });
     const { config, services, outbox } = wire(env);
     const app = createApp({
       services,
       registry: { commands, cardActions },
       config,
       runLater: (_c, work) => ctx.waitUntil(work().then(() => outbox?.drainOnce()).catch((err) => services.log.error("background work failed", { error: String(err) }))),
-      // Local mode on Workers means a local `wrangler dev`; only requests without a public client address pass.
-      remoteAddress: (c) => c.req.header("cf-connecting-ip") ?? "127.0.0.1",
+      // Workers expose no peer address of their own (CF-Connecting-IP is a header a client can send too): unknown,
+      // so the loopback-only modes (local, LARK_ALLOW_UNSIGNED) refuse every request here.
+      remoteAddress: () => null,
     });
     const res = await app.fetch(request, env, ctx);
     // Card callbacks may queue sends (e.g. telling the lead unit): deliver them after the answer too.
@@ -64,6 +84,11 @@ export default {
   },
 
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+    const problem = unconfigured(env);
+    if (problem) {
+      console.error(`督办助手尚未配置 not configured: ${problem}`);
+      return;
+    }
     const { config, services, outbox } = wire(env);
     ctx.waitUntil(
       (async () => {

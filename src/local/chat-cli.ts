@@ -70,7 +70,7 @@ async function main(): Promise<number> {
   } else {
     const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: Record<string, unknown>) => console.error(m, f ?? "") };
     // No LARK_* variables: the in-process bot is in local mode whatever the shell has set.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LARK_")));
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LARK_"))), DUBAN_LOCAL: "1" };
     rt = await startRuntime({ env, port: 0, log: quiet, databasePath: dbPath });
     target = { url: rt.url, db: rt.store.db, idle: rt.idle };
     where = `没有运行中的机器人（未找到 ${runtimeFilePath(dbPath)}），在本进程内运行，数据库 ${dbPath}`;

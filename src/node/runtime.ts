@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   log?: Logger;
   seedsDir?: string | null;
+  /** Seed the demo accounts (ou_demo_admin, one per unit, the demo supervisor chat); default: local mode only. */
+  demoRoster?: boolean;
   commands?: CommandDef[];
   cardActions?: CardActionDef[];
   /** Start croner for the weekly digest (npm start does; tests usually do not). */
@@ -79,7 +81,11 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const secrets = config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : [];
   const log = o.log ?? (config.mode === "local" ? createPlainLogger() : createLogger(secrets));
   const store = await openStore({ databaseUrl: o.databaseUrl ?? env["DATABASE_URL"], databasePath: o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath() });
-  const seeded = o.seedsDir === null ? null : await seedStore(store.db, o.seedsDir ?? join(process.cwd(), "seeds"), clock);
+  const demoRoster = o.demoRoster ?? config.mode === "local";
+  const seeded = o.seedsDir === null ? null : await seedStore(store.db, o.seedsDir ?? join(process.cwd(), "seeds"), clock, { demoRoster });
+  if (config.mode === "lark" && config.unsigned) {
+    log.warn("LARK_ALLOW_UNSIGNED=1：未设置 LARK_ENCRYPT_KEY，不校验签名，只接受本机回环地址的请求。Requests are not signature-checked; loopback peers only.");
+  }
 
   let worker: OutboxWorker | null = null;
   const client = config.lark ? createLarkClient(config.lark, log) : null;

@@ -23,10 +23,11 @@ export interface SeedCounts {
 }
 
 /**
- * Imports every plan in seeds/ (.txt, .docx, .xlsx, .pdf; unchanged files are skipped by hash) and applies seeds/roster.json: its named accounts,
- * and one demo member per unit so local mode can act as any office.
+ * Imports every plan in seeds/ (.txt, .docx, .xlsx, .pdf) (unchanged files are skipped by hash). With `demoRoster` (local mode only) it also
+ * applies seeds/roster.json — its named accounts such as ou_demo_admin — and one demo member per unit so local mode
+ * can act as any office. Against a real tenant these made-up accounts would be admins nobody controls.
  */
-export async function seedStore(db: Kysely<Database>, seedsDir: string, clock: Clock): Promise<SeedCounts> {
+export async function seedStore(db: Kysely<Database>, seedsDir: string, clock: Clock, o: { demoRoster: boolean }): Promise<SeedCounts> {
   const imported: string[] = [];
   for (const file of readdirSync(seedsDir).filter((f) => /\.(txt|docx|xlsx|pdf)$/i.test(f)).sort()) {
     const bytes = readFileSync(join(seedsDir, file));
@@ -34,6 +35,15 @@ export async function seedStore(db: Kysely<Database>, seedsDir: string, clock: C
     const r = await importDocument(db, plan, { fileName: file, hash: await sha256Hex(bytes), clock });
     if (!r.unchanged) imported.push(file);
   }
+  if (o.demoRoster) await seedDemoRoster(db, seedsDir, clock);
+  const n = async (table: "plans" | "units" | "members") =>
+    Number((await db.selectFrom(table).select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+  const tasks = await db.selectFrom("tasks").select(db.fn.countAll<number>().as("n")).where("retired_at", "is", null).executeTakeFirstOrThrow();
+  const indicators = await db.selectFrom("indicators").select(db.fn.countAll<number>().as("n")).where("retired_at", "is", null).executeTakeFirstOrThrow();
+  return { plans: await n("plans"), tasks: Number(tasks.n), units: await n("units"), indicators: Number(indicators.n), members: await n("members"), imported };
+}
+
+async function seedDemoRoster(db: Kysely<Database>, seedsDir: string, clock: Clock): Promise<void> {
   const now = clock.now().toISOString();
   let roster: z.infer<typeof rosterSchema> = { members: [], chats: [] };
   try {
@@ -68,9 +78,4 @@ export async function seedStore(db: Kysely<Database>, seedsDir: string, clock: C
   for (let i = 0; i < rows.length; i += 50) {
     await db.insertInto("members").values(rows.slice(i, i + 50)).onConflict((oc) => oc.doNothing()).execute();
   }
-  const n = async (table: "plans" | "units" | "members") =>
-    Number((await db.selectFrom(table).select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
-  const tasks = await db.selectFrom("tasks").select(db.fn.countAll<number>().as("n")).where("retired_at", "is", null).executeTakeFirstOrThrow();
-  const indicators = await db.selectFrom("indicators").select(db.fn.countAll<number>().as("n")).where("retired_at", "is", null).executeTakeFirstOrThrow();
-  return { plans: await n("plans"), tasks: Number(tasks.n), units: await n("units"), indicators: Number(indicators.n), members: await n("members"), imported };
 }

@@ -75,12 +75,16 @@ export function larkEnv(domain: string, extra: Record<string, string> = {}): Rec
   };
 }
 
+/** The local demo: `npm run local`. */
+export const localEnv: Record<string, string> = { DUBAN_LOCAL: "1" };
+
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Boots the real bot on loopback with its own temporary SQLite file; `close()` removes it. */
 export async function startTestServer(o: RuntimeOptions & { dir?: string } = {}): Promise<Runtime & { dir: string; post: (body: unknown, init?: Partial<RequestInit>) => Promise<Response> }> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "duban-test-"));
-  const rt = await startRuntime({ port: 0, log: silent, outboxPollMs: 50, ...o, databasePath: o.databasePath ?? join(dir, "duban.sqlite") });
+  // Without an explicit env the bot runs the local demo, never whatever the shell running the tests has set.
+  const rt = await startRuntime({ port: 0, log: silent, outboxPollMs: 50, ...o, env: o.env ?? localEnv, databasePath: o.databasePath ?? join(dir, "duban.sqlite") });
   return {
     ...rt,
     dir,
