@@ -17,7 +17,7 @@ let medicare: string; // demo member of 区医保局（重庆市渝中区）, su
 
 beforeAll(async () => {
   lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", clock });
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", clock, demoRoster: true });
   health = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
   medicare = await demoOpenIdForUnit("重庆市渝中区", "区医保局");
 });
