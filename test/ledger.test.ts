@@ -38,7 +38,7 @@ describe("the 台账 workbook", () => {
 
   beforeAll(async () => {
     store = openSqlite({ path: ":memory:" });
-    await seedStore(store.db, "seeds", fixedClock(now));
+    await seedStore(store.db, "seeds", fixedClock(now), { demoRoster: true });
     const raw = store.raw;
     const ind = raw.prepare("SELECT i.id, tu.unit_id FROM indicators i JOIN task_units tu ON tu.task_id = i.task_id AND tu.role = 'lead' WHERE i.name LIKE '%家庭医生签约%' LIMIT 1").get() as { id: number; unit_id: number };
     reportedId = ind.id;
@@ -140,7 +140,7 @@ describe("/导出 in chat", () => {
 
   beforeAll(async () => {
     lark = await startOpenPlatform();
-    bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+    bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true });
   });
   afterAll(async () => {
     await bot.close();
