@@ -268,3 +268,34 @@ describe("the demo roster only in local mode (finding 8)", () => {
     }
   });
 });
+
+describe("the Workers entry without its secrets (finding 5)", () => {
+  // The worker module itself, called as workerd would: these answers come before any D1 or Lark access.
+  const ctx = { waitUntil() {}, passThroughOnException() {} } as never;
+  const send = async (env: Record<string, unknown>) => {
+    // A computed specifier keeps the Workers types (tsconfig in worker/) out of the Node type-check.
+    const entry = "../worker/index.js";
+    const { default: worker } = (await import(/* @vite-ignore */ entry)) as { default: { fetch(r: Request, env: unknown, ctx: unknown): Promise<Response> } };
+    return worker.fetch(
+      new Request("http://localhost/webhook/event", { method: "POST", headers: { "content-type": "application/json", "cf-connecting-ip": "127.0.0.1" }, body: JSON.stringify(messageEvent({ text: "/绑定 督办", openId: "ou_demo_admin" })) }),
+      { DB: {} as never, ...env },
+      ctx,
+    );
+  };
+
+  it("answers 503 saying what to configure, and never runs local mode", async () => {
+    const unconfigured = await send({});
+    expect(unconfigured.status).toBe(503);
+    expect(((await unconfigured.json()) as { error: string }).error).toMatch(/not configured: 未配置飞书应用[\s\S]*LARK_ENCRYPT_KEY/);
+    const local = await send({ DUBAN_LOCAL: "1" });
+    expect(local.status).toBe(503);
+    expect(((await local.json()) as { error: string }).error).toMatch(/Local mode is not available on Workers/);
+  });
+
+  it("unsigned mode is loopback-only and a Worker knows no peer address: refused even with a forged CF-Connecting-IP", async () => {
+    const { LARK_ENCRYPT_KEY: _k, ...noKey } = larkEnv("http://127.0.0.1:9");
+    const res = await send({ ...noKey, LARK_ALLOW_UNSIGNED: "1" });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ error: "LARK_ALLOW_UNSIGNED accepts events from loopback only" });
+  });
+});
