@@ -205,7 +205,7 @@ describe("moving a SQLite store to PostgreSQL", () => {
     const dir = mkdtempSync(join(tmpdir(), "duban-move-"));
     const file = join(dir, "duban.sqlite");
     const lite = openSqlite({ path: file });
-    await seedStore(lite.db, "seeds", fixedClock("2026-11-24T02:00:00Z"));
+    await seedStore(lite.db, "seeds", fixedClock("2026-11-24T02:00:00Z"), { demoRoster: true });
     const ind = await lite.db.selectFrom("indicators").select(["id"]).orderBy("id").executeTakeFirstOrThrow();
     const unit = await lite.db.selectFrom("units").select(["id"]).orderBy("id").executeTakeFirstOrThrow();
     await lite.db.insertInto("reports").values({ indicator_id: ind.id, unit_id: unit.id, period: "2026Q4", value: 42, reporter_open_id: "ou_x", reported_at: "2026-11-24T02:00:00Z" }).execute();

@@ -19,7 +19,7 @@ beforeAll(async () => {
   lark = await startOpenPlatform();
   lark.chats.set("oc_topic", { chat_mode: "topic" });
   lark.chats.set("oc_thread_group", { chat_mode: "group", group_message_type: "thread" });
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true });
   yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
 });
 afterAll(async () => {

@@ -22,7 +22,8 @@ let bot: Awaited<ReturnType<typeof startTestServer>>;
 
 beforeAll(async () => {
   lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, timeouts: { headersMs: 300, requestMs: 600, checkIntervalMs: 50 } });
+  // Default HTTP timeouts here: a 600 ms request timeout would cut the 512 MiB stream on a loaded machine (408, not 413).
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: null });
 });
 afterAll(async () => {
   await bot.close();
@@ -92,15 +93,20 @@ describe("memory before authentication (finding 1)", () => {
   });
 
   it("a client that never finishes its headers is disconnected (slowloris)", async () => {
-    const u = new URL(bot.url);
-    const answer = await new Promise<string>((resolve) => {
-      const sock = connect(Number(u.port), u.hostname, () => sock.write("POST /webhook/event HTTP/1.1\r\nHost: x\r\nX-Slow: "));
-      let got = "";
-      sock.on("data", (d) => (got += d.toString()));
-      sock.on("close", () => resolve(got));
-      sock.on("error", () => {});
-    });
-    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    const short = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, timeouts: { headersMs: 300, requestMs: 600, checkIntervalMs: 50 } });
+    try {
+      const u = new URL(short.url);
+      const answer = await new Promise<string>((resolve) => {
+        const sock = connect(Number(u.port), u.hostname, () => sock.write("POST /webhook/event HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+        let got = "";
+        sock.on("data", (d) => (got += d.toString()));
+        sock.on("close", () => resolve(got));
+        sock.on("error", () => {});
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await short.close();
+    }
   });
 });
 
