@@ -4,14 +4,14 @@ import { parseCli, UsageError } from "../src/cli/args.js";
 import { cardsFor, click, resolveSpeaker, say, type ChatTarget } from "../src/local/chat-client.js";
 import { renderCallbackResponse } from "../src/local/render.js";
 import { findRunningBot, removeRuntimeFile, runtimeFilePath, writeRuntimeFile } from "../src/node/runtime-file.js";
-import { startTestServer } from "./support/events.js";
+import { localEnv, startTestServer } from "./support/events.js";
 
 /** The chat client as a newcomer uses it against a running bot: finding it, waiting for it, clicking older cards. */
 describe("the chat client against a running bot", () => {
   let bot: Awaited<ReturnType<typeof startTestServer>>;
   let target: ChatTarget;
   beforeAll(async () => {
-    bot = await startTestServer({ env: {}, seedsDir: "seeds" });
+    bot = await startTestServer({ env: localEnv, seedsDir: "seeds" });
     // No idle(): the client sees the bot only through HTTP and the database, as `npm run chat` does.
     target = { url: bot.url, db: bot.store.db };
   });
