@@ -17,7 +17,7 @@ let yuzhong: string;
 
 beforeAll(async () => {
   lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds" });
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true });
   yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
 });
 afterAll(async () => {
