@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { click, resolveSpeaker, say } from "../src/local/chat-client.js";
 import { backupDatabase, restoreDatabase } from "../src/node/backup.js";
 import { writeRuntimeFile } from "../src/node/runtime-file.js";
-import { startTestServer } from "./support/events.js";
+import { localEnv, startTestServer } from "./support/events.js";
 
 /** An operator backs up the store while the bot runs and restores it into a new folder; nothing is overwritten by accident. */
 describe("backup and restore of the SQLite store", () => {
   let bot: Awaited<ReturnType<typeof startTestServer>>;
   const elsewhere = mkdtempSync(join(tmpdir(), "duban-restore-"));
   beforeAll(async () => {
-    bot = await startTestServer({ env: {}, seedsDir: "seeds" });
+    bot = await startTestServer({ env: localEnv, seedsDir: "seeds" });
   });
   afterAll(async () => {
     await bot.close();
