@@ -1,6 +1,6 @@
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
-import { button, card, md } from "./elements.js";
+import { button, card, esc, md } from "./elements.js";
 import { chinaTime } from "./format.js";
 import type { Card } from "./types.js";
 
@@ -37,10 +37,16 @@ export function bindHandledCard(r: { approved: boolean; unit: Unit; requesterOpe
   ], { color: r.approved ? "green" : "grey" });
 }
 
-/** A name that fits several units: one button per unit, so nobody has to guess how to spell the place. */
-export function unitCandidatesCard(r: { typed: string; units: Unit[]; action: "bind_pick"; mode: "self" | "chat" }): Card {
+/**
+ * A name that fits several units, or none exactly but some closely (near): one button per unit, so nobody has to
+ * guess how the place or the full name is spelled.
+ */
+export function unitCandidatesCard(r: { typed: string; units: Unit[]; near?: boolean; action: "bind_pick"; mode: "self" | "chat" }): Card {
+  const target = r.mode === "chat" ? "把本群绑定到" : "绑定到";
   return card("请选择单位", [
-    md(`“${r.typed}”对应 ${r.units.length} 个单位（不同地区同名），请点选您要${r.mode === "chat" ? "把本群绑定到" : "绑定到"}的单位：`),
+    md(r.near
+      ? `没有名称正好是“${esc(r.typed)}”的单位。相近的有 ${r.units.length} 个，请点选您要${target}的单位：\n<font color='grey'>都不是？请按任务文件中印发的名称重新发送 ${r.mode === "chat" ? "/绑定群" : "/绑定"} 单位名称。</font>`
+      : `“${esc(r.typed)}”对应 ${r.units.length} 个单位（不同地区同名），请点选您要${target}的单位：`),
     ...r.units.slice(0, 20).map((u) => button(unitLabel(u), { action: r.action, unit_id: u.id, mode: r.mode })),
   ], { color: "blue" });
 }

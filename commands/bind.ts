@@ -1,19 +1,25 @@
 import { bindDecisionCard, bindHandledCard, bindRequestCard, unitCandidatesCard } from "../cards/bind.js";
+import { esc } from "../cards/elements.js";
 import { errorCard, noticeCard } from "../cards/notice.js";
 import type { Card } from "../cards/types.js";
 import { resolveActor, type Actor } from "../src/domain/actors.js";
+import { exampleUnitName } from "../src/domain/first-steps.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
+import { similarUnits } from "../src/store/units.js";
 import type { CardActionDef, CommandDef, Services } from "../src/events/types.js";
 import type { Unit } from "../src/store/schema.js";
 
-type Picked = { unit: Unit } | { error: string } | { candidates: Unit[] };
+type Picked = { unit: Unit } | { error: string } | { candidates: Unit[]; near: boolean };
 
-async function pickUnit(s: Services, name: string): Promise<Picked> {
-  if (!name) return { error: "请写单位名称，例如 /绑定 渝中区卫健委（地区 + 单位名称）" };
+async function pickUnit(s: Services, name: string, command: string): Promise<Picked> {
+  if (!name) return { error: `请写单位名称（地区 + 单位名称），例如 ${command} ${await exampleUnitName(s.db)}` };
   const found = (await lookupUnits(s.db, name)).filter((u) => u.kind === "unit");
-  if (found.length === 0) return { error: `没有找到单位“${name}”。请按任务文件中印发的名称填写，同名单位较多时加上地区，例如 /绑定 渝中区卫健委` };
-  if (found.length > 1) return { candidates: found };
-  return { unit: found[0]! };
+  if (found.length > 1) return { candidates: found, near: false };
+  if (found.length === 1) return { unit: found[0]! };
+  // Nothing by that exact name: offer the units it probably meant rather than a bare "not found".
+  const near = await similarUnits(s.db, name);
+  if (near.length > 0) return { candidates: near, near: true };
+  return { error: `没有找到单位“${esc(name)}”。请按任务文件中印发的名称填写（地区 + 单位名称），例如 ${command} ${await exampleUnitName(s.db)}。` };
 }
 
 async function adminIds(s: Services): Promise<string[]> {
@@ -93,16 +99,16 @@ export const bind: CommandDef = {
         return;
       }
       const typed = words.slice(1).join("");
-      const picked = await pickUnit(ctx, typed);
+      const picked = await pickUnit(ctx, typed, "/绑定群");
       if ("error" in picked) await ctx.replyPrivately(errorCard(picked.error));
-      else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, action: "bind_pick", mode: "chat" }));
+      else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, near: picked.near, action: "bind_pick", mode: "chat" }));
       else await ctx.reply(await bindChatTo(ctx, actor, ctx.message.chatId, picked.unit));
       return;
     }
     const typed = ctx.args.replace(/\s+/g, "");
-    const picked = await pickUnit(ctx, typed);
+    const picked = await pickUnit(ctx, typed, "/绑定");
     if ("error" in picked) await ctx.replyPrivately(errorCard(picked.error));
-    else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, action: "bind_pick", mode: "self" }));
+    else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, near: picked.near, action: "bind_pick", mode: "self" }));
     else await ctx.replyPrivately(await bindSelf(ctx, actor, picked.unit, ctx.message.chatId));
   },
 };

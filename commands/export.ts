@@ -1,6 +1,7 @@
 import { card, esc, md } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
-import { resolveActor, UNBOUND_TEXT } from "../src/domain/actors.js";
+import { resolveActor } from "../src/domain/actors.js";
+import { unboundText } from "../src/domain/first-steps.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
 import type { CommandDef } from "../src/events/types.js";
 import { CHAT_ROW_CAP, exportLedger, type LedgerScope } from "../src/ledger/index.js";
@@ -13,12 +14,12 @@ export const exportLedgerCommand: CommandDef = {
   name: "导出",
   aliases: ["export", "台账"],
   summary: "导出督办台账（Excel）：督办室导出全部、某个方案或某个单位；单位导出本单位任务",
-  examples: ["/导出", "/导出 方案 1", "/导出 区卫健委"],
+  examples: ["/导出", "/导出 方案 1", "/导出 渝中区卫健委"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const seesAll = actor.isSupervisor || actor.isAdmin;
     if (!seesAll && actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(UNBOUND_TEXT));
+      await ctx.replyPrivately(errorCard(await unboundText(ctx.db)));
       return;
     }
     const arg = ctx.args.trim();

@@ -1,6 +1,7 @@
 import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
 import { errorCard } from "../cards/notice.js";
 import { resolveActor } from "../src/domain/actors.js";
+import { exampleUnitName, unboundText } from "../src/domain/first-steps.js";
 import { buildSupervisorDigest, buildUnitDigest } from "../src/digest/build.js";
 import { digestForChat } from "../src/digest/send.js";
 import type { CommandDef } from "../src/events/types.js";
@@ -26,8 +27,8 @@ export const weeklyDigest: CommandDef = {
     const unit = actor.units[0];
     if (!unit) {
       await ctx.replyPrivately(errorCard(ctx.message.chatType === "p2p"
-        ? "您还没有绑定单位。请发送 /绑定 单位名称（例如 /绑定 渝中区卫健委），管理员确认后即可查看本单位周报。"
-        : "本群尚未绑定单位，您也还没有绑定单位。管理员可在本群发送 /绑定群 单位名称；个人请发送 /绑定 单位名称。"));
+        ? await unboundText(ctx.db, "查看本单位周报")
+        : `本群尚未绑定单位，您也还没有绑定单位。管理员可在本群发送 /绑定群 单位名称；个人请发送 /绑定 单位名称（例如 /绑定 ${await exampleUnitName(ctx.db)}）。`));
       return;
     }
     await ctx.replyPrivately(unitDigestCard(await buildUnitDigest(ctx.db, unit, now)));

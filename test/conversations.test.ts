@@ -9,6 +9,9 @@ import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
 import { lintCard } from "./support/card-lint.js";
+import { exampleUnitName, unboundText } from "../src/domain/first-steps.js";
+import { openSqlite } from "../src/store/sqlite.js";
+import { findUnits } from "../src/store/units.js";
 
 // Conversations a new user has with the bot, each ending in words that say what to do next.
 let lark: OpenPlatform;
@@ -35,7 +38,10 @@ async function say(openId: string, text: string, o: { group?: boolean; chatId?: 
   expect(res.status).toBe(200);
   await bot.idle();
   await bot.worker!.kick();
-  return lark.sends().slice(before);
+  const sent = lark.sends().slice(before);
+  // Every card these conversations produce is one Feishu would accept.
+  for (const r of sent) if (r.body?.card || r.body?.msg_type === "interactive") expect(lintCard(cardOf(r)).problems, text).toEqual([]);
+  return sent;
 }
 async function click(openId: string, value: Record<string, unknown>, chatId = "oc_chat") {
   const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, chatId })));
@@ -44,6 +50,88 @@ async function click(openId: string, value: Record<string, unknown>, chatId = "o
   await bot.worker!.kick();
   return answer;
 }
+
+describe("a newcomer's first messages", () => {
+  // The /绑定 line the bot suggests, exactly as written on its card.
+  const suggested = (text: string) => /(\/绑定 [^（）\s，。]+)/.exec(text)?.[1];
+
+  it("a greeting gets who the bot is and the first step; following that step files a bind request", async () => {
+    const [hello] = await say("ou_first_a", "你好");
+    const text = textOf(hello!);
+    expect(text).toContain("我是督办助手");
+    expect(text).not.toContain("未知命令");
+    expect(text).toContain("第一步：绑定您的单位");
+    const step = suggested(text.slice(text.indexOf("第一步")));
+    expect(step).toBeDefined();
+    const sent = await say("ou_first_a", step!);
+    expect(sent.map(textOf).join("\n")).toContain("已提交绑定申请");
+    expect(await bot.store.db.selectFrom("bind_requests").select("id").where("open_id", "=", "ou_first_a").execute()).toHaveLength(1);
+  });
+
+  it("every refusal for an unbound user names a /绑定 example that names exactly one unit", async () => {
+    for (const cmd of ["/我的任务", "/上报", "/进度", "/导出", "/周报", "/绑定"]) {
+      const [r] = await say("ou_first_b", cmd);
+      const step = suggested(textOf(r!).replace(/\/绑定 单位名称/g, ""));
+      expect(step, cmd).toBeDefined();
+      const answers = await say("ou_first_b", step!);
+      expect(answers.map(textOf).join("\n"), `${cmd} → ${step}`).toContain("已提交绑定申请");
+    }
+  });
+
+  it("a name that matches no unit offers the units it probably meant as buttons", async () => {
+    const [r] = await say("ou_first_c", "/绑定 渝中卫健委");
+    expect(textOf(r!)).toContain("没有名称正好是“渝中卫健委”的单位");
+    const picks = valuesOf(cardOf(r!), "bind_pick");
+    expect(picks).toHaveLength(1);
+    const done = await click("ou_first_c", picks[0]!);
+    expect(renderCard(done.card!.data)).toContain("区卫健委（重庆市渝中区）");
+    const [loose] = await say("ou_first_c", "/绑定 卫健委");
+    expect(textOf(loose!)).toMatch(/区卫健委（重庆市渝中区）[\s\S]*区卫生健康委（重庆市大足区）/);
+    const [none] = await say("ou_first_c", "/绑定 气象局");
+    expect(textOf(none!)).toMatch(/没有找到单位“气象局”.*例如 \/绑定 \S+/);
+  });
+
+  it("/帮助 says who the user is and what the group is bound to; /帮助 上报 explains that command alone", async () => {
+    const [member] = await say(yuzhong, "/帮助");
+    expect(textOf(member!)).toContain("您是 区卫健委（重庆市渝中区） 的成员");
+    expect(textOf(member!)).not.toContain("第一步");
+    const [inGroup] = await say("ou_admin", "/帮助", { group: true, chatId: "oc_help_group" });
+    expect(inGroup!.path).toMatch(/ephemeral|reply/);
+    expect(textOf(inGroup!)).toContain("本群尚未绑定单位：在本群 @督办助手 发送 /绑定群");
+    const [one] = await say("ou_first_d", "/帮助 上报");
+    expect(textOf(one!)).toContain("/上报");
+    expect(textOf(one!)).not.toContain("/我的任务（");
+    expect(textOf(one!)).not.toContain("未知命令");
+  });
+
+  it("in a tenant without the demo's units the examples name one of its own units, spelled to match exactly one", async () => {
+    const other = openSqlite({ path: ":memory:" });
+    await other.db.insertInto("units").values([
+      { jurisdiction: "调兵山市", name: "市卫生健康局", kind: "unit" },
+      { jurisdiction: "贵阳市", name: "市卫生健康局", kind: "unit" },
+      { jurisdiction: "贵阳市", name: "各区（市、县）人民政府", kind: "group" },
+    ]).execute();
+    const example = await exampleUnitName(other.db);
+    expect(example).toBe("调兵山市卫生健康局");
+    expect((await findUnits(other.db, example)).map((u) => u.jurisdiction)).toEqual(["调兵山市"]);
+    expect(await unboundText(other.db)).toContain("/绑定 调兵山市卫生健康局");
+    expect(await unboundText(other.db)).not.toContain("渝中");
+    await other.close();
+  });
+
+  it("a picture gets told the bot reads text, not 未知命令", async () => {
+    const before = lark.sends().length;
+    const ev = messageEvent({ text: "", openId: "ou_first_e" });
+    ev.event.message.message_type = "image";
+    ev.event.message.content = JSON.stringify({ image_key: "img_x" });
+    await bot.post(undefined, await signedRequest(ev));
+    await bot.idle();
+    await bot.worker!.kick();
+    const text = textOf(lark.sends().slice(before)[0]!);
+    expect(text).toContain("我只能读文字消息");
+    expect(text).not.toContain("未知命令");
+  });
+});
 
 describe("binding", () => {
   it("the admin's card after 同意 / 拒绝 says whom they approved or refused, not the requester's words", async () => {

@@ -55,7 +55,3 @@ export async function resolveActor(s: Services, openId: string): Promise<Actor> 
   }
   return { openId, units: [], isAdmin, isSupervisor, source: "none" };
 }
-
-/** Text shown to a user the bot cannot place in a unit. */
-export const UNBOUND_TEXT =
-  "还不知道您属于哪个单位。请发送 **/绑定 单位名称**（例如 /绑定 区卫健委），管理员确认后即可查看和填报本单位任务。";

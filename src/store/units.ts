@@ -76,3 +76,32 @@ export async function groupsContaining(db: Kysely<Database>, unitId: number): Pr
     .orderBy("units.id")
     .execute();
 }
+
+/**
+ * How an official would type a unit so that it names exactly that one: its place, then its name without the
+ * place's level repeated (重庆市渝中区 + 区卫健委 → 渝中区卫健委, 贵阳市 + 市卫生健康局 → 贵阳市卫生健康局).
+ */
+export function typedName(unit: Pick<Unit, "name" | "jurisdiction">): string {
+  const place = /([^省市区县州旗]+[省市区县州旗])$/.exec(unit.jurisdiction)?.[1] ?? "";
+  if (!place || unit.name.startsWith(place)) return unit.name;
+  return place + (unit.name[0] === place[place.length - 1] ? unit.name.slice(1) : unit.name);
+}
+
+/**
+ * Units a name that matched nothing probably meant: those whose name (or abbreviation) contains what was typed, or
+ * whose name is contained in it ("渝中卫健委" → 区卫健委), preferring the ones whose place was typed too.
+ */
+export async function similarUnits(db: Kysely<Database>, typed: string, limit = 20): Promise<Unit[]> {
+  const t = typed.replace(/\s+/g, "").replace(/[（(]([^)）]+)[)）]$/, "");
+  if (t.length < 2) return [];
+  const typedKeys = [...new Set(readings(t).flatMap((r) => aliasKeys(r.name)))].map((k) => k.replace(/^[省市区县]/, "")).filter((k) => k.length >= 2);
+  const units = await db.selectFrom("units").selectAll().where("kind", "=", "unit").orderBy("id").execute();
+  const hits = units.filter((u) => {
+    const keys = aliasKeys(u.name).map((k) => k.replace(/^[省市区县]/, "")).filter((k) => k.length >= 2);
+    return keys.some((k) => typedKeys.some((tk) => k.includes(tk) || tk.includes(k)));
+  });
+  // "渝中卫健委": the place without its level (渝中) typed in front narrows to that jurisdiction.
+  const placeOf = (u: Unit) => (/([^省市区县州旗]+)[省市区县州旗]$/.exec(u.jurisdiction)?.[1] ?? u.jurisdiction);
+  const placed = hits.filter((u) => t.includes(placeOf(u)));
+  return (placed.length > 0 ? placed : hits).slice(0, limit);
+}
