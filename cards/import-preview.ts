@@ -15,7 +15,7 @@ const list = (items: string[], max = MAX_LIST) => (items.length > max ? `${items
  * measures with their units and indicators, units matched or new, and for a revision what would change.
  * Buttons: 确认导入 stores it, 取消 discards it.
  */
-export function importPreviewCard(o: { pendingId: number; nonce: string; fileName: string; plan: ParsedPlan; preview: ImportPreview }): Card {
+export function importPreviewCard(o: { pendingId: number; nonce: string; fileName: string; plan: ParsedPlan; preview: ImportPreview; fromLedger?: boolean }): Card {
   const { plan, preview: pv } = o;
   const matched = pv.units.filter((u) => u.matched);
   const fresh = pv.units.filter((u) => !u.matched);
@@ -23,7 +23,7 @@ export function importPreviewCard(o: { pendingId: number; nonce: string; fileNam
     md(
       `**${esc(plan.title)}**\n` +
         `发文单位：${esc(plan.issuer ?? "（未识别）")}　日期：${plan.issued ?? "（未识别）"}　地区：${esc(plan.jurisdiction)}\n` +
-        `文件：${esc(o.fileName)}\n` +
+        `文件：${esc(o.fileName)}${o.fromLedger ? "（台账工作簿：按单元格原样读取，不做文字识别）" : ""}\n` +
         `识别出 **${pv.measures}** 项措施、**${pv.units.length}** 个责任单位、**${pv.indicators}** 个量化指标`,
     ),
   ];
@@ -93,5 +93,5 @@ export function importCancelledCard(fileName: string): Card {
 
 /** A file that cannot be imported: why, and what to send instead. */
 export function importRefusedCard(fileName: string, why: string): Card {
-  return card("无法导入该文件", [md(`文件：${esc(fileName)}\n${why}`)], { color: "red" });
+  return card("无法导入该文件", [md(`文件：${esc(fileName)}\n${esc(why)}`)], { color: "red" });
 }

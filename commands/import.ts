@@ -61,8 +61,9 @@ export const importPlan: CommandDef = {
       return;
     }
     let plan: ParsedPlan;
+    let source: "ledger" | "document";
     try {
-      plan = await ctx.readPlan(bytes, file.name);
+      ({ plan, source } = await ctx.readPlan(bytes, file.name));
     } catch (err) {
       if (isImportError(err)) {
         await ctx.reply(importRefusedCard(file.name, err.userText));
@@ -83,7 +84,7 @@ export const importPlan: CommandDef = {
       .returning("id")
       .executeTakeFirstOrThrow();
     const preview = await previewImport(ctx.db, plan, hash);
-    await ctx.reply(importPreviewCard({ pendingId: row.id, nonce, fileName: file.name, plan, preview }));
+    await ctx.reply(importPreviewCard({ pendingId: row.id, nonce, fileName: file.name, plan, preview, fromLedger: source === "ledger" }));
   },
 };
 

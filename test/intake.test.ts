@@ -2,6 +2,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ExcelJS from "exceljs";
+import { exportLedger } from "../src/ledger/index.js";
+import { SHEETS } from "../src/ledger/workbook.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
@@ -192,5 +195,53 @@ describe("a plan file sent to the bot", () => {
     expect((await ind("老年友善医疗机构比例")).retired_at).not.toBeNull();
     expect(await count("reports")).toBe(reports);
     expect(await db.selectFrom("plans").select("id").where("jurisdiction", "=", "重庆市渝中区").execute()).toHaveLength(1);
+  });
+
+  it("as a .docx is previewed from the Word tables and, confirmed, reaches /我的任务 of its units", async () => {
+    const [preview] = await sendFile(ADMIN, "基层卫生服务能力提升实施方案.docx", new Uint8Array(readFileSync("test/fixtures/files/plan.docx")));
+    const text = textOf(preview!);
+    expect(text).toContain("方案导入预览");
+    expect(text).toContain("某某区基层卫生服务能力提升实施方案");
+    expect(text).toContain("发文单位：某某区人民政府办公室");
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "确认导入"));
+    expect(res.toast).toEqual({ type: "success", content: "方案已导入" });
+    const member = await demoOpenIdForUnit("某某区", "区卫健委");
+    const unit = await bot.store.db.selectFrom("units").selectAll().where("jurisdiction", "=", "某某区").where("name", "=", "区卫健委").executeTakeFirstOrThrow();
+    await bot.store.db.insertInto("members").values({ open_id: member, unit_id: unit.id, role: "member", name: null, created_at: "2026-11-24" }).execute();
+    const [tasks] = await say(member, "/我的任务");
+    expect(textOf(tasks!)).toContain("甲级社区卫生服务中心");
+  });
+
+  it("as the 台账 workbook with one target edited, previews exactly that change and applies it on 确认导入", async () => {
+    const db = bot.store.db;
+    const plan = await db.selectFrom("plans").selectAll().where("jurisdiction", "=", "重庆市渝中区").executeTakeFirstOrThrow();
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from((await exportLedger(db, { planId: plan.id }, new Date())).bytes!) as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet(SHEETS.indicators)!;
+    const header = (ws.getRow(1).values as unknown[]).map(String);
+    let row = 0;
+    ws.eachRow((r, n) => {
+      if (!row && r.getCell(header.indexOf("指标名称")).value === "家庭医生签约服务重点人群覆盖率") row = n;
+    });
+    ws.getCell(row, header.indexOf("目标值")).value = 88;
+    const bytes = new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer);
+    const tasks = await count("tasks");
+    const [preview] = await sendFile(ADMIN, "渝中台账（修改）.xlsx", bytes);
+    const text = textOf(preview!);
+    expect(text).toContain("台账工作簿：按单元格原样读取");
+    expect(text).toContain("方案修订预览");
+    expect(text).toMatch(/措施：新增 0、修改 0、停用 0/);
+    expect(text).toMatch(/指标：新增 0、修改 1、停用 0/);
+    expect(text).toMatch(/家庭医生签约服务重点人群覆盖率：≥85%（2027年） → ≥88%（2027年）/);
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "确认导入"));
+    expect(res.toast?.content).toBe("方案已更新");
+    const ind = await db.selectFrom("indicators").innerJoin("tasks", "tasks.id", "indicators.task_id").select("indicators.target")
+      .where("tasks.plan_id", "=", plan.id).where("indicators.name", "=", "家庭医生签约服务重点人群覆盖率").executeTakeFirstOrThrow();
+    expect(ind.target).toBe(88);
+    expect(await count("tasks")).toBe(tasks);
+
+    ws.getCell(row, header.indexOf("目标值")).value = "九十";
+    const [refused] = await sendFile(ADMIN, "渝中台账（填错）.xlsx", new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer));
+    expect(textOf(refused!)).toMatch(/无法导入该文件[\s\S]*指标 第 \d+ 行：目标值应为数字（现为“九十”）/);
   });
 });

@@ -23,7 +23,7 @@ export interface Services {
    * Reads a plan file's bytes (the importer's readers, or a 台账 workbook sent back). A service rather than an
    * import so the Workers bundle, which receives no files, does not carry the PDF and Office readers.
    */
-  readPlan?: (bytes: Uint8Array, fileName: string) => Promise<ParsedPlan>;
+  readPlan?: (bytes: Uint8Array, fileName: string) => Promise<{ plan: ParsedPlan; source: "ledger" | "document" }>;
   log: Logger;
   /** open_ids that may approve bindings (ADMIN_OPEN_IDS), in addition to members with role admin. */
   adminOpenIds: readonly string[];

@@ -3,7 +3,8 @@ import { basename } from "node:path";
 import { systemClock } from "../clock.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
 import { toDryRunJson } from "./json.js";
-import { isImportError, parseFile } from "./index.js";
+import { readPlanFile } from "../intake/read.js";
+import { isImportError } from "./index.js";
 import { importDocument, sha256Hex } from "./store.js";
 
 /**
@@ -29,9 +30,10 @@ async function main(argv: string[]) {
       failed++;
       continue;
     }
-    let plan: Awaited<ReturnType<typeof parseFile>>;
+    let plan: Awaited<ReturnType<typeof readPlanFile>>;
     try {
-      plan = await parseFile(bytes, { fileName: basename(file) });
+      // A 台账 workbook sent back is read cell by cell; any other file is parsed.
+      plan = await readPlanFile(bytes, basename(file));
     } catch (err) {
       // A file that is not a readable plan stores nothing; say why in words an admin can act on.
       if (!isImportError(err)) throw err;

@@ -102,7 +102,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     // Local mode: `npm run chat -- --file` leaves the file beside the database, where the bot reads it.
     files: client ? new LarkFiles(client, log) : new LocalFiles(localUploadsDir(o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath())),
     // Loaded on the first file: the PDF and Office readers would slow every start-up.
-    readPlan: async (bytes, fileName) => (await import("../intake/read.js")).readPlanFile(bytes, fileName),
+    readPlan: async (bytes, fileName) => (await import("../intake/read.js")).readPlanSource(bytes, fileName),
     log,
     adminOpenIds: config.mode === "local" ? [...config.adminOpenIds, "ou_demo_admin"] : config.adminOpenIds,
   };
