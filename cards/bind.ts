@@ -5,9 +5,13 @@ import { chinaTime } from "./format.js";
 import type { Card } from "./types.js";
 
 /** Sent to each admin: who asks to join which unit, with approve / reject. */
-export function bindRequestCard(r: { requestId: number; openId: string; unit: Unit; requestedAt: string }): Card {
+export function bindRequestCard(r: { requestId: number; openId: string; unit: Unit; requestedAt: string; departments?: { id: string; name: string }[] }): Card {
+  const depts = (r.departments ?? []).filter((d) => /^od-[0-9a-zA-Z_-]{1,64}$/.test(d.id));
   return card("绑定申请待确认", [
-    md(`<at id="${r.openId}"></at> 申请绑定到 **${unitLabel(r.unit)}**\n申请时间 ${chinaTime(r.requestedAt)}`),
+    md(`<at id="${r.openId}"></at> 申请绑定到 **${esc(unitLabel(r.unit))}**\n申请时间 ${chinaTime(r.requestedAt)}`),
+    ...(depts.length
+      ? [md(`所在飞书部门：${depts.map((d) => `${esc(d.name || "（未知名称）")} ${d.id}`).join("；")}\n整个部门都属于该单位时，可发送 /绑定部门 ${depts[0]!.id} ${esc(unitLabel(r.unit))}`)]
+      : []),
     {
       tag: "column_set",
       flex_mode: "none",

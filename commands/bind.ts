@@ -42,8 +42,10 @@ async function bindSelf(s: Services, actor: Actor, unit: Unit, chatId: string | 
     .returning("id")
     .executeTakeFirstOrThrow());
   const admins = await adminIds(s);
+  // The requester's departments go on the card so an admin can map a whole department with /绑定部门.
+  const departments = actor.departments ?? (await s.directory.userDepartments(actor.openId).catch(() => []));
   for (const admin of admins) {
-    await s.messenger.sendToUser(admin, bindRequestCard({ requestId: req.id, openId: actor.openId, unit, requestedAt: now }), { dedupeKey: `bind:${req.id}:${admin}` });
+    await s.messenger.sendToUser(admin, bindRequestCard({ requestId: req.id, openId: actor.openId, unit, requestedAt: now, departments }), { dedupeKey: `bind:${req.id}:${admin}` });
   }
   return noticeCard("已提交绑定申请", admins.length
     ? `申请绑定到 **${unitLabel(unit)}**，已通知管理员确认，确认后会通知您。`
@@ -110,6 +112,50 @@ export const bind: CommandDef = {
     if ("error" in picked) await ctx.replyPrivately(errorCard(picked.error));
     else if ("candidates" in picked) await ctx.replyPrivately(unitCandidatesCard({ typed, units: picked.candidates, near: picked.near, action: "bind_pick", mode: "self" }));
     else await ctx.replyPrivately(await bindSelf(ctx, actor, picked.unit, ctx.message.chatId));
+  },
+};
+
+/**
+ * `/绑定部门 od-xxx 区卫健委（重庆市渝中区）`: an admin maps a Lark department to one unit; its members are then bound
+ * without a request. This explicit mapping is the only automatic binding (department names are never guessed).
+ */
+export const bindDepartment: CommandDef = {
+  name: "绑定部门",
+  aliases: ["binddept"],
+  summary: "（管理员）把飞书部门对应到单位，该部门成员自动绑定",
+  examples: ["/绑定部门 od-1a2b3c 区卫健委（重庆市渝中区）"],
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
+    if (!actor.isAdmin) {
+      await ctx.replyPrivately(errorCard("只有管理员可以绑定部门。"));
+      return;
+    }
+    const [dept, ...rest] = ctx.args.split(" ").filter(Boolean);
+    if (!dept || !/^od-[0-9a-zA-Z_-]{1,64}$/.test(dept) || rest.length === 0) {
+      await ctx.replyPrivately(errorCard("用法：/绑定部门 部门ID 单位名称，例如 /绑定部门 od-1a2b3c 区卫健委（重庆市渝中区）。部门ID（od- 开头）见绑定申请卡片。"));
+      return;
+    }
+    const picked = await pickUnit(ctx, rest.join(""), `/绑定部门 ${dept}`);
+    if ("error" in picked) {
+      await ctx.replyPrivately(errorCard(picked.error));
+      return;
+    }
+    if ("candidates" in picked) {
+      // A whole department is mapped at once: the admin names the unit with its place, no guessing among namesakes.
+      const labels = picked.candidates.map((u) => esc(unitLabel(u))).join("、");
+      await ctx.replyPrivately(errorCard(picked.near
+        ? `没有找到单位“${esc(rest.join(""))}”。是否指：${labels}？请照写其一，例如 /绑定部门 ${dept} ${esc(unitLabel(picked.candidates[0]!))}`
+        : `“${esc(rest.join(""))}”对应多个单位：${labels}。请写明地区，例如 /绑定部门 ${dept} ${esc(unitLabel(picked.candidates[0]!))}`));
+      return;
+    }
+    const unit = picked.unit;
+    const now = ctx.clock.now().toISOString();
+    await ctx.db
+      .insertInto("department_units")
+      .values({ department_id: dept, unit_id: unit.id, bound_by: actor.openId, bound_at: now })
+      .onConflict((oc) => oc.column("department_id").doUpdateSet({ unit_id: unit.id, bound_by: actor.openId, bound_at: now }))
+      .execute();
+    await ctx.replyPrivately(noticeCard("部门已对应", `飞书部门 ${dept} 的成员今后自动绑定到 **${unitLabel(unit)}**（已绑定的成员不变）。`, "green"));
   },
 };
 

@@ -1,7 +1,7 @@
 import { card, esc, md } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundText } from "../src/domain/first-steps.js";
+import { unboundTextFor } from "../src/domain/first-steps.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
 import type { CommandDef } from "../src/events/types.js";
 import { CHAT_ROW_CAP, exportLedger, type LedgerScope } from "../src/ledger/index.js";
@@ -19,7 +19,7 @@ export const exportLedgerCommand: CommandDef = {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const seesAll = actor.isSupervisor || actor.isAdmin;
     if (!seesAll && actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundText(ctx.db)));
+      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
       return;
     }
     const arg = ctx.args.trim();

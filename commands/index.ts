@@ -1,5 +1,5 @@
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
-import { approveBind, bind, bindChat, bindPick, rejectBind } from "./bind.js";
+import { approveBind, bind, bindChat, bindDepartment, bindPick, rejectBind } from "./bind.js";
 import { exportLedgerCommand } from "./export.js";
 import { helpCommand } from "./help.js";
 import { cancelImport, confirmImport, importPlan } from "./import.js";
@@ -11,7 +11,7 @@ import { weeklyDigest } from "./weekly-digest.js";
 
 /** Every chat command, in the order /帮助 lists them. */
 export const commands: CommandDef[] = [];
-commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, importPlan, bind, bindChat, helpCommand(() => commands));
+commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, importPlan, bind, bindChat, bindDepartment, helpCommand(() => commands));
 
 /** Card buttons, matched on the button's `value.action`. */
 export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction, confirmImport, cancelImport];

@@ -2,7 +2,7 @@ import { errorCard } from "../cards/notice.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundText } from "../src/domain/first-steps.js";
+import { unboundTextFor } from "../src/domain/first-steps.js";
 import { localDate } from "../src/domain/period.js";
 import { unitTasks } from "../src/domain/tasks.js";
 import { chatKind, sendPrivately } from "../src/events/private-answer.js";
@@ -41,7 +41,7 @@ export const myTasks: CommandDef = {
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     if (actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundText(ctx.db)));
+      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
       return;
     }
     const pub = /公开|public/i.test(ctx.args);

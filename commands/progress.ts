@@ -2,7 +2,7 @@ import { button, card, esc, md, rowWithButton } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
 import { progressCard, taskProgressCard } from "../cards/progress.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundText } from "../src/domain/first-steps.js";
+import { unboundTextFor } from "../src/domain/first-steps.js";
 import { findTasks, unitProgress } from "../src/domain/progress.js";
 import { STATUS_LABEL } from "../src/domain/status.js";
 import { unitTasks } from "../src/domain/tasks.js";
@@ -20,7 +20,7 @@ export const progress: CommandDef = {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const seesAll = actor.isSupervisor || actor.isAdmin;
     if (!seesAll && actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundText(ctx.db)));
+      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
       return;
     }
     const now = ctx.clock.now();

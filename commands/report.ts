@@ -3,7 +3,7 @@ import { reportFormCard } from "../cards/report-form.js";
 import { answerClickPrivately } from "./my-tasks.js";
 import { reportReceiptCard, supportReportedCard } from "../cards/report-receipt.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundText } from "../src/domain/first-steps.js";
+import { unboundTextFor } from "../src/domain/first-steps.js";
 import { DubanError } from "../src/domain/errors.js";
 import { confirmValueCard } from "../cards/confirm-value.js";
 import type { CardActionResponse } from "../cards/types.js";
@@ -35,7 +35,7 @@ export const report: CommandDef = {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const unit = actor.units[0];
     if (!unit) {
-      await ctx.replyPrivately(errorCard(await unboundText(ctx.db)));
+      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
       return;
     }
     const { indicators, card } = await formFor(ctx, unit, ctx.args);

@@ -29,7 +29,7 @@ beforeAll(async () => {
   s = {
     db, clock, adminOpenIds: [],
     messenger: { reply: unused, sendToChat: unused, sendToUser: unused, ephemeral: unused, patch: unused, updateByToken: unused, sendFile: unused },
-    directory: { userDepartmentNames: async () => [], chatInfo: async () => null },
+    directory: { userDepartments: async () => [], chatInfo: async () => null },
     log: { info() {}, warn() {}, error() {} },
   };
 });

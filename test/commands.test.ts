@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { findUnits } from "../src/store/units.js";
 import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
 
@@ -78,11 +79,48 @@ describe("/我的任务", () => {
     expect(textOf(r!)).toContain("/绑定");
   });
 
-  it("finds the unit from the user's Lark department when the user is not in the roster", async () => {
-    lark.users.set("ou_new_medicare", ["od_1"]);
-    lark.departments.set("od_1", "渝中区医保局");
+  it("binds through a Lark department only by an admin's mapping, never by the department's name (security finding 2)", async () => {
+    // Same names as units of other governments: 市公安局（贵阳市）, 区科技局（重庆市渝中区）.
+    lark.users.set("ou_beijing_police", ["od-bj-police"]);
+    lark.departments.set("od-bj-police", "北京市公安局");
+    lark.users.set("ou_xicheng_sci", ["od-xc-sci"]);
+    lark.departments.set("od-xc-sci", "北京市西城区科技局");
+    for (const [who, dept] of [["ou_beijing_police", "北京市公安局"], ["ou_xicheng_sci", "北京市西城区科技局"]] as const) {
+      const [r] = await say(who, "/我的任务");
+      // The official sees why nothing was found and how to get bound, in Chinese.
+      expect(textOf(r!)).toContain("还不知道您属于哪个单位");
+      expect(textOf(r!)).toContain(`“${dept}”`);
+      expect(textOf(r!)).toContain("不会按部门名称推测单位");
+      expect(textOf(r!)).toContain("/绑定 单位名称");
+      expect(await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", who).execute()).toEqual([]);
+    }
+    // Typing the department's name as a unit finds nothing either: 北京市 is no jurisdiction in the plans.
+    expect(textOf((await say("ou_beijing_police", "/绑定 北京市公安局"))[0]!)).toContain("没有找到单位");
+    // Even a department named exactly like a unit binds nobody until an admin maps it.
+    lark.users.set("ou_new_medicare", ["od-1"]);
+    lark.departments.set("od-1", "渝中区医保局");
+    expect(textOf((await say("ou_new_medicare", "/我的任务"))[0]!)).toContain("/绑定");
+    const refused = await say("ou_new_medicare", "/绑定部门 od-1 渝中区医保局");
+    expect(textOf(refused[0]!)).toContain("只有管理员可以绑定部门");
+    // The admin's request card names the requester's department, ready for /绑定部门.
+    const asked = await say("ou_new_medicare", "/绑定 渝中区医保局");
+    const toAdmin = asked.find((r) => r.query["receive_id_type"] === "open_id" && r.body.receive_id === "ou_admin");
+    expect(textOf(toAdmin!)).toContain("/绑定部门 od-1 区医保局（重庆市渝中区）");
+    const ambiguous = await say("ou_admin", "/绑定部门 od-1 区医保局");
+    expect(textOf(ambiguous[0]!)).toContain("对应多个单位");
+    const mapped = await say("ou_admin", "/绑定部门 od-1 区医保局（重庆市渝中区）");
+    expect(textOf(mapped[0]!)).toContain("部门已对应");
     const [r] = await say("ou_new_medicare", "/我的任务");
     expect(textOf(r!)).toContain("区医保局（重庆市渝中区）");
+  });
+
+  it("a place prefix that matches no jurisdiction is not found, never another government's unit", async () => {
+    const labels = async (typed: string) => (await findUnits(bot.store.db, typed)).map((u) => `${u.name}（${u.jurisdiction}）`);
+    expect(await labels("北京市公安局")).toEqual([]);
+    expect(await labels("北京市西城区科技局")).toEqual([]);
+    expect(await labels("渝中区卫健委")).toEqual(["区卫健委（重庆市渝中区）"]);
+    expect(await labels("区卫健委（重庆市渝中区）")).toEqual(["区卫健委（重庆市渝中区）"]);
+    expect((await labels("区卫健委")).length).toBeGreaterThan(1);
   });
 });
 

@@ -1,6 +1,5 @@
 import type { Services } from "../events/types.js";
 import type { Unit } from "../store/schema.js";
-import { lookupUnits } from "./units-lookup.js";
 
 /** Who is talking to the bot, as far as duban is concerned. */
 export interface Actor {
@@ -12,11 +11,13 @@ export interface Actor {
   isSupervisor: boolean;
   /** How the unit was found, for the "why do I see this" line on cards. */
   source: "members" | "directory" | "none";
+  /** The user's Lark departments when no unit was found (for the message saying how to get bound). */
+  departments?: { id: string; name: string }[];
 }
 
 /**
- * Members table first; otherwise the user's departments from the open platform matched against unit names and
- * aliases (a department that matches exactly one unit binds the user — recorded so the next look-up is local).
+ * Members table first; otherwise the user's Lark departments through the admin-set department → unit mapping
+ * (exactly one mapped unit binds the user — recorded so the next look-up is local); otherwise unbound.
  */
 export async function resolveActor(s: Services, openId: string): Promise<Actor> {
   const rows = await s.db
@@ -35,23 +36,32 @@ export async function resolveActor(s: Services, openId: string): Promise<Actor> 
   }
   if (units.length > 0) return { openId, units, isAdmin, isSupervisor, source: "members" };
 
-  let departments: string[] = [];
+  let departments: { id: string; name: string }[] = [];
   try {
-    departments = await s.directory.userDepartmentNames(openId);
+    departments = await s.directory.userDepartments(openId);
   } catch (err) {
     s.log.warn("directory lookup failed", { openId, error: String(err) });
   }
-  for (const dept of departments) {
-    const found = (await lookupUnits(s.db, dept)).filter((u) => u.kind === "unit");
-    if (found.length === 1) {
-      const unit = found[0]!;
-      await s.db
-        .insertInto("members")
-        .values({ open_id: openId, unit_id: unit.id, role: "member", name: null, created_at: s.clock.now().toISOString() })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      return { openId, units: [unit], isAdmin, isSupervisor, source: "directory" };
-    }
+  // Only a mapping an admin set (/绑定部门) binds automatically. Department names are never matched against unit
+  // names: 北京市公安局 is not 贵阳市's 市公安局. Several mapped departments pointing at different units bind nothing.
+  const ids = departments.map((d) => d.id).filter(Boolean);
+  const mapped = ids.length
+    ? await s.db
+        .selectFrom("department_units")
+        .innerJoin("units", "units.id", "department_units.unit_id")
+        .selectAll("units")
+        .where("department_units.department_id", "in", ids)
+        .execute()
+    : [];
+  const distinct = [...new Map(mapped.map((u) => [u.id, u])).values()];
+  if (distinct.length === 1) {
+    const unit = distinct[0]!;
+    await s.db
+      .insertInto("members")
+      .values({ open_id: openId, unit_id: unit.id, role: "member", name: null, created_at: s.clock.now().toISOString() })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    return { openId, units: [unit], isAdmin, isSupervisor, source: "directory" };
   }
-  return { openId, units: [], isAdmin, isSupervisor, source: "none" };
+  return { openId, units: [], isAdmin, isSupervisor, source: "none", departments };
 }

@@ -104,23 +104,23 @@ export async function deliver(client: lark.Client, row: OutboxRow): Promise<stri
   }
 }
 
-/** The user's department names, for finding their unit when they are not in the members table. */
+/** The user's departments, for the admin-set department → unit mapping and for bind requests. */
 export class LarkDirectory implements Directory {
   constructor(private readonly client: lark.Client, private readonly log: Logger) {}
 
-  async userDepartmentNames(openId: string): Promise<string[]> {
+  async userDepartments(openId: string): Promise<{ id: string; name: string }[]> {
     try {
       const user = await this.client.contact.user.get({
         path: { user_id: openId },
         params: { user_id_type: "open_id", department_id_type: "open_department_id" },
       });
       const ids = user.data?.user?.department_ids ?? [];
-      const names: string[] = [];
+      const out: { id: string; name: string }[] = [];
       for (const id of ids.slice(0, 10)) {
-        const dept = await this.client.contact.department.get({ path: { department_id: id }, params: { department_id_type: "open_department_id" } });
-        if (dept.data?.department?.name) names.push(dept.data.department.name);
+        const dept = await this.client.contact.department.get({ path: { department_id: id }, params: { department_id_type: "open_department_id" } }).catch(() => null);
+        out.push({ id, name: dept?.data?.department?.name ?? "" });
       }
-      return names;
+      return out;
     } catch (err) {
       this.log.warn("contact lookup failed", { openId, error: classify(err).message });
       return [];
@@ -179,4 +179,4 @@ export class LarkFiles implements FileSource {
   }
 }
 
-export const noDirectory: Directory = { userDepartmentNames: async () => [], chatInfo: async () => null };
+export const noDirectory: Directory = { userDepartments: async () => [], chatInfo: async () => null };

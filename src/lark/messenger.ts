@@ -52,8 +52,8 @@ export interface FileSource {
 
 /** Read-only look-ups on the open platform (not queued: the caller needs the answer). */
 export interface Directory {
-  /** Department names of a user (contact/v3/users + departments), or [] when unknown / not permitted. */
-  userDepartmentNames(openId: string): Promise<string[]>;
+  /** The user's departments (open_department_id and name), or [] when unknown / not permitted. */
+  userDepartments(openId: string): Promise<{ id: string; name: string }[]>;
   /** chat_mode and group_message_type of a chat (GET /im/v1/chats/:chat_id), or null when Lark cannot say. */
   chatInfo(chatId: string): Promise<ChatInfo | null>;
 }

@@ -13,6 +13,7 @@ export interface Database {
   members: MembersTable;
   chats: ChatsTable;
   bind_requests: BindRequestsTable;
+  department_units: DepartmentUnitsTable;
   reports: ReportsTable;
   processed_events: ProcessedEventsTable;
   outbox: OutboxTable;
@@ -112,6 +113,14 @@ export interface MembersTable {
   role: MemberRole;
   name: string | null;
   created_at: string;
+}
+
+/** Lark department → unit, set only by an admin (migration 0003). */
+export interface DepartmentUnitsTable {
+  department_id: string;
+  unit_id: number;
+  bound_by: string;
+  bound_at: string;
 }
 
 export interface ChatsTable {

@@ -8,12 +8,14 @@ import { aliasKeys, demoOpenIdForUnit, isGroupUnit } from "./unit-names.js";
 
 export { aliasKeys, demoOpenIdForUnit, isGroupUnit };
 
+/** Longer input is no unit name; the cap also bounds the look-up below (readings × alias keys). */
+export const MAX_UNIT_NAME = 40;
+
 /**
  * The ways an official may type a unit: as printed (区卫健委), as an alias (区卫生健康委员会), or with its place in
  * front (渝中区卫健委 → 区卫健委 / 卫健委 under a jurisdiction ending in 渝中区).
  */
-function readings(typed: string): { name: string; place: string | null }[] {
-  const n = typed.replace(/\s+/g, "").replace(/[（(]([^)）]+)[)）]$/, "");
+function readings(n: string): { name: string; place: string | null }[] {
   const out: { name: string; place: string | null }[] = [{ name: n, place: null }];
   for (let k = 2; k < n.length - 1; k++) {
     const ch = n[k - 1]!;
@@ -25,9 +27,21 @@ function readings(typed: string): { name: string; place: string | null }[] {
   return out;
 }
 
-/** Units whose canonical name or alias matches. Several results mean the name is ambiguous: ask which one. */
+/**
+ * Units whose canonical name or alias matches. Several results mean the name is ambiguous: ask which one. A typed
+ * place (渝中区卫健委, or the label form 区卫健委（重庆市渝中区）) only ever narrows: a place that matches no jurisdiction
+ * is "not found", never another government's unit of the same name.
+ */
 export async function findUnits(db: Kysely<Database>, nameOrAlias: string, opts: { jurisdiction?: string } = {}): Promise<Unit[]> {
-  const rs = readings(nameOrAlias);
+  let typed = nameOrAlias.replace(/\s+/g, "");
+  if (typed.length === 0 || typed.length > MAX_UNIT_NAME) return [];
+  let labelled: string | null = null;
+  const label = /^([^（(]+)[（(]([^）)]+)[)）]$/.exec(typed);
+  if (label) {
+    typed = label[1]!;
+    labelled = label[2]!;
+  }
+  const rs = readings(typed);
   const names = [...new Set(rs.flatMap((r) => aliasKeys(r.name)))].filter((x) => x.length >= 2);
   if (names.length === 0) return [];
   let q = db
@@ -40,14 +54,15 @@ export async function findUnits(db: Kysely<Database>, nameOrAlias: string, opts:
       ]),
     );
   if (opts.jurisdiction) q = q.where("units.jurisdiction", "=", opts.jurisdiction);
-  const units = await q.orderBy("units.id").execute();
-  const keysOf = (u: Unit) => new Set(aliasKeys(u.name));
-  const typedKeys = aliasKeys(nameOrAlias.replace(/\s+/g, ""));
-  const exact = units.filter((u) => typedKeys.some((k) => keysOf(u).has(k)));
+  let units = await q.orderBy("units.id").execute();
+  if (labelled) units = units.filter((u) => u.jurisdiction === labelled || u.jurisdiction.endsWith(labelled!));
+  if (units.length === 0) return [];
+  const aliasRows = await db.selectFrom("unit_aliases").select(["unit_id", "alias"]).where("unit_id", "in", units.map((u) => u.id)).execute();
+  const keysOf = new Map(units.map((u) => [u.id, new Set([...aliasKeys(u.name), ...aliasRows.filter((a) => a.unit_id === u.id).flatMap((a) => aliasKeys(a.alias))])]));
+  const matches = (u: Unit, name: string) => aliasKeys(name).some((k) => keysOf.get(u.id)!.has(k));
+  const exact = units.filter((u) => matches(u, rs[0]!.name));
   if (exact.length > 0) return exact;
-  // A typed place prefix narrows to the jurisdiction that ends with it (渝中区卫健委 → 重庆市渝中区).
-  const placed = units.filter((u) => rs.some((r) => r.place && u.jurisdiction.endsWith(r.place) && aliasKeys(r.name).some((k) => keysOf(u).has(k))));
-  return placed.length > 0 ? placed : units;
+  return units.filter((u) => rs.some((r) => r.place !== null && u.jurisdiction.endsWith(r.place) && matches(u, r.name)));
 }
 
 /** "区卫健委（重庆市渝中区）". */
@@ -93,7 +108,7 @@ export function typedName(unit: Pick<Unit, "name" | "jurisdiction">): string {
  */
 export async function similarUnits(db: Kysely<Database>, typed: string, limit = 20): Promise<Unit[]> {
   const t = typed.replace(/\s+/g, "").replace(/[（(]([^)）]+)[)）]$/, "");
-  if (t.length < 2) return [];
+  if (t.length < 2 || t.length > MAX_UNIT_NAME) return [];
   const typedKeys = [...new Set(readings(t).flatMap((r) => aliasKeys(r.name)))].map((k) => k.replace(/^[省市区县]/, "")).filter((k) => k.length >= 2);
   const units = await db.selectFrom("units").selectAll().where("kind", "=", "unit").orderBy("id").execute();
   const hits = units.filter((u) => {
