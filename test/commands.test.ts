@@ -94,8 +94,10 @@ describe("/我的任务", () => {
       expect(textOf(r!)).toContain("/绑定 单位名称");
       expect(await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", who).execute()).toEqual([]);
     }
-    // Typing the department's name as a unit finds nothing either: 北京市 is no jurisdiction in the plans.
-    expect(textOf((await say("ou_beijing_police", "/绑定 北京市公安局"))[0]!)).toContain("没有找到单位");
+    // Typing the department's name as a unit matches nothing: 北京市 is no jurisdiction in the plans. Namesakes
+    // elsewhere are only offered as buttons to pick from, and nothing is requested until one is picked.
+    expect(textOf((await say("ou_beijing_police", "/绑定 北京市公安局"))[0]!)).toContain("没有名称正好是“北京市公安局”的单位");
+    expect(await bot.store.db.selectFrom("bind_requests").select("id").where("open_id", "=", "ou_beijing_police").execute()).toEqual([]);
     // Even a department named exactly like a unit binds nobody until an admin maps it.
     lark.users.set("ou_new_medicare", ["od-1"]);
     lark.departments.set("od-1", "渝中区医保局");
