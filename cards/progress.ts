@@ -19,12 +19,14 @@ export interface ProgressInput {
   /** Indicators furthest behind, already sorted. */
   behind: { name: string; unitName: string; text: string }[];
   scopeNote: string;
+  /** Indicators led by a group that has no member units yet: nobody can report them. */
+  unreportable?: { name: string; unitName: string; jurisdiction: string }[];
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** 进度: a table per unit (counts by status, completeness) and the indicators furthest behind. */
-export function progressCard({ title, rows, behind, scopeNote }: ProgressInput): Card {
+export function progressCard({ title, rows, behind, scopeNote, unreportable = [] }: ProgressInput): Card {
   const total = rows.reduce((a, r) => a + r.indicators, 0);
   const elements: unknown[] = [md(`${esc(scopeNote)}　共 **${rows.length}** 个单位、**${total}** 个指标`)];
   if (rows.length > 0) {
@@ -50,7 +52,13 @@ export function progressCard({ title, rows, behind, scopeNote }: ProgressInput):
     elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +
       (behind.length > 10 ? `\n另有 ${behind.length - 10} 项` : "")));
   }
-  return card(title, elements, { color: behind.length ? "orange" : "green", summary: title });
+  if (unreportable.length > 0) {
+    // Listed, not dropped: the supervisor sees the gap and who can close it (the operator, through the roster).
+    elements.push(hr(), md(`**无人可填报**（牵头的是分组，名册中还没有它的成员单位；运维人员用 npm run roster 登记成员后即可填报）\n` +
+      unreportable.slice(0, 10).map((u, k) => `${k + 1}. ${esc(u.unitName)}（${esc(u.jurisdiction)}）· ${esc(u.name)}`).join("\n") +
+      (unreportable.length > 10 ? `\n另有 ${unreportable.length - 10} 项` : "")));
+  }
+  return card(title, elements, { color: behind.length || unreportable.length ? "orange" : "green", summary: title });
 }
 
 /** 进度 for one task: its units and each indicator's state. */

@@ -26,12 +26,13 @@ export const progress: CommandDef = {
     const now = ctx.clock.now();
     const arg = ctx.args.trim();
     if (!arg) {
-      const units = seesAll ? await ctx.db.selectFrom("units").selectAll().where("kind", "=", "unit").execute() : actor.units;
-      const { rows, behind } = await unitProgress(ctx.db, units, now);
+      const units = seesAll ? await ctx.db.selectFrom("units").selectAll().execute() : actor.units;
+      const { rows, behind, unreportable } = await unitProgress(ctx.db, units, now);
       await ctx.reply(progressCard({
         title: seesAll ? "全部单位进度" : `进度 · ${actor.units.map((u) => u.name).join("、")}`,
         rows,
         behind,
+        unreportable,
         scopeNote: seesAll ? "督办视图：按本期填报率从低到高排列" : "本单位牵头指标",
       }));
       return;

@@ -28,7 +28,19 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
   const linksByUnit = groupBy(mine, (l) => l.unit_id);
   const rows: UnitProgressRow[] = [];
   const behind: { name: string; unitName: string; text: string; gap: number }[] = [];
+  // A group (各街道) reports through its member offices; until the roster names them nobody can report its indicators.
+  const groupIds = units.filter((u) => u.kind === "group").map((u) => u.id);
+  const staffed = new Set(groupIds.length
+    ? (await db.selectFrom("unit_group_members").select("group_id").distinct().where("group_id", "in", groupIds).execute()).map((r) => r.group_id)
+    : []);
+  const unreportable: { name: string; unitName: string; jurisdiction: string }[] = [];
   for (const u of units) {
+    if (u.kind === "group" && !staffed.has(u.id)) {
+      for (const l of linksByUnit.get(u.id) ?? []) {
+        for (const i of byId.get(l.task_id)?.indicators ?? []) unreportable.push({ name: i.name, unitName: u.name, jurisdiction: u.jurisdiction });
+      }
+      continue;
+    }
     const counts = zero();
     let total = 0;
     let reported = 0;
@@ -47,7 +59,7 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
   }
   rows.sort((a, b) => a.completeness - b.completeness || b.indicators - a.indicators);
   behind.sort((a, b) => b.gap - a.gap);
-  return { rows, behind };
+  return { rows, behind, unreportable };
 }
 
 /** Tasks visible to a viewer matching a code or keyword. */

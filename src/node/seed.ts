@@ -1,17 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
-import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { parseFile } from "../importer/index.js";
 import { importDocument, sha256Hex } from "../importer/store.js";
 import type { Database } from "../store/schema.js";
 import { demoOpenIdForUnit } from "../store/unit-names.js";
-
-const rosterSchema = z.object({
-  members: z.array(z.object({ open_id: z.string(), name: z.string().optional(), role: z.enum(["member", "admin", "supervisor"]), unit: z.string().optional() })),
-  chats: z.array(z.object({ chat_id: z.string(), kind: z.enum(["unit", "supervisor"]), name: z.string().optional() })).default([]),
-});
+import { applyRoster, parseRoster, type Roster, type RosterResult } from "../store/roster.js";
 
 export interface SeedCounts {
   plans: number;
@@ -20,6 +15,8 @@ export interface SeedCounts {
   indicators: number;
   members: number;
   imported: string[];
+  /** What the demo roster added (local mode only). */
+  roster: RosterResult | null;
 }
 
 /**
@@ -35,36 +32,24 @@ export async function seedStore(db: Kysely<Database>, seedsDir: string, clock: C
     const r = await importDocument(db, plan, { fileName: file, hash: await sha256Hex(bytes), clock });
     if (!r.unchanged) imported.push(file);
   }
-  if (o.demoRoster) await seedDemoRoster(db, seedsDir, clock);
+  const roster = o.demoRoster ? await seedDemoRoster(db, seedsDir, clock) : null;
   const n = async (table: "plans" | "units" | "members") =>
     Number((await db.selectFrom(table).select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
   const tasks = await db.selectFrom("tasks").select(db.fn.countAll<number>().as("n")).where("retired_at", "is", null).executeTakeFirstOrThrow();
   const indicators = await db.selectFrom("indicators").select(db.fn.countAll<number>().as("n")).where("retired_at", "is", null).executeTakeFirstOrThrow();
-  return { plans: await n("plans"), tasks: Number(tasks.n), units: await n("units"), indicators: Number(indicators.n), members: await n("members"), imported };
+  return { plans: await n("plans"), tasks: Number(tasks.n), units: await n("units"), indicators: Number(indicators.n), members: await n("members"), imported, roster };
 }
 
-async function seedDemoRoster(db: Kysely<Database>, seedsDir: string, clock: Clock): Promise<void> {
+async function seedDemoRoster(db: Kysely<Database>, seedsDir: string, clock: Clock): Promise<RosterResult> {
   const now = clock.now().toISOString();
-  let roster: z.infer<typeof rosterSchema> = { members: [], chats: [] };
+  let roster: Roster = { members: [], chats: [], groups: [] };
   try {
-    roster = rosterSchema.parse(JSON.parse(readFileSync(join(seedsDir, "roster.json"), "utf8")));
+    roster = parseRoster(readFileSync(join(seedsDir, "roster.json"), "utf8"));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  for (const m of roster.members) {
-    // unit_id is NULL for these accounts and NULLs never collide in a UNIQUE index, so look before inserting.
-    const known = await db.selectFrom("members").select("id").where("open_id", "=", m.open_id).where("role", "=", m.role).executeTakeFirst();
-    if (!known) {
-      await db.insertInto("members").values({ open_id: m.open_id, unit_id: null, role: m.role, name: m.name ?? null, created_at: now }).execute();
-    }
-  }
-  for (const c of roster.chats) {
-    await db
-      .insertInto("chats")
-      .values({ chat_id: c.chat_id, kind: c.kind, unit_id: null, name: c.name ?? null, bound_by: "seed", bound_at: now })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+  // Before the demo accounts: a group member the roster names but no plan printed still gets its demo account.
+  const applied = await applyRoster(db, roster, clock);
   const units = await db.selectFrom("units").select(["id", "jurisdiction", "name"]).where("kind", "=", "unit").execute();
   const rows = await Promise.all(
     units.map(async (u) => ({
@@ -78,4 +63,5 @@ async function seedDemoRoster(db: Kysely<Database>, seedsDir: string, clock: Clo
   for (let i = 0; i < rows.length; i += 50) {
     await db.insertInto("members").values(rows.slice(i, i + 50)).onConflict((oc) => oc.doNothing()).execute();
   }
+  return applied;
 }

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clockStartingAt } from "../src/clock.js";
+import { renderCard } from "../src/local/render.js";
+import { applyRoster, parseRoster, RosterError } from "../src/store/roster.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+
+// Issue 12 (4, 6): group-led indicators are reportable by the group's members from the roster, and listed under
+// 无人可填报 until a group has members; an official bound to two units picks which one a command is for.
+const clock = clockStartingAt("2026-11-24T02:00:00.000Z");
+let lark: OpenPlatform;
+let bot: Awaited<ReturnType<typeof startTestServer>>;
+
+beforeAll(async () => {
+  lark = await startOpenPlatform();
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", clock, demoRoster: true });
+});
+afterAll(async () => {
+  await bot.close();
+  await lark.close();
+});
+
+const signed = (envelope: unknown) => signedRequest(envelope, { timestamp: Math.floor(clock.now().getTime() / 1000) });
+const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+async function say(openId: string, text: string) {
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signed(messageEvent({ text, openId })));
+  expect(res.status).toBe(200);
+  await bot.idle();
+  await bot.worker!.kick();
+  return lark.sends().slice(before).map((r) => renderCard(cardOf(r)));
+}
+async function formSubmit(openId: string, keyword: string) {
+  const before = lark.sends().length;
+  await say(openId, `/上报 ${keyword}`);
+  const form = cardOf(lark.sends()[before]!).body.elements.find((e: any) => e.tag === "form");
+  return form.elements.find((e: any) => e.tag === "button").behaviors[0].value as Record<string, unknown>;
+}
+async function callback(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  const res = await bot.post(undefined, await signed(cardEvent({ openId, value, formValue })));
+  expect(res.status).toBe(200);
+  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
+}
+
+describe("groups from the roster", () => {
+  it("a street office named in the roster's 各街道 sees the measures assigned to 各街道", async () => {
+    const street = await demoOpenIdForUnit("重庆市渝中区", "解放碑街道");
+    const [card] = await say(street, "/我的任务");
+    expect(card).toContain("解放碑街道");
+    expect(card).toContain("各街道");
+    expect(card).toMatch(/夯实医疗卫生服务网底/);
+  });
+
+  it("the supervisor's /进度 lists a group's indicators under 无人可填报 until the roster names its members, then they can be reported", async () => {
+    const [before] = await say("ou_demo_supervisor", "/进度");
+    expect(before).toContain("无人可填报");
+    expect(before).toContain("市级各相关部门（贵阳市）");
+
+    const roster = parseRoster(JSON.stringify({
+      members: [{ open_id: "ou_test_gy_health", role: "member", unit: "市卫生健康局", jurisdiction: "贵阳市", name: "贵阳卫健" }],
+      groups: [{ jurisdiction: "贵阳市", group: "市级各相关部门", members: ["市卫生健康局"] }],
+    }));
+    const first = await applyRoster(bot.store.db, roster, clock);
+    expect(first).toMatchObject({ members: 1, groupMembers: 1, unitsCreated: [], skipped: [] });
+    // Applying the same roster again changes nothing.
+    expect(await applyRoster(bot.store.db, roster, clock)).toMatchObject({ members: 0, groupMembers: 0, chats: 0 });
+
+    const led = await bot.store.db
+      .selectFrom("indicators").innerJoin("task_units", "task_units.task_id", "indicators.task_id").innerJoin("units", "units.id", "task_units.unit_id")
+      .select(["indicators.id", "indicators.name"]).where("units.name", "=", "市级各相关部门").where("task_units.role", "=", "lead").executeTakeFirstOrThrow();
+    const [after] = await say("ou_test_gy_health", `/上报 ${led.name}`);
+    expect(after).toContain(`${led.id}: ${led.name}`);
+
+    const submit = await formSubmit("ou_test_gy_health", led.name);
+    const res = await callback("ou_test_gy_health", submit, { indicator: String(led.id), value: "3", period: "2026Q4" });
+    expect(res.toast).toEqual({ type: "success", content: "已记录" });
+    const stored = await bot.store.db.selectFrom("reports").innerJoin("units", "units.id", "reports.unit_id").select(["units.name", "reports.value"]).where("reports.indicator_id", "=", led.id).execute();
+    expect(stored).toEqual([{ name: "市卫生健康局", value: 3 }]);
+
+    const [progress] = await say("ou_demo_supervisor", "/进度");
+    expect(progress).not.toContain("无人可填报");
+    expect(progress).toContain("市级各相关部门（贵阳市）");
+  });
+
+  it("a roster naming a group no plan has, or a member name shared by two offices, is skipped with the reason", async () => {
+    const r = await applyRoster(bot.store.db, parseRoster(JSON.stringify({ groups: [{ jurisdiction: "重庆市渝中区", group: "各乡镇", members: ["某某镇"] }] })), clock);
+    expect(r.skipped).toEqual(["重庆市渝中区 各乡镇（没有导入过以它为责任单位的方案）"]);
+    expect(await bot.store.db.selectFrom("units").select("id").where("name", "=", "某某镇").execute()).toEqual([]);
+  });
+
+  it("refuses a malformed roster naming the entry that is wrong, before anything is written", () => {
+    expect(() => parseRoster("{")).toThrow(RosterError);
+    expect(() => parseRoster(JSON.stringify({ groups: [{ jurisdiction: "贵阳市", group: "市级各相关部门", members: [] }] }))).toThrow(/groups\.0\.members/);
+    expect(() => parseRoster(JSON.stringify({ members: [{ open_id: "not-an-open-id", role: "member" }] }))).toThrow(/members\.0\.open_id/);
+    expect(() => parseRoster(JSON.stringify({ members: [], typo: 1 }))).toThrow(RosterError);
+  });
+});
