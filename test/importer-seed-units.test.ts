@@ -20,7 +20,10 @@ describe("seeding and unit look-ups", () => {
     expect(first.imported).toHaveLength(5);
     const again = await seedStore(db, "seeds", clock, { demoRoster: true });
     expect(again.imported).toHaveLength(0);
-    expect({ ...again, imported: [] }).toEqual({ ...first, imported: [] });
+    expect({ ...again, imported: [], roster: null }).toEqual({ ...first, imported: [], roster: null });
+    // The roster's 11 streets of 各街道 and 10 district governments of Guiyang are created once, not again.
+    expect(first.roster).toMatchObject({ groupMembers: 21, skipped: [] });
+    expect(again.roster).toMatchObject({ members: 0, chats: 0, groupMembers: 0, unitsCreated: [] });
 
     const yz = await findUnits(db, "区卫生健康委员会", { jurisdiction: "重庆市渝中区" });
     expect(yz.map(unitLabel)).toEqual(["区卫健委（重庆市渝中区）"]);
@@ -38,10 +41,10 @@ describe("seeding and unit look-ups", () => {
 
     const [streets] = await findUnits(db, "各街道", { jurisdiction: "重庆市渝中区" });
     expect(streets?.kind).toBe("group");
-    const street = await db.insertInto("units").values({ jurisdiction: "重庆市渝中区", name: "解放碑街道", kind: "unit" }).returning("id").executeTakeFirstOrThrow();
-    await db.insertInto("unit_group_members").values({ group_id: streets!.id, unit_id: street.id }).execute();
-    expect((await groupMembers(db, streets!.id)).map((u) => u.name)).toEqual(["解放碑街道"]);
-    expect((await groupsContaining(db, street.id)).map((u) => u.name)).toEqual(["各街道"]);
+    const [street] = await findUnits(db, "解放碑街道", { jurisdiction: "重庆市渝中区" });
+    expect((await groupMembers(db, streets!.id)).map((u) => u.name)).toHaveLength(11);
+    expect((await groupMembers(db, streets!.id)).map((u) => u.name)).toContain("解放碑街道");
+    expect((await groupsContaining(db, street!.id)).map((u) => u.name)).toEqual(["各街道"]);
     close();
   });
 
