@@ -13,7 +13,7 @@ const list = (items: string[], max = MAX_LIST) => (items.length > max ? `${items
 /**
  * What the parser made of a file, before anything is stored: the plan's identity, counts, warnings, the first
  * measures with their units and indicators, units matched or new, and for a revision what would change.
- * Buttons: 确认导入 stores it, 取消 discards it.
+ * Buttons: 确认导入 stores it, 导出核对表 sends the parse as a workbook to correct and send back, 取消 discards it.
  */
 export function importPreviewCard(o: { pendingId: number; nonce: string; fileName: string; plan: ParsedPlan; preview: ImportPreview; fromLedger?: boolean }): Card {
   const { plan, preview: pv } = o;
@@ -72,6 +72,7 @@ export function importPreviewCard(o: { pendingId: number; nonce: string; fileNam
     horizontal_spacing: "8px",
     columns: [
       { tag: "column", width: "auto", elements: [button("确认导入", { action: "confirm_import", ...value }, { type: "primary" })] },
+      { tag: "column", width: "auto", elements: [button("导出核对表", { action: "export_parse", ...value }, { type: "default" })] },
       { tag: "column", width: "auto", elements: [button("取消", { action: "cancel_import", ...value }, { type: "default" })] },
     ],
   });

@@ -7,6 +7,7 @@ import { isImportError } from "../src/importer/errors.js";
 import type { ParsedPlan } from "../src/importer/types.js";
 import { importDocument, sha256Hex } from "../src/importer/store.js";
 import { previewImport } from "../src/intake/preview.js";
+import { buildPlanWorkbook } from "../src/ledger/index.js";
 
 /** Largest plan file the bot downloads; real plans are well under 5 MB, Lark allows 100 MB. */
 export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
@@ -126,6 +127,26 @@ export const confirmImport: CardActionDef = {
       toast: { type: "success", content: existed ? "方案已更新" : "方案已导入" },
       card: { type: "raw", data: importDoneCard({ title: plan.title, planId: r.planId, measures: r.tasks, units: r.units, indicators: r.indicators, byOpenId: operator, revision: existed !== undefined }) },
     };
+  },
+};
+
+/** 导出核对表: what the parser read, as the plan workbook, sent to the chat; corrected and sent back it is read exactly. */
+export const exportParseAction: CardActionDef = {
+  action: "export_parse",
+  async handle(ctx) {
+    const operator = ctx.action.operatorOpenId;
+    if (!(await mayImport(ctx, operator))) return toast("error", WHO_CAN);
+    const id = Number(ctx.action.value["pending_id"]);
+    const nonce = String(ctx.action.value["nonce"] ?? "");
+    const row = Number.isInteger(id) && nonce
+      ? await ctx.db.selectFrom("pending_imports").selectAll().where("id", "=", id).where("nonce", "=", nonce).executeTakeFirst()
+      : undefined;
+    if (!row || !ctx.action.chatId) return toast("error", "找不到这次导入，请重新发送文件");
+    const plan = JSON.parse(row.parsed) as ParsedPlan;
+    const bytes = await buildPlanWorkbook(plan, { fileName: row.file_name });
+    const name = `核对表-${row.file_name.replace(/\.[^.]+$/, "").replace(/[\\/:*?"<>|\s]+/g, "").slice(0, 30)}.xlsx`;
+    await ctx.messenger.sendFile(ctx.action.chatId, { name, bytes, fileType: "xls" }, { viewer: operator });
+    return toast("success", "核对表已发送：改正后把文件发回给我即可");
   },
 };
 

@@ -2,7 +2,7 @@ import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { approveBind, bind, bindChat, bindDepartment, bindPick, rejectBind } from "./bind.js";
 import { exportLedgerCommand } from "./export.js";
 import { helpCommand } from "./help.js";
-import { cancelImport, confirmImport, importPlan } from "./import.js";
+import { cancelImport, confirmImport, exportParseAction, importPlan } from "./import.js";
 import { indicators } from "./indicators.js";
 import { myTasks, pageAction } from "./my-tasks.js";
 import { progress, taskProgressAction } from "./progress.js";
@@ -14,4 +14,4 @@ export const commands: CommandDef[] = [];
 commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, importPlan, bind, bindChat, bindDepartment, helpCommand(() => commands));
 
 /** Card buttons, matched on the button's `value.action`. */
-export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction, confirmImport, cancelImport];
+export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction, confirmImport, cancelImport, exportParseAction];

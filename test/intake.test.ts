@@ -244,4 +244,29 @@ describe("a plan file sent to the bot", () => {
     const [refused] = await sendFile(ADMIN, "渝中台账（填错）.xlsx", new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer));
     expect(textOf(refused!)).toMatch(/无法导入该文件[\s\S]*指标 第 \d+ 行：目标值应为数字（现为“九十”）/);
   });
+
+  it("sends its 核对表 on 导出核对表: the parse as a workbook which, corrected and sent back, is previewed as corrected", async () => {
+    const [preview] = await sendFile(ADMIN, "基层方案（核对）.docx", new Uint8Array(readFileSync("test/fixtures/files/plan.docx")));
+    const uploads = lark.uploads.size;
+    const before = lark.sends().length;
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "导出核对表"));
+    expect(res.toast?.content).toContain("核对表已发送");
+    await bot.worker!.kick();
+    const [fileMsg] = lark.sends().slice(before);
+    expect(fileMsg!.body).toMatchObject({ receive_id: "oc_chat", msg_type: "file" });
+    expect(lark.uploads.size).toBe(uploads + 1);
+    const up = lark.uploads.get((JSON.parse(fileMsg!.body.content) as { file_key: string }).file_key)!;
+    expect(up.name).toBe("核对表-基层方案（核对）.xlsx");
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from(up.bytes) as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet(SHEETS.measures)!;
+    const header = (ws.getRow(1).values as unknown[]).map(String);
+    expect(ws.getCell(2, header.indexOf("牵头单位")).value).toBe("区卫健委");
+    ws.getCell(2, header.indexOf("牵头单位")).value = "区民政局";
+    const [again] = await sendFile(ADMIN, up.name, new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer));
+    const text = textOf(again!);
+    expect(text).toContain("台账工作簿：按单元格原样读取");
+    expect(text).toMatch(/\[1\][^\n]*\n\s*牵头：区民政局/);
+    expect(await count("pending_imports")).toBeGreaterThan(0);
+  });
 });

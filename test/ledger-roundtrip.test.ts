@@ -6,7 +6,7 @@ import { parseFile } from "../src/importer/index.js";
 import { importDocument, sha256Hex } from "../src/importer/store.js";
 import { previewImport } from "../src/intake/preview.js";
 import { readPlanSource } from "../src/intake/read.js";
-import { exportLedger } from "../src/ledger/index.js";
+import { buildPlanWorkbook, exportLedger } from "../src/ledger/index.js";
 import { SHEETS } from "../src/ledger/workbook.js";
 import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
 
@@ -154,5 +154,44 @@ describe("the 台账 workbook sent back", () => {
     const unit = await store.db.selectFrom("units").selectAll().where("name", "=", "区卫健委").executeTakeFirstOrThrow();
     const mine = (await exportLedger(store.db, { unit }, clock.now())).bytes!;
     await expect(readPlanSource(mine, "单位.xlsx")).rejects.toThrow(/这是单位台账/);
+  });
+
+  it("as the 核对表 of a parse reads back as the parse: measures, units and indicators", async () => {
+    const bytes = new Uint8Array(readFileSync("test/fixtures/files/plan.docx"));
+    const parsed = await parseFile(bytes, { fileName: "plan.docx" });
+    const { plan, source } = await readPlanSource(await buildPlanWorkbook(parsed, { fileName: "plan.docx" }), "核对表.xlsx");
+    expect(source).toBe("ledger");
+    const shape = (p: typeof plan) => ({
+      title: p.title,
+      issuer: p.issuer,
+      issued: p.issued,
+      jurisdiction: p.jurisdiction,
+      tasks: p.tasks.map((t) => ({
+        code: t.code, section: t.section, title: t.title, text: t.text, lead: t.lead, support: t.support, deadline: t.deadline,
+        indicators: t.indicators.map((i) => ({ name: i.name, target: i.target, unit: i.unit, cmp: i.cmp, year: i.year, baseline: i.baseline, quote: i.quote })),
+      })),
+    });
+    expect(shape(plan)).toEqual(shape(parsed));
+  });
+
+  it("as the blank template (npm run export -- --template) filled in by hand, imports the plan as typed", async () => {
+    const wb = await load(await buildPlanWorkbook(null));
+    expect(wb.worksheets.map((w) => w.name)).toEqual([SHEETS.readme, SHEETS.plans, SHEETS.measures, SHEETS.indicators]);
+    expect(String(wb.getWorksheet(SHEETS.readme)!.getCell("A1").value)).toBe("方案导入模板");
+    wb.getWorksheet(SHEETS.plans)!.addRow(["2026年城区绿化工作要点", "某区人民政府办公室", new Date(Date.UTC(2026, 2, 1)), "某区"]);
+    wb.getWorksheet(SHEETS.measures)!.addRow(["一、扩绿", "1", "口袋公园", "新建口袋公园10个。", "区城市管理局", "各街道、区住房城乡建委", new Date(Date.UTC(2026, 11, 31)), ""]);
+    wb.getWorksheet(SHEETS.measures)!.addRow(["一、扩绿", "2", null, "持续开展义务植树。", "区林业局", null, null, "长期坚持"]);
+    wb.getWorksheet(SHEETS.indicators)!.addRow(["1", "新建口袋公园数量", "个", "≥", 10, 2026, null, null, "年度", null]);
+    const bytes = await save(wb);
+    const { plan, source } = await readPlanSource(bytes, "模板.xlsx");
+    expect(source).toBe("ledger");
+    expect(plan).toMatchObject({ title: "2026年城区绿化工作要点", issuer: "某区人民政府办公室", issued: "2026-03-01", jurisdiction: "某区", sections: ["一、扩绿"] });
+    expect(plan.tasks.map((t) => ({ code: t.code, lead: t.lead, support: t.support, deadline: t.deadline, deadline_text: t.deadline_text }))).toEqual([
+      { code: "1", lead: ["区城市管理局"], support: ["各街道", "区住房城乡建委"], deadline: "2026-12-31", deadline_text: null },
+      { code: "2", lead: ["区林业局"], support: [], deadline: null, deadline_text: "长期坚持" },
+    ]);
+    expect(plan.tasks[0]!.indicators).toEqual([expect.objectContaining({ name: "新建口袋公园数量", target: 10, unit: "个", cmp: ">=", year: 2026, frequency: "year" })]);
+    const { r } = await importBytes(bytes, "模板.xlsx");
+    expect(r).toMatchObject({ created: true, tasks: 2, indicators: 1, units: 4 });
   });
 });

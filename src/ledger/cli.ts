@@ -3,16 +3,22 @@ import { parseArgs } from "node:util";
 import { systemClock } from "../clock.js";
 import { lookupUnits, unitLabel } from "../domain/units-lookup.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
-import { exportLedger, type LedgerScope } from "./index.js";
+import { buildPlanWorkbook, exportLedger, type LedgerScope } from "./index.js";
 
 /**
  * npm run export -- --out 台账.xlsx [--plan ID] [--unit 单位名]
+ * npm run export -- --template 模板.xlsx   the blank plan-import template (filled in by hand, sent to the bot)
  * Writes the 台账 workbook of DATABASE_PATH: everything, one plan, or the measures one unit leads or supports.
  */
 async function main() {
-  const { values } = parseArgs({ options: { out: { type: "string" }, plan: { type: "string" }, unit: { type: "string" } } });
+  const { values } = parseArgs({ options: { out: { type: "string" }, plan: { type: "string" }, unit: { type: "string" }, template: { type: "string" } } });
+  if (values.template !== undefined) {
+    writeFileSync(values.template, await buildPlanWorkbook(null));
+    console.log(`已写出导入模板 template written: ${values.template}（填好后发给督办助手，或 npm run import -- ${values.template}）`);
+    return 0;
+  }
   if (!values.out) {
-    console.error("用法 usage: npm run export -- --out 台账.xlsx [--plan 方案编号] [--unit 单位名]");
+    console.error("用法 usage: npm run export -- --out 台账.xlsx [--plan 方案编号] [--unit 单位名]\n       npm run export -- --template 模板.xlsx");
     return 2;
   }
   const store = openSqlite({ path: defaultDatabasePath() });

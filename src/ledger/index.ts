@@ -3,6 +3,7 @@
  * `npm run export`.
  */
 import type { Kysely } from "kysely";
+import type { ParsedPlan } from "../importer/types.js";
 import type { Database } from "../store/schema.js";
 import { loadLedger, ledgerRows, type Ledger, type LedgerScope } from "./data.js";
 
@@ -11,6 +12,11 @@ export { loadLedger, ledgerRows, type Ledger, type LedgerScope } from "./data.js
 /** exceljs is loaded on first export only: it would add about a second to every start-up of the bot. */
 export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
   return (await import("./workbook.js")).buildWorkbook(l);
+}
+
+/** The 核对表 of a parse, or the blank template (plan null); see ./workbook.ts. */
+export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?: string } = {}): Promise<Uint8Array> {
+  return (await import("./workbook.js")).buildPlanWorkbook(plan, o);
 }
 
 /** Most rows a workbook sent in chat may hold; larger exports are for `npm run export` on the server. */

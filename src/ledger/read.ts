@@ -10,9 +10,6 @@ import type { ParsedIndicator, ParsedPlan, ParsedTask } from "../importer/types.
 import type { Cmp, ReportPeriodKind } from "../store/schema.js";
 import { SHEETS } from "./workbook.js";
 
-/** Written in 说明!B1 of the blank template; a workbook saying so may carry a plan without a 方案编号. */
-export const TEMPLATE_LABEL = "方案导入模板";
-
 const CMP_OF: Record<string, Cmp> = { "≥": ">=", ">=": ">=", "＞=": ">=", "不低于": ">=", "≤": "<=", "<=": "<=", "不高于": "<=", "=": "=", "＝": "=" };
 const FREQ_OF: Record<string, ReportPeriodKind> = { 月: "month", 月度: "month", 季度: "quarter", 季: "quarter", 年度: "year", 年: "year" };
 const MAX_PROBLEMS = 8;

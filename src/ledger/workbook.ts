@@ -6,6 +6,7 @@
 import ExcelJS from "exceljs";
 import { STATUS_LABEL, type IndicatorStatus } from "../domain/status.js";
 import { PERIOD_NAME } from "../domain/period.js";
+import type { ParsedPlan } from "../importer/types.js";
 import type { Cmp } from "../store/schema.js";
 import type { Ledger, LedgerIndicator } from "./data.js";
 
@@ -35,6 +36,8 @@ interface Column {
   key: string;
   /** Width cap in Excel character units; long text wraps instead. */
   max?: number;
+  /** Width floor, for sheets that start empty (the template) and are typed into. */
+  min?: number;
   numFmt?: string;
   wrap?: boolean;
 }
@@ -78,7 +81,7 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: R
       const text = v instanceof Date ? "2026-11-24 10:00" : v === null || v === undefined ? "" : String(v);
       width = Math.max(width, displayWidth(text));
     }
-    col.width = Math.min(c.max ?? 40, width + 2);
+    col.width = Math.min(c.max ?? 40, Math.max(c.min ?? 0, width + 2));
     if (c.numFmt) col.numFmt = c.numFmt;
     if (c.wrap) col.alignment = { wrapText: true, vertical: "top" };
   });
@@ -178,10 +181,10 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
     SHEETS.plans,
     [
       { header: "方案编号", key: "id" },
-      { header: "方案标题", key: "title", max: 50, wrap: true },
-      { header: "发文单位", key: "issuer", max: 30 },
-      { header: "发文日期", key: "issued", numFmt: DATE },
-      { header: "地区", key: "jurisdiction", max: 24 },
+      { header: "方案标题", key: "title", max: 50, min: 50, wrap: true },
+      { header: "发文单位", key: "issuer", max: 30, min: 24 },
+      { header: "发文日期", key: "issued", numFmt: DATE, min: 12 },
+      { header: "地区", key: "jurisdiction", max: 24, min: 16 },
       { header: "来源文件", key: "file", max: 40 },
       { header: "导入时间", key: "imported", numFmt: DATETIME },
       { header: "措施数", key: "measures" },
@@ -275,6 +278,120 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
     })),
   );
 
+  const buf = await wb.xlsx.writeBuffer();
+  return new Uint8Array(buf as ArrayBuffer);
+}
+
+const FREQ_LABEL = { month: "月", quarter: "季度", year: "年度" } as const;
+
+/** Drop-downs where a typo would change the meaning: the comparison and the reporting frequency; targets numeric. */
+function validateIndicatorInputs(ws: ExcelJS.Worksheet, rows: number) {
+  const col = (h: string) => (ws.getRow(1).values as unknown[]).indexOf(h);
+  const [cmp, freq, target] = [col("比较"), col("填报频次"), col("目标值")];
+  for (let r = 2; r <= rows + 1; r++) {
+    ws.getCell(r, cmp).dataValidation = { type: "list", allowBlank: false, formulae: ['"≥,≤,="'], showErrorMessage: true, errorTitle: "比较", error: "请选择 ≥、≤ 或 =" };
+    ws.getCell(r, freq).dataValidation = { type: "list", allowBlank: true, formulae: ['"月,季度,年度"'], showErrorMessage: true, errorTitle: "填报频次", error: "请选择 月、季度 或 年度" };
+    ws.getCell(r, target).dataValidation = { type: "decimal", operator: "greaterThanOrEqual", allowBlank: false, formulae: [0], showErrorMessage: true, errorTitle: "目标值", error: "目标值应为不小于 0 的数字" };
+  }
+}
+
+/**
+ * The plan-import workbook: the blank 标准模板 a 督查室 fills in by hand for a plan that exists only on paper, or —
+ * given a parse — the 核对表 of what the parser read, to check and correct. Either one sent back to the bot (or to
+ * npm run import) is read cell by cell (./read.ts); its sheets and headers are those of the 台账.
+ */
+export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?: string } = {}): Promise<Uint8Array> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = "督办助手";
+  const readme = wb.addWorksheet(SHEETS.readme);
+  readme.columns = [{ width: 16 }, { width: 90 }];
+  const lines: [string, string][] = [
+    [plan ? "方案核对表" : "方案导入模板", plan ? `《${plan.title}》的识别结果${o.fileName ? `（来自 ${o.fileName}）` : ""}` : "没有电子文件的方案，按本模板填写后发给督办助手即可导入"],
+    ["", ""],
+    ["怎么用", plan ? "请逐项核对“方案”“措施”“指标”三张表，直接改正单元格；改好后把本文件发给督办助手，预览无误后点“确认导入”。" : "在“方案”表填一行方案信息，在“措施”表每项措施填一行，在“指标”表每个量化指标填一行；填好后把本文件发给督办助手，预览无误后点“确认导入”。"],
+    [SHEETS.plans, "只填一行：方案标题、发文单位、发文日期（如 2026-03-01）、地区（如 重庆市渝中区，责任单位按地区区分）。"],
+    [SHEETS.measures, "措施编号必填且不重复（如 1、2 或 （三）4）；措施内容、牵头单位必填；多个单位用顿号“、”分隔；完成时限填日期，或在“时限原文”写“长期坚持”等。"],
+    [SHEETS.indicators, "措施编号填所属措施的编号；比较选 ≥、≤ 或 =；目标值只填数字（85% 填 85，单位写在“计量单位”）；目标年份填四位年份；填报频次选 月、季度 或 年度（不填按季度）。"],
+    ["删改", "删除一行即删除该措施或指标；再次导入同名方案时，已删除的措施和指标停用，其填报记录全部保留。"],
+  ];
+  if (plan && plan.warnings.length > 0) {
+    lines.push(["", ""], ["识别提示", `共 ${plan.warnings.length} 条，请重点核对：`]);
+    for (const w of plan.warnings) lines.push(["", w]);
+  }
+  for (const [k, v] of lines) readme.addRow([k, v]);
+  readme.getColumn(1).font = { bold: true };
+  readme.getColumn(2).alignment = { wrapText: true, vertical: "top", horizontal: "left" };
+  readme.getCell("A1").font = { bold: true, size: 14 };
+  readme.getCell("B1").font = { bold: true, size: 14 };
+
+  addSheet(
+    wb,
+    SHEETS.plans,
+    [
+      { header: "方案标题", key: "title", max: 50, min: 50, wrap: true },
+      { header: "发文单位", key: "issuer", max: 30, min: 24 },
+      { header: "发文日期", key: "issued", numFmt: DATE, min: 12 },
+      { header: "地区", key: "jurisdiction", max: 24, min: 16 },
+    ],
+    plan ? [{ title: plan.title, issuer: plan.issuer ?? "", issued: calendarDate(plan.issued), jurisdiction: plan.jurisdiction }] : [],
+  );
+  addSheet(
+    wb,
+    SHEETS.measures,
+    [
+      { header: "章节", key: "section", max: 24, min: 16 },
+      { header: "措施编号", key: "code" },
+      { header: "措施标题", key: "title", max: 30, min: 20, wrap: true },
+      { header: "措施内容", key: "text", max: 70, min: 50, wrap: true },
+      { header: "牵头单位", key: "lead", max: 30, min: 20, wrap: true },
+      { header: "配合单位", key: "support", max: 30, min: 20, wrap: true },
+      { header: "完成时限", key: "deadline", numFmt: DATE, min: 12 },
+      { header: "时限原文", key: "deadlineText", max: 20, min: 12 },
+    ],
+    (plan?.tasks ?? []).map((t) => ({
+      section: t.section ?? "",
+      code: t.code,
+      title: t.title ?? "",
+      text: t.text,
+      lead: t.lead.join("、"),
+      support: t.support.join("、"),
+      deadline: calendarDate(t.deadline),
+      deadlineText: t.deadline_text ?? "",
+    })),
+  );
+  const indRows = (plan?.tasks ?? []).flatMap((t) =>
+    t.indicators.map((i) => ({
+      code: t.code,
+      name: i.name,
+      uom: i.unit ?? "",
+      cmp: CMP_LABEL[i.cmp],
+      target: i.target,
+      year: i.year,
+      baseline: i.baseline,
+      baselineYear: i.baseline_year,
+      frequency: i.frequency ? FREQ_LABEL[i.frequency] : "",
+      quote: i.quote,
+    })),
+  );
+  const inds = addSheet(
+    wb,
+    SHEETS.indicators,
+    [
+      { header: "措施编号", key: "code" },
+      { header: "指标名称", key: "name", max: 36, min: 30, wrap: true },
+      { header: "计量单位", key: "uom" },
+      { header: "比较", key: "cmp" },
+      { header: "目标值", key: "target" },
+      { header: "目标年份", key: "year" },
+      { header: "基期值", key: "baseline" },
+      { header: "基期年份", key: "baselineYear" },
+      { header: "填报频次", key: "frequency" },
+      { header: "原文", key: "quote", max: 60, min: 40, wrap: true },
+    ],
+    indRows,
+  );
+  // A blank template gets its drop-downs on the first 200 rows, enough for any plan typed in by hand.
+  validateIndicatorInputs(inds, Math.max(indRows.length, plan ? 1 : 200));
   const buf = await wb.xlsx.writeBuffer();
   return new Uint8Array(buf as ArrayBuffer);
 }
