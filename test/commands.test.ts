@@ -260,3 +260,20 @@ describe("events for chats the bot does not know", () => {
     expect(await count()).toBe(chats);
   });
 });
+
+describe("one message cannot stall the bot (security finding 3)", () => {
+  it("a run of spaces reads as one; a message over 500 characters gets a short refusal and is not parsed", async () => {
+    const [form] = await say(yuzhong, "/上报" + " ".repeat(300) + "\u3000".repeat(100) + "签约");
+    expect(textOf(form!)).toContain("指标填报");
+    expect(textOf(form!)).toContain("签约");
+    const [long] = await say(yuzhong, "/上报" + " ".repeat(40_000) + "x");
+    expect(textOf(long!)).toContain("消息太长（40004 字）");
+    expect(textOf(long!)).toContain("500 字以内");
+  });
+
+  it("a unit name over 40 characters is no unit and no suggestion (区 × 400 answers at once)", async () => {
+    expect(await findUnits(bot.store.db, "区".repeat(8000))).toEqual([]);
+    const [r] = await say("ou_stranger", "/绑定 " + "区".repeat(400));
+    expect(textOf(r!)).toContain("没有找到单位");
+  });
+});

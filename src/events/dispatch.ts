@@ -8,6 +8,9 @@ import { parseCommand } from "./parse-command.js";
 import { sendPrivately } from "./private-answer.js";
 import type { CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 
+/** Longest message text read as a command; longer messages get a short refusal and are not parsed. */
+export const MAX_COMMAND_TEXT = 500;
+
 export interface Registry {
   commands: readonly CommandDef[];
   cardActions: readonly CardActionDef[];
@@ -75,6 +78,12 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
     text,
     ...(file ? { file } : {}),
   };
+  if (text.length > MAX_COMMAND_TEXT) {
+    // Refused before parsing: no command is this long, and nothing downstream (look-ups, cards) should see such input.
+    const refusal = errorCard(`消息太长（${text.length} 字）。命令请控制在 ${MAX_COMMAND_TEXT} 字以内，例如 /上报 签约；说明文字请在填报卡片的“说明”栏填写。`);
+    await sendPrivately(s, { chatId: message.chatId, chatType: message.chatType, openId: message.senderOpenId, replyTo: message.messageId }, refusal, "mention");
+    return;
+  }
   const parsed = parseCommand(text, reg.commands);
   const help = reg.commands.find((c) => c.name === "帮助");
   // A file is a plan sent for import (commands/import.ts), whatever the chat.
