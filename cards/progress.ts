@@ -1,10 +1,12 @@
 import type { IndicatorStatus } from "../src/domain/status.js";
 import type { TaskView } from "../src/domain/tasks.js";
-import { card, esc, hr, md, table, truncate } from "./elements.js";
+import { button, card, esc, hr, md, rowWithButton, table, truncate } from "./elements.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
 
 export interface UnitProgressRow {
+  /** Set by the store query; the 催办 button names the unit by id. */
+  unitId?: number;
   unitName: string;
   jurisdiction: string;
   counts: Record<IndicatorStatus, number>;
@@ -21,12 +23,14 @@ export interface ProgressInput {
   scopeNote: string;
   /** Indicators led by a group that has no member units yet: nobody can report them. */
   unreportable?: { name: string; unitName: string; jurisdiction: string }[];
+  /** The viewer is a supervisor: lagging units get a 催办 button. */
+  cuiban?: boolean;
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /** 进度: a table per unit (counts by status, completeness) and the indicators furthest behind. */
-export function progressCard({ title, rows, behind, scopeNote, unreportable = [] }: ProgressInput): Card {
+export function progressCard({ title, rows, behind, scopeNote, unreportable = [], cuiban }: ProgressInput): Card {
   const total = rows.reduce((a, r) => a + r.indicators, 0);
   const elements: unknown[] = [md(`${esc(scopeNote)}　共 **${rows.length}** 个单位、**${total}** 个指标`)];
   if (rows.length > 0) {
@@ -47,6 +51,16 @@ export function progressCard({ title, rows, behind, scopeNote, unreportable = []
         completeness: pct(r.completeness),
       })),
     ));
+  }
+  const lagging = cuiban ? rows.filter((r) => r.unitId !== undefined && (r.completeness < 1 || r.counts.overdue > 0)) : [];
+  if (lagging.length > 0) {
+    // Tables hold no buttons, so the lagging units repeat below as rows with a 催办 button (least complete first).
+    elements.push(hr(), md("**催办**　向未填报或有逾期指标的单位发送催办（留痕）"));
+    for (const r of lagging.slice(0, 10)) {
+      elements.push(rowWithButton(`${esc(r.unitName)}（${esc(r.jurisdiction)}）　未填报 ${r.counts.not_reported}　逾期 ${r.counts.overdue}　填报率 ${pct(r.completeness)}`,
+        button("催办", { action: "cuiban", unit_id: r.unitId }, { type: "danger" })));
+    }
+    if (lagging.length > 10) elements.push(md(`另有 ${lagging.length - 10} 个单位，发送 /进度 单位名称 逐个催办`));
   }
   if (behind.length > 0) {
     elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +

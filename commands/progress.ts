@@ -34,6 +34,7 @@ export const progress: CommandDef = {
         behind,
         unreportable,
         scopeNote: seesAll ? "督办视图：按本期填报率从低到高排列" : "本单位牵头指标",
+        cuiban: actor.isSupervisor,
       }));
       return;
     }
@@ -50,6 +51,7 @@ export const progress: CommandDef = {
         rows,
         behind,
         scopeNote: allowed.length > 1 ? `“${arg}”对应 ${allowed.length} 个单位（不同地区同名），请核对地区` : "该单位牵头指标",
+        cuiban: actor.isSupervisor,
       }));
       return;
     }

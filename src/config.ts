@@ -23,6 +23,19 @@ const baseSchema = z.object({
   REPLAY_WINDOW_SECONDS: z.coerce.number().int().positive().default(8 * 3600),
   DUBAN_LOCAL: z.enum(["", "0", "1"]).default(""),
   LARK_ALLOW_UNSIGNED: z.enum(["", "0", "1"]).default(""),
+  /** 督办 loop: a repeated 催办 on the same items within this many hours is refused. */
+  CUIBAN_INTERVAL_HOURS: z.coerce.number().positive().default(24),
+  /** From this 催办 on, Feishu's in-app urgent notification goes with it (0 = never). */
+  CUIBAN_URGENT_FROM: z.coerce.number().int().min(0).default(2),
+  /** The 催办 card asks for the report within this many days. */
+  CUIBAN_DUE_DAYS: z.coerce.number().int().positive().default(3),
+});
+
+/** The 督办 loop settings of a loaded configuration, in the shape Services carries. */
+export const loopSettingsOf = (c: z.infer<typeof baseSchema>) => ({
+  cuibanIntervalHours: c.CUIBAN_INTERVAL_HOURS,
+  urgentFrom: c.CUIBAN_URGENT_FROM === 0 ? Number.POSITIVE_INFINITY : c.CUIBAN_URGENT_FROM,
+  cuibanDueDays: c.CUIBAN_DUE_DAYS,
 });
 
 const larkSchema = z.object({

@@ -28,7 +28,7 @@ beforeAll(async () => {
   const unused = async () => { throw new Error("not used by the domain functions under test"); };
   s = {
     db, clock, adminOpenIds: [],
-    messenger: { reply: unused, sendToChat: unused, sendToUser: unused, ephemeral: unused, patch: unused, updateByToken: unused, sendFile: unused },
+    messenger: { reply: unused, sendToChat: unused, sendToUser: unused, ephemeral: unused, patch: unused, updateByToken: unused, sendFile: unused, urgentApp: unused },
     directory: { userDepartments: async () => [], chatInfo: async () => null },
     log: { info() {}, warn() {}, error() {} },
   };

@@ -3,7 +3,7 @@ import { createApp } from "../src/app.js";
 import { resumeUnfinished } from "../src/events/dispatch.js";
 import { pruneProcessedEvents } from "../src/events/inbox.js";
 import { systemClock } from "../src/clock.js";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { ConfigError, loadConfig, loopSettingsOf } from "../src/config.js";
 import { enqueueWeeklyDigests } from "../src/digest/send.js";
 import type { Services } from "../src/events/types.js";
 import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../src/lark/client.js";
@@ -56,7 +56,7 @@ function build(env: Env) {
   const db = openD1(env.DB);
   const client = config.lark ? createLarkClient(config.lark, log) : null;
   const messenger = new OutboxMessenger(db, systemClock, { deliveredImmediately: !client });
-  const services: Services = { db, clock: systemClock, messenger, directory: client ? new LarkDirectory(client, log) : noDirectory, log, adminOpenIds: config.adminOpenIds };
+  const services: Services = { db, clock: systemClock, messenger, directory: client ? new LarkDirectory(client, log) : noDirectory, log, adminOpenIds: config.adminOpenIds, loop: loopSettingsOf(config) };
   const outbox = client
     ? createOutboxWorker({ db, clock: systemClock, log, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), send: (row) => deliver(client, row) })
     : null;

@@ -55,7 +55,7 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
         }
       }
     }
-    if (total > 0) rows.push({ unitName: u.name, jurisdiction: u.jurisdiction, counts, indicators: total, completeness: reported / total });
+    if (total > 0) rows.push({ unitId: u.id, unitName: u.name, jurisdiction: u.jurisdiction, counts, indicators: total, completeness: reported / total });
   }
   rows.sort((a, b) => a.completeness - b.completeness || b.indicators - a.indicators);
   behind.sort((a, b) => b.gap - a.gap);

@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Database } from "../store/schema.js";
 import type { Directory, FileSource, Messenger } from "../lark/messenger.js";
 import type { ParsedPlan } from "../importer/types.js";
+import type { LoopSettings } from "../supervision/cuiban.js";
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -27,6 +28,8 @@ export interface Services {
   log: Logger;
   /** open_ids that may approve bindings (ADMIN_OPEN_IDS), in addition to members with role admin. */
   adminOpenIds: readonly string[];
+  /** 督办 loop settings (催办 interval, urgent threshold …); defaults apply to what is not set. */
+  loop?: Partial<LoopSettings>;
 }
 
 /** A text message addressed to the bot, already stripped of the @mention placeholder. */

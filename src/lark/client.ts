@@ -97,6 +97,24 @@ export async function deliver(client: lark.Client, row: OutboxRow): Promise<stri
           }),
         );
       }
+      case "urgent_app": {
+        // The worker has put the delivered message's id into the payload (see withUrgentTarget).
+        const messageId = (p as { messageId?: string }).messageId;
+        if (!messageId || !p.urgent) throw new SendError("urgent_app without a delivered message", false, null, null);
+        const res = (await client.request({
+          method: "PATCH",
+          url: `/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/urgent_app`,
+          params: { user_id_type: "open_id" },
+          data: { user_id_list: p.urgent.userIds },
+        })) as { code?: number; msg?: string; data?: { invalid_user_id_list?: string[] } };
+        check(res as { code?: number; msg?: string });
+        const invalid = res?.data?.invalid_user_id_list ?? [];
+        // Every user refused: nothing was made urgent, which the record must say rather than "sent".
+        if (invalid.length > 0 && invalid.length >= p.urgent.userIds.length) {
+          throw new SendError(`加急对象无效 invalid_user_id_list: ${invalid.join(",")}`, false, null, null);
+        }
+        return messageId;
+      }
     }
   } catch (err) {
     if (err instanceof SendError) throw err;

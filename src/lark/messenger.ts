@@ -17,6 +17,13 @@ export interface Messenger {
   updateByToken(token: string, card: Card, opts?: SendOptions): Promise<void>;
   /** A file message (the 台账 workbook): uploaded with im.file.create, then sent as msg_type "file" to a chat. */
   sendFile(chatId: string, file: OutgoingFile, opts?: SendOptions): Promise<void>;
+  /**
+   * Feishu's in-app urgent notification (加急) for a message the bot sends: `afterDedupeKey` names that send, whose
+   * message id is only known once it is delivered, so the worker sends the urgent call after it, to `openIds`.
+   * `target` is the send's chat or user, so both go through the same per-target queue in order. `card` is what the
+   * local outbox shows in place of the notification.
+   */
+  urgentApp(target: string, afterDedupeKey: string, openIds: string[], card: Card, opts?: SendOptions): Promise<void>;
 }
 
 export interface OutgoingFile {
@@ -39,6 +46,8 @@ export interface SendOptions {
   chatId?: string;
   /** A scheduled mass send (digest, reminder): delivered after every pending interactive answer. */
   bulk?: boolean;
+  /** The supervision event (督办留痕) this send belongs to: its delivery result is appended to the record. */
+  ledgerEventId?: number;
 }
 
 /** Files people send to the bot (plan files), fetched from the open platform when a handler needs them. */

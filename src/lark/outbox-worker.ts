@@ -3,6 +3,8 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
 import type { Database, OutboxRow } from "../store/schema.js";
 import { SendError } from "./client.js";
+import { appendDelivery } from "../supervision/ledger.js";
+import type { OutboxPayload } from "./outbox.js";
 import { RateLimiter } from "./rate-limit.js";
 
 export interface OutboxWorkerDeps {
@@ -37,16 +39,27 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
-  async function deliverOne(row: OutboxRow): Promise<void> {
+  async function deliverOne(queued: OutboxRow): Promise<void> {
+    let row = queued;
     await limiter.acquire(rateKey(row));
     try {
+      if (row.kind === "urgent_app") row = await withUrgentTarget(deps.db, row);
       const messageId = await deps.send(row);
       await deps.db
         .updateTable("outbox")
         .set({ status: "sent", sent_at: deps.clock.now().toISOString(), attempts: row.attempts + 1, result_message_id: messageId, last_error: null })
         .where("id", "=", row.id)
         .execute();
+      await recordDelivery(deps.db, row, "sent", messageId, null, deps.clock.now());
     } catch (err) {
+      if (err instanceof NotYet) {
+        await deps.db
+          .updateTable("outbox")
+          .set({ status: "pending", next_attempt_at: new Date(deps.clock.now().getTime() + 2000).toISOString() })
+          .where("id", "=", row.id)
+          .execute();
+        return;
+      }
       const e = err instanceof SendError ? err : new SendError(String(err), true, null, null);
       const attempts = row.attempts + 1;
       const give = !e.retryable || attempts >= maxAttempts;
@@ -61,6 +74,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         })
         .where("id", "=", row.id)
         .execute();
+      if (give) await recordDelivery(deps.db, row, "failed", null, e.message.slice(0, 500), deps.clock.now());
       (give ? deps.log.error : deps.log.warn)(give ? "send failed, kept as failed" : "send failed, will retry", {
         id: row.id,
         kind: row.kind,
@@ -165,6 +179,35 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       await running;
     },
   };
+}
+
+/** The row depends on another send that is still on its way: look again shortly, without spending an attempt. */
+class NotYet extends Error {}
+
+/**
+ * An urgent call needs the message id of the send it follows, known only once that send is delivered. Rows to one
+ * target go in id order, so it is usually there; if not yet, the row waits (retryable), and if that send failed
+ * for good there is nothing to make urgent.
+ */
+async function withUrgentTarget(db: Kysely<Database>, row: OutboxRow): Promise<OutboxRow> {
+  const p = JSON.parse(row.payload) as OutboxPayload;
+  const after = p.urgent?.after;
+  const sent = after ? await db.selectFrom("outbox").select(["status", "result_message_id"]).where("dedupe_key", "=", after).executeTakeFirst() : undefined;
+  if (!sent || sent.status === "failed") throw new SendError(`加急对应的消息未送达 (${after ?? "no message"})`, false, null, null);
+  if (sent.status !== "sent" || !sent.result_message_id) throw new NotYet();
+  return { ...row, payload: JSON.stringify({ ...p, messageId: sent.result_message_id }) };
+}
+
+/** Appends the final outcome of a send to the supervision record it belongs to, if any. */
+async function recordDelivery(db: Kysely<Database>, row: OutboxRow, result: "sent" | "failed", messageId: string | null, error: string | null, now: Date) {
+  let eventId: unknown;
+  try {
+    eventId = (JSON.parse(row.payload) as OutboxPayload).ledgerEventId;
+  } catch {
+    return;
+  }
+  if (typeof eventId !== "number") return;
+  await appendDelivery(db, { eventId, outboxId: row.id, target: row.target, result, messageId, error, at: now.toISOString() });
 }
 
 /** Lark limits 5/s per chat or user: replies and ephemeral cards count against the chat they land in. */

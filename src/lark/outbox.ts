@@ -3,6 +3,7 @@ import type { Card } from "../../cards/types.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
 import type { Database, OutboxRow } from "../store/schema.js";
+import { appendDelivery } from "../supervision/ledger.js";
 import type { Messenger, OutgoingFile, SendOptions } from "./messenger.js";
 
 export type OutboxKind = OutboxRow["kind"];
@@ -16,6 +17,10 @@ export interface OutboxPayload {
   chatId?: string;
   openId?: string;
   viewer?: string;
+  /** urgent_app rows: the dedupe key of the message to make urgent, and who gets the notification. */
+  urgent?: { after: string; userIds: string[] };
+  /** Supervision event whose record gets this send's delivery result. */
+  ledgerEventId?: number;
 }
 
 /**
@@ -51,6 +56,9 @@ export class OutboxMessenger implements Messenger {
   sendFile(chatId: string, file: OutgoingFile, o?: SendOptions) {
     return this.enqueue("send_file", chatId, { file: { name: file.name, fileType: file.fileType, base64: toBase64(file.bytes) }, chatId }, o);
   }
+  urgentApp(target: string, afterDedupeKey: string, openIds: string[], card: Card, o?: SendOptions) {
+    return this.enqueue("urgent_app", target, { card, urgent: { after: afterDedupeKey, userIds: openIds } }, o);
+  }
 
   private async enqueue(kind: OutboxKind, target: string, payload: OutboxPayload, o?: SendOptions): Promise<void> {
     const now = this.clock.now().toISOString();
@@ -61,7 +69,12 @@ export class OutboxMessenger implements Messenger {
         dedupe_key: o?.dedupeKey ?? null,
         kind,
         target,
-        payload: JSON.stringify({ ...payload, ...(o?.viewer ? { viewer: o.viewer } : {}), ...(o?.chatId && !payload.chatId ? { chatId: o.chatId } : {}) }),
+        payload: JSON.stringify({
+          ...payload,
+          ...(o?.viewer ? { viewer: o.viewer } : {}),
+          ...(o?.chatId && !payload.chatId ? { chatId: o.chatId } : {}),
+          ...(o?.ledgerEventId !== undefined ? { ledgerEventId: o.ledgerEventId } : {}),
+        }),
         status: local ? "sent" : "pending",
         attempts: 0,
         next_attempt_at: now,
@@ -76,6 +89,10 @@ export class OutboxMessenger implements Messenger {
       .executeTakeFirst();
     // RETURNING rather than the affected-row count: D1's driver reports counts differently from better-sqlite3.
     if (!res) return;
+    if (local && o?.ledgerEventId !== undefined) {
+      // Local mode has no delivery step: the local outbox is the destination, so the record says sent now.
+      await appendDelivery(this.db, { eventId: o.ledgerEventId, outboxId: res.id, target, result: "sent", messageId: null, error: null, at: now });
+    }
     if (local) {
       const what = payload.card ? summarize(payload.card) : `文件 ${payload.file?.name ?? ""}（${Math.round(((payload.file?.base64.length ?? 0) * 3) / 4 / 1024)} KB）`;
       this.opts.log?.info(`本地发件箱 local outbox ← ${kind} ${target}: ${what}`);

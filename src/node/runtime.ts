@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { cardActions, commands } from "../../commands/index.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
-import { loadConfig, type AppConfig } from "../config.js";
+import { loadConfig, loopSettingsOf, type AppConfig } from "../config.js";
 import { startDigestScheduler } from "../digest/scheduler.js";
 import { resumeUnfinished } from "../events/dispatch.js";
 import { pruneProcessedEvents } from "../events/inbox.js";
@@ -105,6 +105,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     readPlan: async (bytes, fileName) => (await import("../intake/read.js")).readPlanSource(bytes, fileName),
     log,
     adminOpenIds: config.mode === "local" ? [...config.adminOpenIds, "ou_demo_admin"] : config.adminOpenIds,
+    loop: loopSettingsOf(config),
   };
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   if (client) {

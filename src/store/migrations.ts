@@ -7,7 +7,10 @@ export interface Migration {
   sql: string;
 }
 
-/** Splits a migration into statements. The files hold no triggers, so `;` at a line end ends a statement. */
+/**
+ * Splits a migration into statements: `;` at a line end ends a statement. A trigger is therefore written on one
+ * line (`… BEGIN SELECT RAISE(ABORT, '…'); END;`), so the `;` inside its body does not end a line.
+ */
 export function splitStatements(sql: string): string[] {
   return sql
     .split(/;\s*(?:\r?\n|$)/)

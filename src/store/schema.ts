@@ -19,6 +19,8 @@ export interface Database {
   outbox: OutboxTable;
   chat_info: ChatInfoTable;
   pending_imports: PendingImportsTable;
+  supervision_events: SupervisionEventsTable;
+  supervision_deliveries: SupervisionDeliveriesTable;
 }
 
 export type Cmp = ">=" | "<=" | "=";
@@ -167,7 +169,7 @@ export interface ProcessedEventsTable {
 export interface OutboxTable {
   id: Generated<number>;
   dedupe_key: string | null;
-  kind: "reply" | "send_chat" | "send_user" | "ephemeral" | "patch" | "card_update" | "send_file";
+  kind: "reply" | "send_chat" | "send_user" | "ephemeral" | "patch" | "card_update" | "send_file" | "urgent_app";
   target: string;
   payload: string;
   status: "pending" | "sending" | "sent" | "failed";
@@ -209,6 +211,34 @@ export interface PendingImportsTable {
   plan_id: number | null;
 }
 
+export type SupervisionKind = "reminder" | "cuiban" | "urgent" | "tongbao" | "report";
+
+/** Append-only (migrations/0006): rows are inserted, never updated or deleted. */
+export interface SupervisionEventsTable {
+  id: Generated<number>;
+  kind: SupervisionKind;
+  actor_open_id: string | null;
+  unit_id: number | null;
+  recipients: string;
+  items: string;
+  items_key: string;
+  detail: string | null;
+  ref_event_id: number | null;
+  created_at: string;
+}
+
+/** Append-only: one row per finished delivery of a send that a supervision event made. */
+export interface SupervisionDeliveriesTable {
+  id: Generated<number>;
+  event_id: number;
+  outbox_id: number;
+  target: string;
+  result: "sent" | "failed";
+  message_id: string | null;
+  error: string | null;
+  at: string;
+}
+
 export type Plan = Selectable<PlansTable>;
 export type Task = Selectable<TasksTable>;
 export type Unit = Selectable<UnitsTable>;
@@ -218,3 +248,4 @@ export type Chat = Selectable<ChatsTable>;
 export type Report = Selectable<ReportsTable>;
 export type NewReport = Insertable<ReportsTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type SupervisionEvent = Selectable<SupervisionEventsTable>;

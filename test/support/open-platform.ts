@@ -31,6 +31,23 @@ export interface OpenPlatform {
   resources: Map<string, { messageId: string; bytes: Uint8Array }>;
   /** Chat modes GET /im/v1/chats/:chat_id reports; any other chat is an ordinary group ("group" / "chat"). */
   chats: Map<string, { chat_mode: "group" | "topic" | "p2p"; group_message_type?: "chat" | "thread" }>;
+  /**
+   * In-app urgent notifications (PATCH /im/v1/messages/:id/urgent_app), with the documented refusals: 230001 bad
+   * parameter, 230002 bot not in the chat, 230012 not the bot's message, 230023 a user has 200 unread urgent
+   * notifications, 230027 scope im:message.urgent missing; unknown users come back in invalid_user_id_list.
+   */
+  urgent: {
+    /** Accepted calls: message and users. */
+    calls: { messageId: string; userIds: string[] }[];
+    /** Unread urgent notifications per user (the 200 limit). */
+    unread: Map<string, number>;
+    /** Chats the bot has left: urgent calls on messages there get 230002. */
+    botNotIn: Set<string>;
+    /** Users the tenant does not know: returned in invalid_user_id_list. */
+    invalidUsers: Set<string>;
+    /** false = the app lacks im:message.urgent (230027). */
+    scopeGranted: boolean;
+  };
   /** Resolves once `n` sends have been recorded (or rejects after `ms`). */
   waitForSends(n: number, ms?: number): Promise<Recorded[]>;
   close(): Promise<void>;
@@ -71,6 +88,9 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   const resources: OpenPlatform["resources"] = new Map();
   let fileSeq = 0;
   const chats: OpenPlatform["chats"] = new Map();
+  /** Messages this app sent, by id → the chat or user they went to (urgent calls are only for these). */
+  const sent = new Map<string, string>();
+  const urgent = { calls: [] as { messageId: string; userIds: string[] }[], unread: new Map<string, number>(), botNotIn: new Set<string>(), invalidUsers: new Set<string>(), scopeGranted: true };
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -129,8 +149,34 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(r.bytes.length) });
       return res.end(Buffer.from(r.bytes));
     }
-    if (p === "/open-apis/im/v1/messages" && req.method === "POST") return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_sent_${++msg}` } });
-    if (/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(p)) return json(res, 200, { code: 0, msg: "success", data: { message_id: `om_reply_${++msg}` } });
+    if (p === "/open-apis/im/v1/messages" && req.method === "POST") {
+      const id = `om_sent_${++msg}`;
+      sent.set(id, String((body as { receive_id?: unknown } | null)?.receive_id ?? ""));
+      return json(res, 200, { code: 0, msg: "success", data: { message_id: id } });
+    }
+    if (/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(p)) {
+      const id = `om_reply_${++msg}`;
+      sent.set(id, "");
+      return json(res, 200, { code: 0, msg: "success", data: { message_id: id } });
+    }
+    const u = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/urgent_app$/.exec(p);
+    if (u && req.method === "PATCH") {
+      const messageId = decodeURIComponent(u[1]!);
+      const list = (body as { user_id_list?: unknown } | null)?.user_id_list;
+      const fail = (code: number, m: string) => json(res, 400, { code, msg: m });
+      if (!urgent.scopeGranted) return fail(230027, "Lack of necessary permissions.");
+      if (url.searchParams.get("user_id_type") !== "open_id") return fail(230001, "Your request contains an invalid request parameter, ext=invalid user_id_type.");
+      if (!Array.isArray(list) || list.length === 0) return fail(230001, "Your request contains an invalid request parameter, ext=user_id_list is empty.");
+      if (!sent.has(messageId)) return fail(230012, "Bot is NOT the sender of the message.");
+      if (urgent.botNotIn.has(sent.get(messageId)!)) return fail(230002, "The bot can not be outside the group.");
+      const ids = list.map(String);
+      if (ids.some((id) => (urgent.unread.get(id) ?? 0) >= 200)) return fail(230023, "The user has too many unread urgent messages.");
+      const invalid = ids.filter((id) => urgent.invalidUsers.has(id));
+      const ok = ids.filter((id) => !urgent.invalidUsers.has(id));
+      for (const id of ok) urgent.unread.set(id, (urgent.unread.get(id) ?? 0) + 1);
+      urgent.calls.push({ messageId, userIds: ok });
+      return json(res, 200, { code: 0, msg: "success", data: { invalid_user_id_list: invalid } });
+    }
     if (/^\/open-apis\/im\/v1\/messages\/[^/]+$/.test(p) && req.method === "PATCH") return json(res, 200, { code: 0, msg: "success", data: {} });
     if (p === "/open-apis/ephemeral/v1/send") {
       // The ephemeral API works in ordinary groups only; Lark refuses topic chats with 18053 "chat can not be thread".
@@ -175,6 +221,7 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
     uploads,
     resources,
     chats,
+    urgent,
     async waitForSends(n, ms = 10_000) {
       const until = Date.now() + ms;
       while (Date.now() < until) {

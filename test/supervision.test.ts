@@ -1,0 +1,200 @@
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixedClock } from "../src/clock.js";
+import { buttonsOf } from "../src/local/chat-client.js";
+import { renderCard } from "../src/local/render.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+
+/** 督办 loop, slice 1: 催办 from /进度, the repeat guard, the urgent call from the second one, and the record. */
+let lark: OpenPlatform;
+let bot: Awaited<ReturnType<typeof startTestServer>>;
+let seeds: string;
+let yuzhong: string; // demo member of 区卫健委（重庆市渝中区）
+let yuzhongUnitId: number;
+const SUPERVISOR = "ou_demo_supervisor";
+const UNIT_CHAT = "oc_yuzhong_health";
+// Tuesday 2026-11-24 10:00 China time.
+const clock = fixedClock("2026-11-24T02:00:00Z");
+
+beforeAll(async () => {
+  seeds = mkdtempSync(join(tmpdir(), "duban-seeds-"));
+  for (const f of ["000_yuzhong-medical-service-system.txt", "roster.json"]) copyFileSync(join("seeds", f), join(seeds, f));
+  lark = await startOpenPlatform();
+  // The rate limiter waits through `sleep`; on a fixed clock waiting is moving the clock.
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds, clock, sleep: async (ms) => clock.advance(ms) });
+  yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+  const unit = await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", yuzhong).executeTakeFirstOrThrow();
+  yuzhongUnitId = unit.unit_id!;
+  await bot.store.db.insertInto("chats").values({ chat_id: UNIT_CHAT, kind: "unit", unit_id: yuzhongUnitId, name: "渝中卫健工作群", bound_by: "t", bound_at: "2026-11-01" }).execute();
+});
+afterAll(async () => {
+  await bot.close();
+  await lark.close();
+  rmSync(seeds, { recursive: true, force: true });
+});
+
+const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+const textOf = (r: Recorded) => renderCard(cardOf(r));
+const buttons = (card: any): any[] => buttonsOf(card).map((b) => b.value);
+
+async function say(openId: string, text: string, o: { group?: boolean; chatId?: string } = {}) {
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...o }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
+  expect(res.status).toBe(200);
+  await bot.idle();
+  await bot.worker!.kick();
+  return lark.sends().slice(before);
+}
+
+async function click(openId: string, value: Record<string, unknown>, o: { chatId?: string; formValue?: Record<string, unknown> } = {}) {
+  const before = lark.sends().length;
+  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, chatId: o.chatId ?? "oc_demo_supervisor", formValue: o.formValue }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
+  await bot.idle();
+  await bot.worker!.kick();
+  return { body, sent: lark.sends().slice(before) };
+}
+
+const events = () => bot.store.db.selectFrom("supervision_events").selectAll().orderBy("id").execute();
+const deliveries = () => bot.store.db.selectFrom("supervision_deliveries").selectAll().orderBy("id").execute();
+
+describe("催办 from /进度", () => {
+  it("gives the supervisor a 催办 button per lagging unit, and a unit's own view none", async () => {
+    const [all] = await say(SUPERVISOR, "/进度", { group: true, chatId: "oc_demo_supervisor" });
+    const cuiban = buttons(cardOf(all!)).filter((v) => v.action === "cuiban");
+    expect(cuiban.map((v) => v.unit_id)).toContain(yuzhongUnitId);
+    expect(textOf(all!)).toContain("[催办]");
+    const [own] = await say(yuzhong, "/进度");
+    expect(buttons(cardOf(own!)).filter((v) => v.action === "cuiban")).toEqual([]);
+  });
+
+  it("refuses a non-supervisor's click with a Chinese toast, and records nothing", async () => {
+    const { body, sent } = await click(yuzhong, { action: "cuiban", unit_id: yuzhongUnitId });
+    expect(body.toast).toEqual({ type: "error", content: expect.stringContaining("只有督办室") });
+    expect(sent).toEqual([]);
+    expect(await events()).toEqual([]);
+  });
+
+  it("sends the unit's chat a 催办 card: who asks, what is missing, by when, with 上报 buttons; and records it", async () => {
+    const { body, sent } = await click(SUPERVISOR, { action: "cuiban", unit_id: yuzhongUnitId });
+    expect(body.toast?.type).toBe("success");
+    expect(body.toast?.content).toMatch(/已催办 区卫健委：\d+ 项，发往本单位群/);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body.receive_id).toBe(UNIT_CHAT);
+    const text = textOf(sent[0]!);
+    expect(text).toContain("催办 · 区卫健委（重庆市渝中区）");
+    expect(text).toContain(`督办室 @${SUPERVISOR} 催办`);
+    expect(text).toContain("请于 2026年11月27日 前完成上报"); // 3 days by default
+    expect(text).toContain("2026年第4季度未填报（本期截至 2026年12月31日）");
+    const report = buttons(cardOf(sent[0]!)).filter((v) => v.action === "cuiban_report");
+    expect(report.length).toBeGreaterThan(0);
+    expect(report.every((v) => v.unit_id === yuzhongUnitId)).toBe(true);
+    expect(lark.urgent.calls).toEqual([]); // the first 催办 is not urgent
+
+    const [e] = await events();
+    expect(e).toMatchObject({ kind: "cuiban", actor_open_id: SUPERVISOR, unit_id: yuzhongUnitId, created_at: "2026-11-24T02:00:00.000Z" });
+    expect(JSON.parse(e!.recipients)).toEqual([UNIT_CHAT]);
+    const asked = Number(/：(\d+) 项/.exec(body.toast!.content)![1]);
+    expect(JSON.parse(e!.items)).toHaveLength(asked);
+    // A card holds at most 15 item rows; the rest are counted, not dropped silently.
+    expect(report).toHaveLength(Math.min(15, asked));
+    if (asked > 15) expect(text).toContain(`另有 ${asked - 15} 项`);
+    expect(await deliveries()).toMatchObject([{ event_id: e!.id, target: UNIT_CHAT, result: "sent", message_id: expect.stringMatching(/^om_sent_/) }]);
+  });
+
+  it("refuses a second 催办 on the same items within the interval, naming the time of the last one", async () => {
+    clock.advance(3600_000);
+    const { body, sent } = await click(SUPERVISOR, { action: "cuiban", unit_id: yuzhongUnitId });
+    expect(body.toast?.content).toContain("同一事项已于 2026-11-24 10:00 催办过");
+    expect(body.toast?.content).toContain("2026-11-25 10:00 后可再次催办");
+    expect(sent).toEqual([]);
+    expect(await events()).toHaveLength(1);
+  });
+
+  it("lets a member report from the 催办 card: the form comes only to them, and the value is stored", async () => {
+    const [cuibanSend] = lark.sends().filter((r) => r.body?.receive_id === UNIT_CHAT);
+    const value = buttons(cardOf(cuibanSend!)).find((v) => v.action === "cuiban_report")!;
+    const stranger = await click("ou_someone_else", value, { chatId: UNIT_CHAT });
+    expect(stranger.body.toast?.content).toContain("不属于被催办的单位");
+    const { body, sent } = await click(yuzhong, value, { chatId: UNIT_CHAT });
+    expect(body.toast?.content).toContain("仅您可见");
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.path).toBe("/open-apis/ephemeral/v1/send");
+    expect(sent[0]!.body).toMatchObject({ chat_id: UNIT_CHAT, open_id: yuzhong });
+    const form = cardOf(sent[0]!).body.elements.find((e: any) => e.tag === "form");
+    expect(form.elements.find((e: any) => e.tag === "select_static").initial_option).toBe(String(value.indicator_id));
+    const submit = form.elements.find((e: any) => e.tag === "button").behaviors[0].value;
+    const done = await click(yuzhong, submit, { chatId: UNIT_CHAT, formValue: { indicator: String(value.indicator_id), value: "3", period: "2026Q4" } });
+    expect(done.body.toast?.type).toBe("success");
+    const stored = await bot.store.db.selectFrom("reports").selectAll().where("indicator_id", "=", value.indicator_id).execute();
+    expect(stored).toHaveLength(1);
+  });
+
+  it("from the second 催办 on also sends Feishu's in-app urgent notification for that card to the unit's members", async () => {
+    clock.set("2026-11-25T03:00:00Z");
+    const { body, sent } = await click(SUPERVISOR, { action: "cuiban", unit_id: yuzhongUnitId });
+    expect(body.toast?.content).toContain("第 2 次催办，已加急");
+    const card = sent.find((r) => r.body?.receive_id === UNIT_CHAT)!;
+    expect(textOf(card)).toContain("第 2 次催办");
+    const urgent = sent.find((r) => r.path.endsWith("/urgent_app"))!;
+    expect(urgent.method).toBe("PATCH");
+    expect(urgent.query).toEqual({ user_id_type: "open_id" });
+    expect(urgent.body).toEqual({ user_id_list: [yuzhong] });
+    const cardMessageId = (await deliveries()).at(-2)!.message_id;
+    expect(urgent.path).toBe(`/open-apis/im/v1/messages/${cardMessageId}/urgent_app`);
+    expect(lark.urgent.calls).toEqual([{ messageId: cardMessageId, userIds: [yuzhong] }]);
+    const kinds = (await events()).map((e) => e.kind);
+    expect(kinds).toEqual(["cuiban", "cuiban", "urgent"]);
+    expect((await deliveries()).at(-1)).toMatchObject({ result: "sent", message_id: cardMessageId });
+  });
+
+  it("records a refused urgent call (scope im:message.urgent missing) as a failed delivery, the 催办 itself delivered", async () => {
+    lark.urgent.scopeGranted = false;
+    clock.set("2026-11-26T03:00:00Z");
+    const { body } = await click(SUPERVISOR, { action: "cuiban", unit_id: yuzhongUnitId });
+    expect(body.toast?.content).toContain("第 3 次催办");
+    const last = (await deliveries()).slice(-2);
+    expect(last.map((d) => d.result)).toEqual(["sent", "failed"]);
+    expect(last[1]!.error).toContain("230027");
+    lark.urgent.scopeGranted = true;
+  });
+
+  it("sends privately to each member when the unit has no bound chat; 上报 there opens the form in place", async () => {
+    const [progress] = await say(SUPERVISOR, "/进度", { group: true, chatId: "oc_demo_supervisor" });
+    const other = buttons(cardOf(progress!)).find((v) => v.action === "cuiban" && v.unit_id !== yuzhongUnitId)!;
+    const unit = await bot.store.db.selectFrom("units").selectAll().where("id", "=", other.unit_id).executeTakeFirstOrThrow();
+    const member = await demoOpenIdForUnit(unit.jurisdiction, unit.name);
+    const { body, sent } = await click(SUPERVISOR, other);
+    expect(body.toast?.content).toContain("1 位成员（未绑定群，私信发送）");
+    expect(sent[0]!.query).toEqual({ receive_id_type: "open_id" });
+    expect(sent[0]!.body.receive_id).toBe(member);
+    expect(buttons(cardOf(sent[0]!)).some((v) => v.action === "open_report_form")).toBe(true);
+  });
+});
+
+describe("留痕", () => {
+  it("/记录 单位 shows the supervisor the unit's timeline with delivery results and reports; others are refused", async () => {
+    const [r] = await say(SUPERVISOR, "/记录 渝中区卫健委");
+    const text = textOf(r!);
+    expect(text).toContain("督办记录 · 区卫健委（重庆市渝中区）");
+    expect(text.match(/催办　@ou_demo_supervisor/g)).toHaveLength(3);
+    expect(text).toContain("加急");
+    expect(text).toContain("上报");
+    expect(text).toContain("2026-11-24 10:00");
+    expect(text).toMatch(/失败 1：.*230027/);
+    const [refused] = await say(yuzhong, "/记录 渝中区卫健委");
+    expect(textOf(refused!)).toContain("只有督办室");
+  });
+
+  it("cannot be edited or deleted, not even with SQL", async () => {
+    expect(() => bot.store.raw.prepare("UPDATE supervision_events SET actor_open_id = 'ou_x'").run()).toThrow(/append-only/);
+    expect(() => bot.store.raw.prepare("DELETE FROM supervision_events").run()).toThrow(/append-only/);
+    expect(() => bot.store.raw.prepare("DELETE FROM supervision_deliveries").run()).toThrow(/append-only/);
+    expect((await events()).length).toBeGreaterThanOrEqual(4);
+  });
+});
