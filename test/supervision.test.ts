@@ -127,7 +127,8 @@ describe("催办 from /进度", () => {
     expect(sent[0]!.path).toBe("/open-apis/ephemeral/v1/send");
     expect(sent[0]!.body).toMatchObject({ chat_id: UNIT_CHAT, open_id: yuzhong });
     const form = cardOf(sent[0]!).body.elements.find((e: any) => e.tag === "form");
-    expect(form.elements.find((e: any) => e.tag === "select_static").initial_option).toBe(String(value.indicator_id));
+    const select = form.elements.find((e: any) => e.tag === "select_static");
+    expect(select.options[select.initial_index - 1].value).toBe(String(value.indicator_id));
     const submit = form.elements.find((e: any) => e.tag === "button").behaviors[0].value;
     const done = await click(yuzhong, submit, { chatId: UNIT_CHAT, formValue: { indicator: String(value.indicator_id), value: "3", period: "2026Q4" } });
     expect(done.body.toast?.type).toBe("success");
