@@ -2,11 +2,13 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cuibanCard, timelineCard, urgentNoticeCard } from "../cards/cuiban.js";
 import { fixedClock } from "../src/clock.js";
 import { buttonsOf } from "../src/local/chat-client.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { lintCard } from "./support/card-lint.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
 
 /** 督办 loop, slice 1: 催办 from /进度, the repeat guard, the urgent call from the second one, and the record. */
@@ -69,6 +71,7 @@ describe("催办 from /进度", () => {
     const cuiban = buttons(cardOf(all!)).filter((v) => v.action === "cuiban");
     expect(cuiban.map((v) => v.unit_id)).toContain(yuzhongUnitId);
     expect(textOf(all!)).toContain("[催办]");
+    expect(lintCard(cardOf(all!)).problems).toEqual([]);
     const [own] = await say(yuzhong, "/进度");
     expect(buttons(cardOf(own!)).filter((v) => v.action === "cuiban")).toEqual([]);
   });
@@ -87,6 +90,7 @@ describe("催办 from /进度", () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]!.body.receive_id).toBe(UNIT_CHAT);
     const text = textOf(sent[0]!);
+    expect(lintCard(cardOf(sent[0]!)).problems).toEqual([]);
     expect(text).toContain("催办 · 区卫健委（重庆市渝中区）");
     expect(text).toContain(`督办室 @${SUPERVISOR} 催办`);
     expect(text).toContain("请于 2026年11月27日 前完成上报"); // 3 days by default
@@ -197,5 +201,26 @@ describe("留痕", () => {
     expect(() => bot.store.raw.prepare("DELETE FROM supervision_events").run()).toThrow(/append-only/);
     expect(() => bot.store.raw.prepare("DELETE FROM supervision_deliveries").run()).toThrow(/append-only/);
     expect((await events()).length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe("督办 cards", () => {
+  const unit = { id: 7, jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" as const };
+  it("stay within Feishu's documented card schema, 200 elements and 30 KB at their largest", () => {
+    const items = Array.from({ length: 60 }, (_, k) => ({
+      key: `indicator:${k}@2026Q4`, indicatorId: k, reason: (k % 2 ? "missing" : "overdue") as "missing" | "overdue",
+      name: `家庭医生签约服务重点人群覆盖率及基层医疗卫生机构服务能力提升指标第${k}项`, text: "2026年第4季度未填报（本期截至 2026年12月31日）",
+    }));
+    for (const privateSend of [true, false]) {
+      const c = cuibanCard({ unit, actorOpenId: SUPERVISOR, items, due: "2026年11月27日", count: 3, privateSend, issuedAt: "2026-11-24T02:00:00Z" });
+      expect(lintCard(c).problems).toEqual([]);
+    }
+    const entries = Array.from({ length: 30 }, (_, k) => ({
+      at: `2026-11-${String(1 + (k % 28)).padStart(2, "0")}T02:00:00Z`, kind: (["cuiban", "urgent", "report"] as const)[k % 3]!, actorOpenId: SUPERVISOR,
+      recipients: [UNIT_CHAT], itemCount: 20, summary: "20 项：家庭医生签约服务重点人群覆盖率、基层医疗卫生机构服务能力提升等".repeat(2),
+      deliveries: [{ target: UNIT_CHAT, result: "failed" as const, error: "400 230027 Lack of necessary permissions." }],
+    }));
+    expect(lintCard(timelineCard(unit, entries)).problems).toEqual([]);
+    expect(lintCard(urgentNoticeCard(unit, Array.from({ length: 50 }, (_, k) => `ou_member_${k}`), 2)).problems).toEqual([]);
   });
 });
