@@ -246,3 +246,18 @@ describe("when PostgreSQL goes away", () => {
     }
   });
 });
+
+describe("the 督办 record on PostgreSQL", () => {
+  it("refuses UPDATE and DELETE like the SQLite triggers (translated append-only triggers)", async () => {
+    const pool = new pg.Pool({ connectionString: await server.createDatabase("duban_ledger") });
+    try {
+      await migratePostgres(pool);
+      await pool.query("INSERT INTO supervision_events (kind, recipients, items, items_key, created_at) VALUES ('cuiban', '[]', '[]', '', '2026-11-24')");
+      await expect(pool.query("UPDATE supervision_events SET actor_open_id = 'ou_x'")).rejects.toThrow(/append-only/);
+      await expect(pool.query("DELETE FROM supervision_events")).rejects.toThrow(/append-only/);
+      expect((await pool.query("SELECT count(*)::int AS n FROM supervision_events")).rows[0].n).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cuibanCard, timelineCard, urgentNoticeCard } from "../cards/cuiban.js";
 import { fixedClock } from "../src/clock.js";
@@ -197,9 +198,9 @@ describe("留痕", () => {
   });
 
   it("cannot be edited or deleted, not even with SQL", async () => {
-    expect(() => bot.store.raw.prepare("UPDATE supervision_events SET actor_open_id = 'ou_x'").run()).toThrow(/append-only/);
-    expect(() => bot.store.raw.prepare("DELETE FROM supervision_events").run()).toThrow(/append-only/);
-    expect(() => bot.store.raw.prepare("DELETE FROM supervision_deliveries").run()).toThrow(/append-only/);
+    await expect(sql`UPDATE supervision_events SET actor_open_id = 'ou_x'`.execute(bot.store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`DELETE FROM supervision_events`.execute(bot.store.db)).rejects.toThrow(/append-only/);
+    await expect(sql`DELETE FROM supervision_deliveries`.execute(bot.store.db)).rejects.toThrow(/append-only/);
     expect((await events()).length).toBeGreaterThanOrEqual(4);
   });
 });

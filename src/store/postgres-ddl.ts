@@ -2,15 +2,29 @@
  * PostgreSQL gets its schema from the same migrations/*.sql that SQLite and D1 run, translated statement by
  * statement here, so there is one schema source and no second set of files to keep in step by hand. The
  * translation covers the SQLite DDL this project writes (tables, indexes, ALTER TABLE ADD COLUMN, CHECK, UNIQUE,
- * REFERENCES); a statement it does not understand is an error at migration time, never silently skipped.
+ * REFERENCES, and the one-line append-only triggers); a statement it does not understand is an error at migration time, never silently skipped.
  * test/postgres.test.ts compares the resulting schemas of both engines table by table.
  */
 export class UntranslatableStatement extends Error {}
 
 const SUPPORTED = /^(CREATE TABLE|CREATE (UNIQUE )?INDEX|ALTER TABLE|DROP INDEX|DROP TABLE|INSERT INTO|UPDATE|DELETE FROM)\b/i;
 
+/**
+ * The append-only guard the SQLite migrations write as a one-line trigger (migrations/0006):
+ * `CREATE TRIGGER t BEFORE UPDATE|DELETE ON tbl BEGIN SELECT RAISE(ABORT, 'msg'); END`. PostgreSQL triggers call a
+ * function, so the translation defines one shared function that raises its argument, then the trigger.
+ */
+const APPEND_ONLY_TRIGGER = /^CREATE TRIGGER (\w+) BEFORE (UPDATE|DELETE) ON (\w+) BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END$/i;
+
 export function toPostgres(statement: string): string {
   const s = statement.trim();
+  const t = APPEND_ONLY_TRIGGER.exec(s);
+  if (t) {
+    return (
+      "CREATE OR REPLACE FUNCTION duban_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$; " +
+      `CREATE TRIGGER ${t[1]} BEFORE ${t[2]!.toUpperCase()} ON ${t[3]} FOR EACH ROW EXECUTE FUNCTION duban_refuse_change('${t[4]}')`
+    );
+  }
   if (!SUPPORTED.test(s)) throw new UntranslatableStatement(`PostgreSQL migration: cannot translate "${s.slice(0, 80)}"`);
   return (
     s
