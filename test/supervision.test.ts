@@ -28,7 +28,7 @@ beforeAll(async () => {
   for (const f of ["000_yuzhong-medical-service-system.txt", "roster.json"]) copyFileSync(join("seeds", f), join(seeds, f));
   lark = await startOpenPlatform();
   // The rate limiter waits through `sleep`; on a fixed clock waiting is moving the clock.
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds, clock, sleep: async (ms) => clock.advance(ms) });
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds, demoRoster: true, clock, sleep: async (ms) => clock.advance(ms) });
   yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
   const unit = await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", yuzhong).executeTakeFirstOrThrow();
   yuzhongUnitId = unit.unit_id!;
