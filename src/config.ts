@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_REMINDER_SETTINGS } from "./reminders/plan.js";
 
 /**
  * Configuration from the environment. Two modes, never guessed:
@@ -29,6 +30,32 @@ const baseSchema = z.object({
   CUIBAN_URGENT_FROM: z.coerce.number().int().min(0).default(2),
   /** The 催办 card asks for the report within this many days. */
   CUIBAN_DUE_DAYS: z.coerce.number().int().positive().default(3),
+  /** After this many 催办 without a report, an item is listed under 多次催办未落实 in the supervisor digest. */
+  CUIBAN_ESCALATE_AFTER: z.coerce.number().int().positive().default(2),
+  /** Reminders: how often the job looks (croner, China time), and the working hours and days it may send in. */
+  REMINDER_CRON: z.string().default("*/30 * * * *"),
+  REMINDER_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/).default("08:30-18:00"),
+  REMINDER_WEEKDAYS: z.string().regex(/^[1-7](,[1-7])*$/).default("1,2,3,4,5"),
+  /** Public holidays without reminders: dates and ranges, "2026-10-01..2026-10-08,2027-01-01". */
+  REMINDER_HOLIDAYS: z.string().regex(/^(\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?)?(,\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?)*$/).default(""),
+});
+
+/** "2026-10-01..2026-10-03" → each date of the range. */
+function expandDates(spec: string): string[] {
+  return spec.split(",").filter(Boolean).flatMap((part) => {
+    const [from, to = from] = part.split("..") as [string, string?];
+    const out: string[] = [];
+    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 366; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+    return out;
+  });
+}
+
+/** Reminder settings of a loaded configuration. */
+export const reminderSettingsOf = (c: z.infer<typeof baseSchema>) => ({
+  ...DEFAULT_REMINDER_SETTINGS,
+  hours: c.REMINDER_HOURS,
+  weekdays: c.REMINDER_WEEKDAYS.split(",").map(Number),
+  holidays: expandDates(c.REMINDER_HOLIDAYS),
 });
 
 /** The 督办 loop settings of a loaded configuration, in the shape Services carries. */
@@ -36,6 +63,7 @@ export const loopSettingsOf = (c: z.infer<typeof baseSchema>) => ({
   cuibanIntervalHours: c.CUIBAN_INTERVAL_HOURS,
   urgentFrom: c.CUIBAN_URGENT_FROM === 0 ? Number.POSITIVE_INFINITY : c.CUIBAN_URGENT_FROM,
   cuibanDueDays: c.CUIBAN_DUE_DAYS,
+  escalateAfter: c.CUIBAN_ESCALATE_AFTER,
 });
 
 const larkSchema = z.object({

@@ -111,6 +111,21 @@ describe("the Workers build", () => {
     expect(rows).toEqual([{ dedupe_key: "digest:oc_worker_unit:2026-W49", status: "sent" }]);
   });
 
+  it("sends reminders from the 5-minute cron on the half hour in working hours, once, never on a Saturday", async () => {
+    const worker = await mf.getWorker();
+    const reminders = () => db.selectFrom("outbox").select(["dedupe_key", "status", "target"]).where("dedupe_key", "like", "reminder:%").execute();
+    await worker.scheduled({ cron: "*/5 * * * *", scheduledTime: new Date("2026-12-26T02:00:00Z") }); // Saturday 10:00
+    await worker.scheduled({ cron: "*/5 * * * *", scheduledTime: new Date("2026-12-25T02:05:00Z") }); // not on the half hour
+    expect(await reminders()).toEqual([]);
+    await worker.scheduled({ cron: "*/5 * * * *", scheduledTime: new Date("2026-12-25T02:00:00Z") }); // Friday 10:00
+    await expect.poll(async () => (await reminders()).filter((r) => r.target === "oc_worker_unit").map((r) => r.status), { timeout: 20_000 }).toEqual(["sent"]);
+    await expect.poll(() => lark.sends().filter((r) => r.body?.receive_id === "oc_worker_unit" && JSON.parse(r.body.content).header.title.content.startsWith("督办提醒")).length, { timeout: 20_000 }).toBe(1);
+    await worker.scheduled({ cron: "*/5 * * * *", scheduledTime: new Date("2026-12-25T02:30:00Z") });
+    expect((await reminders()).filter((r) => r.target === "oc_worker_unit")).toHaveLength(1);
+    const ev = await db.selectFrom("supervision_events").select(["kind", "recipients"]).where("kind", "=", "reminder").execute();
+    expect(ev).toEqual([{ kind: "reminder", recipients: JSON.stringify(["oc_worker_unit"]) }]);
+  });
+
   it("applies a D1 batch all or nothing: a chat binding that fails keeps the member row from being written", async () => {
     const at = "2026-11-24T02:00:00Z";
     const member = db.insertInto("members").values({ open_id: "ou_batch", unit_id: null, role: "member", name: null, created_at: at });

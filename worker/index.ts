@@ -3,8 +3,9 @@ import { createApp } from "../src/app.js";
 import { resumeUnfinished } from "../src/events/dispatch.js";
 import { pruneProcessedEvents } from "../src/events/inbox.js";
 import { systemClock } from "../src/clock.js";
-import { ConfigError, loadConfig, loopSettingsOf } from "../src/config.js";
+import { ConfigError, loadConfig, loopSettingsOf, reminderSettingsOf } from "../src/config.js";
 import { enqueueWeeklyDigests } from "../src/digest/send.js";
+import { enqueueReminders } from "../src/reminders/send.js";
 import type { Services } from "../src/events/types.js";
 import { createLarkClient, deliver, LarkDirectory, noDirectory } from "../src/lark/client.js";
 import { OutboxMessenger } from "../src/lark/outbox.js";
@@ -95,6 +96,11 @@ export default {
         if (controller.cron === DIGEST_CRON) {
           const r = await enqueueWeeklyDigests(services, new Date(controller.scheduledTime));
           services.log.info("scheduled digest", { cron: controller.cron, ...r });
+        }
+        // Reminders ride on the 5-minute sweep every half hour (not on the digest trigger, which fires at the same
+        // minute on Mondays); they keep quiet outside working hours themselves.
+        if (controller.cron !== DIGEST_CRON && new Date(controller.scheduledTime).getUTCMinutes() % 30 === 0) {
+          await enqueueReminders(services, new Date(controller.scheduledTime), reminderSettingsOf(config));
         }
         // Messages whose waitUntil was cut off (30 s) before they finished: run them from the inbox.
         const work: Promise<void>[] = [];

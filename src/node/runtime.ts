@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { cardActions, commands } from "../../commands/index.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
-import { loadConfig, loopSettingsOf, type AppConfig } from "../config.js";
+import { loadConfig, loopSettingsOf, reminderSettingsOf, type AppConfig } from "../config.js";
 import { startDigestScheduler } from "../digest/scheduler.js";
+import { startReminderScheduler } from "../reminders/scheduler.js";
 import { resumeUnfinished } from "../events/dispatch.js";
 import { pruneProcessedEvents } from "../events/inbox.js";
 import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
@@ -171,7 +172,12 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   }
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : (o.port ?? config.PORT);
-  const stopScheduler = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ) : () => {};
+  const stopDigest = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ) : () => {};
+  const stopReminders = o.scheduler ? startReminderScheduler(services, config.REMINDER_CRON, reminderSettingsOf(config)) : () => {};
+  const stopScheduler = () => {
+    stopDigest();
+    stopReminders();
+  };
 
   return {
     url: `http://127.0.0.1:${port}`,
