@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { sql } from "kysely";
 import type { AppConfig } from "./config.js";
-import { acceptMessage, parseCardEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
+import { acceptMenu, acceptMessage, parseCardEnvelope, parseMenuEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
 import { recordEvent } from "./events/inbox.js";
 import type { Services } from "./events/types.js";
 import { BodyTooLarge, JsonTooDeep, parseJsonBounded, readBodyLimited } from "./http/body.js";
@@ -147,6 +147,12 @@ export function createApp(deps: AppDeps): Hono {
         return c.json({ error: "busy, retry later" }, 503);
       }
       const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work));
+      return c.json({ msg: fresh ? "success" : "duplicate" });
+    }
+    if (eventType === "application.bot.menu_v6") {
+      const env = parseMenuEnvelope(envelope);
+      if (!env.success) return reject(c, { status: 400, reason: `malformed application.bot.menu_v6: ${env.error.issues[0]?.path.join(".")}` });
+      const fresh = await acceptMenu(s, registry, env.data, (work) => deps.runLater(c, work));
       return c.json({ msg: fresh ? "success" : "duplicate" });
     }
     if (eventType === "card.action.trigger") {

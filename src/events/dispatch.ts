@@ -46,7 +46,79 @@ const cardEventSchema = z.object({
   }),
 });
 
+/** A tap on the bot's custom menu (developer console → 机器人 → 自定义菜单, action "推送事件"). */
+const menuEventSchema = z.object({
+  schema: z.literal("2.0"),
+  header: z.object({ event_id: z.string().min(1), event_type: z.literal("application.bot.menu_v6") }),
+  event: z.object({
+    operator: z.object({ operator_id: z.object({ open_id: z.string().min(1) }) }),
+    event_key: z.string().min(1).max(200),
+  }),
+});
+export type MenuEnvelope = z.infer<typeof menuEventSchema>;
+
 export const parseMessageEnvelope = (body: unknown) => messageEventSchema.safeParse(body);
+export const parseMenuEnvelope = (body: unknown) => menuEventSchema.safeParse(body);
+
+/**
+ * Menu keys and the command each runs. The key may also be any command's name or alias ("我的任务", "mytasks"),
+ * so a console entry can name the command directly.
+ */
+export const MENU_KEYS: Record<string, string> = {
+  my_tasks: "/我的任务",
+  report: "/上报",
+  progress: "/进度",
+  digest: "/周报",
+  help: "/帮助",
+};
+
+/** The command line a menu key stands for, or null for a key no command answers to. */
+export function menuCommandLine(key: string, commands: readonly CommandDef[]): string | null {
+  const k = key.trim().replace(/^\//, "");
+  if (MENU_KEYS[k]) return MENU_KEYS[k]!;
+  return parseCommand(`/${k}`, commands).command ? `/${k}` : null;
+}
+
+/**
+ * A menu tap runs its command as if the user had typed it to the bot: the menu lives in the one-to-one chat, and
+ * there is no message to reply to, so every answer is a new message to the user.
+ */
+export async function runMenu(s: Services, reg: Registry, env: MenuEnvelope): Promise<void> {
+  const openId = env.event.operator.operator_id.open_id;
+  const line = menuCommandLine(env.event.event_key, reg.commands);
+  if (!line) {
+    s.log.warn("unknown menu key", { eventKey: env.event.event_key });
+    await s.messenger.sendToUser(openId, noticeCard("督办助手", "这个菜单项还没有对应的功能，请联系管理员检查菜单配置。发送 /帮助 查看可用命令。", "orange"));
+    return;
+  }
+  const parsed = parseCommand(line, reg.commands);
+  const command = parsed.command!;
+  const message: IncomingMessage = { messageId: "", chatId: "", chatType: "p2p", senderOpenId: openId, text: line };
+  const answer = (card: Parameters<CommandContext["reply"]>[0]) => s.messenger.sendToUser(openId, card, { viewer: openId });
+  const ctx: CommandContext = { ...s, message, command: command.name, args: parsed.args, reply: answer, replyPrivately: answer };
+  try {
+    await command.handle(ctx);
+  } catch (err) {
+    if (isDubanError(err)) return answer(errorCard(err.userText));
+    s.log.error("menu command failed", { command: command.name, error: String(err) });
+    await answer(errorCard("处理时出错了，已记录。请稍后重试；如仍失败，请联系管理员。"));
+  }
+}
+
+/** Records the menu event once and runs it after the HTTP answer. Returns false for a duplicate. */
+export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, runLater: (work: () => Promise<void>) => void): Promise<boolean> {
+  const fresh = await recordEvent(s.db, { eventId: env.header.event_id, kind: env.header.event_type, payload: env, now: s.clock.now() });
+  if (!fresh) return false;
+  runLater(async () => {
+    try {
+      await runMenu(s, reg, env);
+      await markEvent(s.db, env.header.event_id, "done");
+    } catch (err) {
+      await markEvent(s.db, env.header.event_id, "failed", String(err));
+    }
+  });
+  return true;
+}
 export const parseCardEnvelope = (body: unknown) => cardEventSchema.safeParse(body);
 
 /** A text message becomes a command run; anything that is not a known command gets the help command. */
@@ -155,7 +227,17 @@ async function processMessage(s: Services, reg: Registry, env: MessageEnvelope):
 export async function resumeUnfinished(s: Services, reg: Registry, runLater: (work: () => Promise<void>) => void, olderThan: Date): Promise<number> {
   let resumed = 0;
   for (const row of await unfinishedEvents(s.db, olderThan)) {
-    const env = parseMessageEnvelope(JSON.parse(row.payload ?? "null"));
+    const payload = JSON.parse(row.payload ?? "null") as unknown;
+    const menu = parseMenuEnvelope(payload);
+    if (menu.success) {
+      runLater(async () => {
+        await runMenu(s, reg, menu.data).catch((err) => s.log.error("menu command failed", { error: String(err) }));
+        await markEvent(s.db, menu.data.header.event_id, "done");
+      });
+      resumed++;
+      continue;
+    }
+    const env = parseMessageEnvelope(payload);
     if (!env.success) {
       await markEvent(s.db, row.key.replace(/^event:/, ""), "failed", "no replayable payload");
       continue;

@@ -45,6 +45,15 @@ export function cardEvent(o: { openId: string; value: Record<string, unknown>; f
   };
 }
 
+/** An application.bot.menu_v6 event: a tap on the bot's custom menu (event_key as configured in the console). */
+export function menuEvent(o: { openId: string; eventKey: string; eventId?: string }) {
+  return {
+    schema: "2.0",
+    header: { event_id: o.eventId ?? next("evm"), event_type: "application.bot.menu_v6", create_time: String(Date.now()), token: APP.token, app_id: APP.id, tenant_key: "tk" },
+    event: { operator: { operator_name: "测试用户", operator_id: { open_id: o.openId, union_id: "on_x", user_id: "u" } }, event_key: o.eventKey, timestamp: Math.floor(Date.now() / 1000) },
+  };
+}
+
 /** Encrypts and signs a body like Lark: {"encrypt": …} plus X-Lark-Request-* headers over the exact bytes sent. */
 export async function signedRequest(envelope: unknown, o: { key?: string; timestamp?: number; encrypt?: boolean } = {}) {
   const key = o.key ?? APP.key;
