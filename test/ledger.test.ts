@@ -5,6 +5,7 @@ import { loadLedger } from "../src/ledger/data.js";
 import { buildWorkbook, SHEETS } from "../src/ledger/workbook.js";
 import { seedStore } from "../src/node/seed.js";
 import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
+import { appendDelivery, appendEvent } from "../src/supervision/ledger.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { lintCard } from "./support/card-lint.js";
@@ -50,13 +51,18 @@ describe("the 台账 workbook", () => {
     retiredId = other.id;
     add.run(other.id, other.unit_id, "2026Q3", 12, "2026-10-09T01:00:00.000Z", null);
     raw.prepare("UPDATE indicators SET retired_at = '2026-11-22T00:00:00.000Z' WHERE id = ?").run(other.id);
+    // The 督办 record of the unit: a system reminder delivered, then a supervisor's 催办 whose send failed.
+    const reminder = await appendEvent(store.db, { kind: "reminder", actorOpenId: null, unitId: ind.unit_id, recipients: ["oc_unit"], items: ["indicator:1@2026Q4#5"], detail: { summary: "1 项：家庭医生签约" }, at: new Date("2026-11-20T01:00:00Z") });
+    await appendDelivery(store.db, { eventId: reminder, outboxId: 1, target: "oc_unit", result: "sent", messageId: "om_1", error: null, at: "2026-11-20T01:00:05Z" });
+    const cuiban = await appendEvent(store.db, { kind: "cuiban", actorOpenId: "ou_supervisor", unitId: ind.unit_id, recipients: ["oc_unit"], items: ["indicator:1@2026Q4", "indicator:2@2026Q4"], detail: { summary: "2 项" }, at: new Date("2026-11-23T02:00:00Z") });
+    await appendDelivery(store.db, { eventId: cuiban, outboxId: 2, target: "oc_unit", result: "failed", messageId: null, error: "230002 bot not in chat", at: "2026-11-23T02:00:05Z" });
     wb = await open(await buildWorkbook(await loadLedger(store.db, {}, now)));
   });
   afterAll(() => store.close());
 
-  it("has the six sheets in order, each data sheet with a frozen bold header row and an auto-filter", () => {
-    expect(wb.worksheets.map((w) => w.name)).toEqual([SHEETS.readme, SHEETS.plans, SHEETS.measures, SHEETS.indicators, SHEETS.retired, SHEETS.reports]);
-    for (const name of [SHEETS.plans, SHEETS.measures, SHEETS.indicators, SHEETS.retired, SHEETS.reports]) {
+  it("has the seven sheets in order, each data sheet with a frozen bold header row and an auto-filter", () => {
+    expect(wb.worksheets.map((w) => w.name)).toEqual([SHEETS.readme, SHEETS.plans, SHEETS.measures, SHEETS.indicators, SHEETS.retired, SHEETS.reports, SHEETS.supervision]);
+    for (const name of [SHEETS.plans, SHEETS.measures, SHEETS.indicators, SHEETS.retired, SHEETS.reports, SHEETS.supervision]) {
       const ws = wb.getWorksheet(name)!;
       expect(ws.views[0]).toMatchObject({ state: "frozen", ySplit: 1 });
       expect(ws.getRow(1).font?.bold).toBe(true);
@@ -93,6 +99,17 @@ describe("the 台账 workbook", () => {
     expect(at).toBeInstanceOf(Date);
     // 03:30 UTC is 11:30 in Beijing; the cell shows the wall time officials know.
     expect((at as Date).toISOString().slice(0, 16)).toBe("2026-11-21T11:30");
+  });
+
+  it("copies the 督办 record: who pushed whom when, how many items, and whether it arrived", () => {
+    const rows = records(wb.getWorksheet(SHEETS.supervision)!);
+    expect(rows.map((r) => [r["类别"], r["发起人"], r["对象"], r["事项数"], r["送达成功"], r["送达失败"], r["失败原因"]])).toEqual([
+      ["提醒", "系统", "oc_unit", 1, 1, 0, ""],
+      ["催办", "ou_supervisor", "oc_unit", 2, 0, 1, "230002 bot not in chat"],
+    ]);
+    expect(String(rows[0]!["单位"])).toMatch(/（.+）$/);
+    // 10:00 in Beijing for 02:00 UTC.
+    expect((rows[1]!["时间"] as Date).toISOString().slice(0, 16)).toBe("2026-11-23T10:00");
   });
 
   it("links a correction to the report it corrects and keeps both", () => {

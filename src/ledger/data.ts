@@ -82,6 +82,22 @@ export interface LedgerReport {
   correctionOf: number | null;
 }
 
+/** One entry of the 督办 record (提醒、催办、加急、通报), with how its sends ended. */
+export interface LedgerSupervision {
+  id: number;
+  kind: string;
+  at: string;
+  unit: string | null;
+  actor: string | null;
+  recipients: string[];
+  items: number;
+  summary: string;
+  sent: number;
+  failed: number;
+  /** First delivery error, when a send failed. */
+  error: string | null;
+}
+
 export interface Ledger {
   scopeLabel: string;
   generatedAt: Date;
@@ -90,10 +106,55 @@ export interface Ledger {
   indicators: LedgerIndicator[];
   retired: LedgerIndicator[];
   reports: LedgerReport[];
+  supervision: LedgerSupervision[];
 }
 
-/** Rows the workbook would hold (measures + indicators + reports), for the chat cap, without building anything. */
-export const ledgerRows = (l: Ledger) => l.measures.length + l.indicators.length + l.retired.length + l.reports.length;
+/** Rows the workbook would hold (measures + indicators + reports + record), for the chat cap, without building anything. */
+export const ledgerRows = (l: Ledger) => l.measures.length + l.indicators.length + l.retired.length + l.reports.length + l.supervision.length;
+
+/**
+ * The 督办 record in scope: a unit's own entries, a plan's units' entries, or everything. Read only: the record is
+ * append-only, and the workbook is a copy of it.
+ */
+async function loadSupervision(db: Kysely<Database>, unitIds: number[] | null): Promise<LedgerSupervision[]> {
+  let q = db
+    .selectFrom("supervision_events")
+    .leftJoin("units", "units.id", "supervision_events.unit_id")
+    .selectAll("supervision_events")
+    .select(["units.name as unitName", "units.jurisdiction"]);
+  if (unitIds) {
+    if (unitIds.length === 0) return [];
+    q = q.where("supervision_events.unit_id", "in", unitIds);
+  }
+  const events = (await q.execute()).sort((a, b) => a.id - b.id);
+  const deliveries = await chunked(events.map((e) => e.id), (ids) => db.selectFrom("supervision_deliveries").selectAll().where("event_id", "in", ids).execute());
+  const byEvent = new Map<number, typeof deliveries>();
+  for (const d of deliveries) byEvent.set(d.event_id, [...(byEvent.get(d.event_id) ?? []), d]);
+  return events.map((e) => {
+    const ds = byEvent.get(e.id) ?? [];
+    let summary = "";
+    let items = 0;
+    try {
+      summary = String((JSON.parse(e.detail ?? "{}") as { summary?: unknown }).summary ?? "");
+      items = (JSON.parse(e.items) as unknown[]).length;
+    } catch {
+      // A malformed detail is shown empty rather than failing the whole export.
+    }
+    return {
+      id: e.id,
+      kind: e.kind,
+      at: e.created_at,
+      unit: e.unitName ? `${e.unitName}（${e.jurisdiction}）` : null,
+      actor: e.actor_open_id,
+      recipients: JSON.parse(e.recipients) as string[],
+      items,
+      summary,
+      sent: ds.filter((d) => d.result === "sent").length,
+      failed: ds.filter((d) => d.result === "failed").length,
+      error: ds.find((d) => d.result === "failed")?.error ?? null,
+    };
+  });
+}
 
 const SEVERITY: IndicatorStatus[] = ["overdue", "behind", "not_reported", "on_track", "achieved"];
 
@@ -117,7 +178,7 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
     db
       .selectFrom("task_units")
       .innerJoin("units", "units.id", "task_units.unit_id")
-      .select(["task_units.task_id", "task_units.role", "task_units.ordinal", "units.name"])
+      .select(["task_units.task_id", "task_units.role", "task_units.ordinal", "task_units.unit_id", "units.name"])
       .where("task_units.task_id", "in", ids)
       .execute(),
   );
@@ -235,6 +296,10 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
       indicators: active.filter((i) => i.planId === p.id).length,
     }));
 
+  // Whose record belongs in this export: the unit itself, or the units named on the plan's measures.
+  const recordUnits = scope.unit ? [scope.unit.id] : scope.planId !== undefined ? [...new Set(links.map((l) => l.unit_id))] : null;
+  const supervision = await loadSupervision(db, recordUnits);
+
   return {
     scopeLabel: scope.unit ? `${scope.unit.name}（${scope.unit.jurisdiction}）牵头和配合的任务` : scope.planId !== undefined ? `方案 ${scope.planId}：${plans[0]?.title ?? "（不存在）"}` : "全部方案",
     generatedAt: now,
@@ -243,5 +308,6 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
     indicators: active,
     retired: indicators.filter((i) => i.retiredAt !== null),
     reports: ledgerReports,
+    supervision,
   };
 }

@@ -18,7 +18,10 @@ export const SHEETS = {
   indicators: "指标",
   retired: "已停用指标",
   reports: "填报记录",
+  supervision: "督办记录",
 } as const;
+
+const SUPERVISION_KIND: Record<string, string> = { reminder: "提醒", cuiban: "催办", urgent: "加急", tongbao: "通报", report: "上报" };
 
 export const CMP_LABEL: Record<Cmp, string> = { ">=": "≥", "<=": "≤", "=": "=" };
 
@@ -160,12 +163,14 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
     ["指标", l.indicators.length],
     ["已停用指标", l.retired.length],
     ["填报记录", l.reports.length],
+    ["督办记录", l.supervision.length],
     ["", ""],
     ["方案", "每个方案一行：编号、标题、发文单位、日期、导入时间。"],
     ["措施", "每项在办措施一行：牵头单位、配合单位、完成时限；状态取该措施各指标中最需要关注的一项。"],
     ["指标", "每个在用指标一行：目标（比较、目标值、目标年份）、基期、填报频次、最新填报值与周期、状态。"],
     ["已停用指标", "方案修订后不再使用的指标：保留全部填报历史，不再催报。"],
     ["填报记录", "全部填报历史（只增不改）：同一指标、单位、周期再次填报即为更正，“更正记录”指向被更正的那一条，以最新一次为准。"],
+    ["督办记录", "提醒、催办、加急、通报的留痕（只增不改）：时间、发起人（系统提醒为“系统”）、对象、事项数与送达结果。"],
     ["状态颜色", "绿=已达标　蓝=进度正常　黄=进度滞后　灰=未填报　红=已逾期"],
     ["时间", "均为北京时间。"],
   ];
@@ -277,6 +282,41 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
       correctionOf: r.correctionOf,
     })),
   );
+
+  const record = addSheet(
+    wb,
+    SHEETS.supervision,
+    [
+      { header: "记录编号", key: "id" },
+      { header: "时间", key: "at", numFmt: DATETIME },
+      { header: "类别", key: "kind" },
+      { header: "单位", key: "unit", max: 30 },
+      { header: "发起人", key: "actor", max: 24 },
+      { header: "对象", key: "recipients", max: 40, wrap: true },
+      { header: "事项数", key: "items" },
+      { header: "摘要", key: "summary", max: 60, wrap: true },
+      { header: "送达成功", key: "sent" },
+      { header: "送达失败", key: "failed" },
+      { header: "失败原因", key: "error", max: 40, wrap: true },
+    ],
+    l.supervision.map((e) => ({
+      id: e.id,
+      at: chinaDate(e.at),
+      kind: SUPERVISION_KIND[e.kind] ?? e.kind,
+      unit: e.unit ?? "",
+      actor: e.actor ?? "系统",
+      recipients: e.recipients.join("、"),
+      items: e.items,
+      summary: e.summary,
+      sent: e.sent,
+      failed: e.failed,
+      error: e.error ?? "",
+    })),
+  );
+  // A failed delivery is what a review asks about first: mark the row.
+  l.supervision.forEach((e, k) => {
+    if (e.failed > 0) record.getCell(k + 2, 10).fill = { type: "pattern", pattern: "solid", fgColor: { argb: STATUS_FILL.overdue } };
+  });
 
   const buf = await wb.xlsx.writeBuffer();
   return new Uint8Array(buf as ArrayBuffer);
