@@ -54,6 +54,11 @@ export function supervisorDigestCard(d: SupervisorDigest): Card {
       d.rows.map((r, k) => ({ rank: k + 1, unit: `${r.unitName}（${r.jurisdiction}）`, completeness: `${pct(r.completeness)}%`, behind: r.counts.behind, overdue: r.counts.overdue })),
     ));
   }
+  if (d.escalated.length) {
+    // Dates in China time, day only: the point is how long and how often, not the minute.
+    const day = (iso: string) => { const t = new Date(Date.parse(iso) + 8 * 3_600_000); return `${t.getUTCMonth() + 1}/${t.getUTCDate()}`; };
+    elements.push(hr(), md(`**<font color='red'>多次催办未落实</font>**（${d.escalated.length} 项）\n${cap(d.escalated, 10, (e) => `· ${esc(e.unitName)}（${esc(shortPlace(e.jurisdiction))}）· ${esc(e.name)}：催办 ${e.dates.length} 次（${e.dates.map(day).join("、")}），仍未上报`)}`));
+  }
   if (d.behind.length) elements.push(hr(), md(`**距目标最远的指标**\n${cap(d.behind, 10, (b) => `· ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`)}`));
   return card("督办周报 · 全部单位", elements, { subtitle: d.week, color: "indigo", summary: `督办周报 ${d.week}` });
 }

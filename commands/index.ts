@@ -7,12 +7,12 @@ import { indicators } from "./indicators.js";
 import { myTasks, pageAction } from "./my-tasks.js";
 import { progress, taskProgressAction } from "./progress.js";
 import { confirmReportAction, openReportForm, report, submitReportAction } from "./report.js";
-import { cuibanAction, cuibanReportAction, record } from "./supervise.js";
+import { cuibanAction, cuibanReportAction, record, tongbao, tongbaoCancel, tongbaoConfirm } from "./supervise.js";
 import { weeklyDigest } from "./weekly-digest.js";
 
 /** Every chat command, in the order /帮助 lists them. */
 export const commands: CommandDef[] = [];
-commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, importPlan, record, bind, bindChat, bindDepartment, helpCommand(() => commands));
+commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerCommand, importPlan, record, tongbao, bind, bindChat, bindDepartment, helpCommand(() => commands));
 
 /** Card buttons, matched on the button's `value.action`. */
-export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction, confirmImport, cancelImport, exportParseAction, cuibanAction, cuibanReportAction];
+export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction, confirmImport, cancelImport, exportParseAction, cuibanAction, cuibanReportAction, tongbaoConfirm, tongbaoCancel];

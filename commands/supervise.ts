@@ -6,6 +6,8 @@ import { unitTasks } from "../src/domain/tasks.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { cuiban } from "../src/supervision/cuiban.js";
+import { overdueByUnit, postTongbao, tongbaoTargets } from "../src/supervision/tongbao.js";
+import { tongbaoDoneCard, tongbaoPreviewCard } from "../cards/tongbao.js";
 import { unitTimeline } from "../src/supervision/ledger.js";
 
 const ONLY_SUPERVISORS = "只有督办室人员可以催办。如需督促，请联系督办室。";
@@ -77,5 +79,71 @@ export const record: CommandDef = {
       return;
     }
     await ctx.replyPrivately(timelineCard(units[0]!, await unitTimeline(ctx.db, units[0]!.id)));
+  },
+};
+
+/**
+ * /通报 (supervisors): a preview only the sender sees, with 确认通报 / 取消. The 通报 itself is public on purpose
+ * (the supervising chat, and with 本群 the group the command was sent in), so it never goes without the confirm.
+ */
+export const tongbao: CommandDef = {
+  name: "通报",
+  aliases: ["tongbao", "notice"],
+  summary: "督办室：预览并公开通报逾期事项（按单位汇总，确认后发到督办群；加“本群”同时发到当前群）",
+  examples: ["/通报", "/通报 本群"],
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
+    if (!actor.isSupervisor && !actor.isAdmin) {
+      await ctx.replyPrivately(errorCard("只有督办室人员可以发布通报。"));
+      return;
+    }
+    const arg = ctx.args.trim();
+    if (arg && arg !== "本群") {
+      await ctx.replyPrivately(noticeCard("通报", "发送 /通报 预览发往督办群的通报；在某个群里发送 /通报 本群 则同时发到该群。", "orange"));
+      return;
+    }
+    if (arg === "本群" && ctx.message.chatType !== "group") {
+      await ctx.replyPrivately(errorCard("“本群”只能在群里使用：请在要通报的群里发送 /通报 本群。"));
+      return;
+    }
+    const extraChat = arg === "本群" ? ctx.message.chatId : null;
+    const targets = await tongbaoTargets(ctx.db, extraChat);
+    if (targets.length === 0) {
+      await ctx.replyPrivately(errorCard("还没有督办群：请先在督办室的群里发送 /绑定 督办，或在要通报的群里发送 /通报 本群。"));
+      return;
+    }
+    const units = await overdueByUnit(ctx.db, ctx.clock.now());
+    if (units.length === 0) {
+      await ctx.replyPrivately(noticeCard("无需通报", "目前没有逾期事项。", "green"));
+      return;
+    }
+    const names = await ctx.db.selectFrom("chats").select(["chat_id", "name", "kind"]).where("chat_id", "in", targets).execute();
+    const targetNames = targets.map((t) => {
+      const c = names.find((n) => n.chat_id === t);
+      return c?.name ?? (c?.kind === "supervisor" ? "督办群" : t === extraChat ? "本群" : t);
+    });
+    await ctx.replyPrivately(tongbaoPreviewCard(units, { targets, targetNames, nonce: crypto.randomUUID(), extraChat, at: ctx.clock.now().toISOString() }));
+  },
+};
+
+export const tongbaoConfirm: CardActionDef = {
+  action: "tongbao_confirm",
+  async handle(ctx) {
+    const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
+    if (!actor.isSupervisor && !actor.isAdmin) return { toast: { type: "error", content: "只有督办室人员可以发布通报。" } };
+    const nonce = String(ctx.action.value["nonce"] ?? "");
+    if (!nonce) return { toast: { type: "error", content: "这张预览已失效，请重新发送 /通报" } };
+    const extra = String(ctx.action.value["extra_chat"] ?? "") || null;
+    const r = await postTongbao(ctx, actor.openId, nonce, extra);
+    if (!r.ok) return { toast: { type: "warning", content: r.text } };
+    const text = `已通报 ${r.units} 个单位 ${r.items} 项逾期事项，发往 ${r.targets.length} 个群，已记录在案。`;
+    return { toast: { type: "success", content: text }, card: { type: "raw", data: tongbaoDoneCard(text, "green") } };
+  },
+};
+
+export const tongbaoCancel: CardActionDef = {
+  action: "tongbao_cancel",
+  async handle() {
+    return { toast: { type: "info", content: "已取消，未发出任何通报" }, card: { type: "raw", data: tongbaoDoneCard("已取消，未发出任何通报。", "grey") } };
   },
 };

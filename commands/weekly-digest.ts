@@ -5,6 +5,7 @@ import { exampleUnitName, unboundText } from "../src/domain/first-steps.js";
 import { buildSupervisorDigest, buildUnitDigest } from "../src/digest/build.js";
 import { digestForChat } from "../src/digest/send.js";
 import type { CommandDef } from "../src/events/types.js";
+import { loopSettings } from "../src/supervision/cuiban.js";
 
 export const weeklyDigest: CommandDef = {
   name: "周报",
@@ -21,7 +22,7 @@ export const weeklyDigest: CommandDef = {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     if (actor.isSupervisor || (actor.isAdmin && actor.units.length === 0)) {
       // The supervising office reads the overall digest wherever it asks, not only in the bound office chat.
-      await ctx.replyPrivately(supervisorDigestCard(await buildSupervisorDigest(ctx.db, now)));
+      await ctx.replyPrivately(supervisorDigestCard(await buildSupervisorDigest(ctx.db, now, { escalateAfter: loopSettings(ctx).escalateAfter })));
       return;
     }
     const unit = actor.units[0];

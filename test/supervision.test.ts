@@ -8,7 +8,7 @@ import { fixedClock } from "../src/clock.js";
 import { buttonsOf } from "../src/local/chat-client.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { cardEvent, larkEnv, menuEvent, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { lintCard } from "./support/card-lint.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
 
@@ -205,6 +205,69 @@ describe("留痕", () => {
   });
 });
 
+describe("多次催办未落实", () => {
+  it("the supervisor digest lists items pushed twice or more without a report since, with the dates, until reported", async () => {
+    const [d] = await say(SUPERVISOR, "/周报", { group: true, chatId: "oc_demo_supervisor" });
+    const text = textOf(d!);
+    expect(text).toContain("多次催办未落实");
+    const line = /· 区卫健委（渝中区）· (.+?)：催办 3 次（11\/24、11\/25、11\/26），仍未上报/.exec(text);
+    expect(line).not.toBeNull();
+    expect(lintCard(cardOf(d!)).problems).toEqual([]);
+    // A report of that indicator is what 落实 means: the line goes.
+    const ind = await bot.store.db.selectFrom("indicators").select(["id"]).where("name", "=", line![1]!.replace(/\\/g, "")).executeTakeFirstOrThrow();
+    await bot.store.db.insertInto("reports").values({ indicator_id: ind.id, unit_id: yuzhongUnitId, period: "2026Q4", value: 1, reporter_open_id: yuzhong, reported_at: clock.now().toISOString(), note: null, request_key: null }).execute();
+    const [after] = await say(SUPERVISOR, "/周报", { group: true, chatId: "oc_demo_supervisor" });
+    expect(textOf(after!)).not.toContain(`${line![1]}：催办 3 次`);
+  });
+});
+
+describe("通报", () => {
+  it("is for supervisors only", async () => {
+    const [r] = await say(yuzhong, "/通报");
+    expect(textOf(r!)).toContain("只有督办室人员可以发布通报");
+  });
+
+  it("shows the supervisor a preview only they see; 取消 posts nothing, 确认通报 posts once to the supervising chat and records it", async () => {
+    const task = await bot.store.db.selectFrom("task_units").innerJoin("tasks", "tasks.id", "task_units.task_id").select(["tasks.id", "tasks.code"])
+      .where("task_units.unit_id", "=", yuzhongUnitId).where("task_units.role", "=", "lead").orderBy("tasks.id").executeTakeFirstOrThrow();
+    await bot.store.db.updateTable("tasks").set({ deadline: "2026-11-01", deadline_text: "2026年11月1日前" }).where("id", "=", task.id).execute();
+    const preview = await say(SUPERVISOR, "/通报", { group: true, chatId: "oc_demo_supervisor" });
+    expect(preview.map((r) => r.path)).toEqual(["/open-apis/ephemeral/v1/send"]);
+    expect(preview[0]!.body.open_id).toBe(SUPERVISOR);
+    const text = textOf(preview[0]!);
+    expect(text).toContain("通报预览（尚未发出）");
+    expect(text).toContain("督办室工作群");
+    expect(text).toContain(`措施 ${task.code}`);
+    expect(lintCard(cardOf(preview[0]!)).problems).toEqual([]);
+    const values = buttons(cardOf(preview[0]!));
+    const confirm = values.find((v) => v.action === "tongbao_confirm")!;
+    const cancel = values.find((v) => v.action === "tongbao_cancel")!;
+
+    const cancelled = await click(SUPERVISOR, cancel);
+    expect(cancelled.body.toast?.content).toContain("未发出");
+    expect(cancelled.sent).toEqual([]);
+
+    expect((await click(yuzhong, confirm)).body.toast?.content).toContain("只有督办室");
+    const posted = await click(SUPERVISOR, confirm);
+    expect(posted.body.toast?.type).toBe("success");
+    expect(posted.sent.map((r) => r.body?.receive_id)).toEqual(["oc_demo_supervisor"]);
+    const card = cardOf(posted.sent[0]!);
+    expect(card.header.title.content).toBe("督办通报 · 逾期事项");
+    expect(renderCard(card)).toContain("区卫健委（渝中区）");
+    expect(lintCard(card).problems).toEqual([]);
+    const again = await click(SUPERVISOR, confirm);
+    expect(again.body.toast?.content).toContain("已经发出");
+    expect(again.sent).toEqual([]);
+
+    const tb = (await events()).filter((e) => e.kind === "tongbao");
+    expect(tb[0]).toMatchObject({ unit_id: null, actor_open_id: SUPERVISOR, recipients: JSON.stringify(["oc_demo_supervisor"]) });
+    expect(tb.slice(1).map((e) => e.ref_event_id)).toEqual(tb.slice(1).map(() => tb[0]!.id));
+    expect(tb.some((e) => e.unit_id === yuzhongUnitId)).toBe(true);
+    const [timeline] = await say(SUPERVISOR, "/记录 渝中区卫健委");
+    expect(textOf(timeline!)).toMatch(/通报　@ou_demo_supervisor → 1 个对象　被通报：逾期 \d+ 项　‹已送达 1›/);
+  });
+});
+
 describe("督办 cards", () => {
   const unit = { id: 7, jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" as const };
   it("stay within Feishu's documented card schema, 200 elements and 30 KB at their largest", () => {
@@ -223,5 +286,36 @@ describe("督办 cards", () => {
     }));
     expect(lintCard(timelineCard(unit, entries)).problems).toEqual([]);
     expect(lintCard(urgentNoticeCard(unit, Array.from({ length: 50 }, (_, k) => `ou_member_${k}`), 2)).problems).toEqual([]);
+  });
+});
+
+describe("one-tap menu (application.bot.menu_v6)", () => {
+  async function tap(openId: string, eventKey: string, eventId?: string) {
+    const before = lark.sends().length;
+    const res = await bot.post(undefined, await signedRequest(menuEvent({ openId, eventKey, eventId }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
+    expect(res.status).toBe(200);
+    await bot.idle();
+    await bot.worker!.kick();
+    return { body: await res.json(), sent: lark.sends().slice(before) };
+  }
+
+  it("runs the command of the tapped entry and answers the user in their chat with the bot", async () => {
+    const { sent } = await tap(yuzhong, "my_tasks");
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.path).toBe("/open-apis/im/v1/messages");
+    expect(sent[0]!.body).toMatchObject({ receive_id: yuzhong });
+    expect(sent[0]!.query.receive_id_type).toBe("open_id");
+    const typed = await say(yuzhong, "/我的任务");
+    expect(cardOf(sent[0]!).header.title.content).toBe(cardOf(typed[0]!).header.title.content);
+  });
+
+  it("accepts a command name as the key, runs a repeated delivery once, and answers an unknown key with a hint", async () => {
+    const first = await tap(SUPERVISOR, "进度", "evm_fixed_1");
+    expect(cardOf(first.sent[0]!).header.title.content).toContain("进度");
+    const again = await tap(SUPERVISOR, "进度", "evm_fixed_1");
+    expect(again.body).toEqual({ msg: "duplicate" });
+    expect(again.sent).toEqual([]);
+    const unknown = await tap(yuzhong, "no_such_entry");
+    expect(textOf(unknown.sent[0]!)).toContain("菜单配置");
   });
 });

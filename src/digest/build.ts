@@ -4,6 +4,8 @@ import { isoWeek, localDate } from "../domain/period.js";
 import { unitProgress } from "../domain/progress.js";
 import { unitTasks, type IndicatorView, type TaskView } from "../domain/tasks.js";
 import type { Database, Unit } from "../store/schema.js";
+import { DEFAULT_LOOP_SETTINGS } from "../supervision/cuiban.js";
+import { escalatedItems, type EscalatedItem } from "../supervision/escalation.js";
 
 export interface UnitDigest {
   unit: Unit;
@@ -52,11 +54,14 @@ export interface SupervisorDigest {
   week: string;
   rows: UnitProgressRow[];
   behind: { name: string; unitName: string; text: string }[];
+  /** 多次催办未落实: items pushed `escalateAfter` times or more without a report since. */
+  escalated: EscalatedItem[];
 }
 
-export async function buildSupervisorDigest(db: Kysely<Database>, now: Date): Promise<SupervisorDigest> {
+export async function buildSupervisorDigest(db: Kysely<Database>, now: Date, o: { escalateAfter?: number } = {}): Promise<SupervisorDigest> {
   const units = await db.selectFrom("units").selectAll().where("kind", "=", "unit").execute();
   const { rows, behind } = await unitProgress(db, units, now);
   // Ranked by completeness, best first: the table reads as a league table.
-  return { week: isoWeek(now), rows: [...rows].sort((a, b) => b.completeness - a.completeness), behind };
+  const escalated = await escalatedItems(db, o.escalateAfter ?? DEFAULT_LOOP_SETTINGS.escalateAfter);
+  return { week: isoWeek(now), rows: [...rows].sort((a, b) => b.completeness - a.completeness), behind, escalated };
 }

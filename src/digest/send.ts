@@ -2,6 +2,7 @@ import { supervisorDigestCard, unitDigestCard } from "../../cards/digest.js";
 import type { Card } from "../../cards/types.js";
 import { isoWeek } from "../domain/period.js";
 import type { Services } from "../events/types.js";
+import { loopSettings } from "../supervision/cuiban.js";
 import { buildSupervisorDigest, buildUnitDigest } from "./build.js";
 
 /** The digest card a chat gets: its unit's, or the overall one for the supervising office. */
@@ -9,7 +10,7 @@ export async function digestForChat(s: Services, chatId: string, now: Date): Pro
   const chat = await s.db.selectFrom("chats").leftJoin("units", "units.id", "chats.unit_id")
     .select(["chats.kind", "units.id", "units.name", "units.jurisdiction", "units.kind as unitKind"]).where("chats.chat_id", "=", chatId).executeTakeFirst();
   if (!chat) return null;
-  if (chat.kind === "supervisor") return supervisorDigestCard(await buildSupervisorDigest(s.db, now));
+  if (chat.kind === "supervisor") return supervisorDigestCard(await buildSupervisorDigest(s.db, now, { escalateAfter: loopSettings(s).escalateAfter }));
   if (chat.id === null || chat.name === null || chat.jurisdiction === null) return null;
   return unitDigestCard(await buildUnitDigest(s.db, { id: chat.id, name: chat.name, jurisdiction: chat.jurisdiction, kind: chat.unitKind ?? "unit" }, now));
 }

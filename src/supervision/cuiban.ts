@@ -15,9 +15,11 @@ export interface LoopSettings {
   urgentFrom: number;
   /** The 催办 card asks for the report within this many days. */
   cuibanDueDays: number;
+  /** After this many 催办 of an item without a report, the supervisor digest lists it under 多次催办未落实. */
+  escalateAfter: number;
 }
 
-export const DEFAULT_LOOP_SETTINGS: LoopSettings = { cuibanIntervalHours: 24, urgentFrom: 2, cuibanDueDays: 3 };
+export const DEFAULT_LOOP_SETTINGS: LoopSettings = { cuibanIntervalHours: 24, urgentFrom: 2, cuibanDueDays: 3, escalateAfter: 2 };
 
 export const loopSettings = (s: { loop?: Partial<LoopSettings> }): LoopSettings => ({ ...DEFAULT_LOOP_SETTINGS, ...s.loop });
 

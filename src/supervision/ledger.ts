@@ -88,9 +88,9 @@ export interface TimelineEntry {
  */
 export async function unitTimeline(db: Kysely<Database>, unitId: number, limit = 30): Promise<TimelineEntry[]> {
   const events = await db.selectFrom("supervision_events").selectAll().where("unit_id", "=", unitId).orderBy("id", "desc").limit(limit).execute();
-  const deliveries = events.length
-    ? await db.selectFrom("supervision_deliveries").selectAll().where("event_id", "in", events.map((e) => e.id)).orderBy("id").execute()
-    : [];
+  // A unit's 通报 entry points at the 通报 as a whole, which holds the deliveries.
+  const ids = [...new Set(events.flatMap((e) => (e.kind === "tongbao" && e.ref_event_id !== null ? [e.id, e.ref_event_id] : [e.id])))];
+  const deliveries = ids.length ? await db.selectFrom("supervision_deliveries").selectAll().where("event_id", "in", ids).orderBy("id").execute() : [];
   const reports = await db
     .selectFrom("reports")
     .innerJoin("indicators", "indicators.id", "reports.indicator_id")
@@ -108,7 +108,7 @@ export async function unitTimeline(db: Kysely<Database>, unitId: number, limit =
       recipients: JSON.parse(e.recipients) as string[],
       itemCount: parseItems(e).length,
       summary: detail.summary ?? "",
-      deliveries: deliveries.filter((d) => d.event_id === e.id).map((d) => ({ target: d.target, result: d.result, error: d.error })),
+      deliveries: deliveries.filter((d) => d.event_id === e.id || (e.kind === "tongbao" && d.event_id === e.ref_event_id)).map((d) => ({ target: d.target, result: d.result, error: d.error })),
     };
   });
   for (const r of reports) {
