@@ -194,4 +194,17 @@ describe("the 台账 workbook sent back", () => {
     const { r } = await importBytes(bytes, "模板.xlsx");
     expect(r).toMatchObject({ created: true, tasks: 2, indicators: 1, units: 4 });
   });
+
+  it("prints A4 landscape one page wide, with long measures given the height of their wrapped text", async () => {
+    const wb = await load(exported);
+    const ws = wb.getWorksheet(SHEETS.measures)!;
+    expect(ws.pageSetup).toMatchObject({ orientation: "landscape", fitToPage: true, fitToWidth: 1, paperSize: 9 });
+    const header = (ws.getRow(1).values as unknown[]).map(String);
+    let longest = 2;
+    ws.eachRow((r, n) => {
+      if (n > 1 && String(r.getCell(header.indexOf("措施内容")).value).length > String(ws.getRow(longest).getCell(header.indexOf("措施内容")).value).length) longest = n;
+    });
+    expect(String(ws.getRow(longest).getCell(header.indexOf("措施内容")).value).length).toBeGreaterThan(100);
+    expect(ws.getRow(longest).height).toBeGreaterThanOrEqual(45);
+  });
 });

@@ -68,7 +68,11 @@ function calendarDate(s: string | null): Date | string | null {
 }
 
 function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: Record<string, unknown>[]): ExcelJS.Worksheet {
-  const ws = wb.addWorksheet(name, { views: [{ state: "frozen", ySplit: 1 }] });
+  // Printed or saved as PDF (the 台账 is filed on paper): A4 landscape, every column on one page width, header on each page.
+  const ws = wb.addWorksheet(name, {
+    views: [{ state: "frozen", ySplit: 1 }],
+    pageSetup: { paperSize: 9, orientation: "landscape", fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: "1:1" },
+  });
   ws.columns = columns.map((c) => ({ header: c.header, key: c.key }));
   for (const r of rows) ws.addRow(r);
   const header = ws.getRow(1);
@@ -86,10 +90,37 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: R
     }
     col.width = Math.min(c.max ?? 40, Math.max(c.min ?? 0, width + 2));
     if (c.numFmt) col.numFmt = c.numFmt;
-    if (c.wrap) col.alignment = { wrapText: true, vertical: "top" };
+    // Top-aligned, so a row made tall by a wrapped measure still reads across.
+    col.alignment = c.wrap ? { wrapText: true, vertical: "top" } : { vertical: "top" };
   });
+  header.alignment = { vertical: "middle" };
+  fitWrappedRows(ws, columns, rows);
   if (rows.length > 0) ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
   return ws;
+}
+
+/** Approximate width for line counting: a CJK or full-width character takes two units (cheap: runs on every row). */
+function roughWidth(text: string): number {
+  let w = 0;
+  for (let k = 0; k < text.length; k++) w += text.charCodeAt(k) >= 0x2e80 ? 2 : 1;
+  return w;
+}
+
+/**
+ * Row heights for wrapped text. LibreOffice (and Excel for a file it did not save) shows a row without a stored
+ * height as one line, so long measures would print cut off; the height is set from the longest wrapped cell.
+ */
+function fitWrappedRows(ws: ExcelJS.Worksheet, columns: Column[], rows: Record<string, unknown>[]) {
+  const wrapped = columns.map((c, k) => ({ key: c.key, width: ws.getColumn(k + 1).width ?? 10, wrap: c.wrap })).filter((c) => c.wrap);
+  if (wrapped.length === 0) return;
+  rows.forEach((r, n) => {
+    let lines = 1;
+    for (const c of wrapped) {
+      const v = r[c.key];
+      if (typeof v === "string" && v.length > 0) lines = Math.max(lines, Math.ceil(roughWidth(v) / Math.max(1, c.width - 1)));
+    }
+    if (lines > 1) ws.getRow(n + 2).height = Math.min(lines, 12) * 15;
+  });
 }
 
 function colourStatus(ws: ExcelJS.Worksheet, key: string, statuses: (IndicatorStatus | null)[]) {
