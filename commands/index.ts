@@ -9,6 +9,7 @@ import { progress, taskProgressAction } from "./progress.js";
 import { confirmReportAction, openReportForm, report, submitReportAction } from "./report.js";
 import { cuibanAction, cuibanReportAction, record, tongbao, tongbaoCancel, tongbaoConfirm } from "./supervise.js";
 import { weeklyDigest } from "./weekly-digest.js";
+import { welcomeGroup } from "./welcome.js";
 
 /** Every chat command, in the order /帮助 lists them. */
 export const commands: CommandDef[] = [];
@@ -16,3 +17,6 @@ commands.push(myTasks, report, progress, indicators, weeklyDigest, exportLedgerC
 
 /** Card buttons, matched on the button's `value.action`. */
 export const cardActions: CardActionDef[] = [openReportForm, submitReportAction, confirmReportAction, pageAction, approveBind, rejectBind, bindPick, taskProgressAction, confirmImport, cancelImport, exportParseAction, cuibanAction, cuibanReportAction, tongbaoConfirm, tongbaoCancel];
+
+/** What the bot does when it is added to a group (event im.chat.member.bot.added_v1). */
+export const botAdded = welcomeGroup;

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { sql } from "kysely";
 import type { AppConfig } from "./config.js";
-import { acceptMenu, acceptMessage, parseCardEnvelope, parseMenuEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
+import { acceptBotAdded, acceptMenu, acceptMessage, parseBotAddedEnvelope, parseCardEnvelope, parseMenuEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
 import { recordEvent } from "./events/inbox.js";
 import type { Services } from "./events/types.js";
 import { BodyTooLarge, JsonTooDeep, parseJsonBounded, readBodyLimited } from "./http/body.js";
@@ -161,6 +161,12 @@ export function createApp(deps: AppDeps): Hono {
       // Lark waits 3 s for a callback answer; keep half a second for the network and the response.
       const budgetMs = Math.max(0, CARD_BUDGET_MS - (performance.now() - arrivedAt));
       return c.json(await runCardAction(s, registry, env.data, budgetMs));
+    }
+    if (eventType === "im.chat.member.bot.added_v1") {
+      const env = parseBotAddedEnvelope(envelope);
+      if (!env.success) return reject(c, { status: 400, reason: `malformed im.chat.member.bot.added_v1: ${env.error.issues[0]?.path.join(".")}` });
+      const fresh = await acceptBotAdded(s, registry, env.data, (work) => deps.runLater(c, work));
+      return c.json({ msg: fresh ? "success" : "duplicate" });
     }
     return c.json({ msg: "ignored" });
   };

@@ -6,7 +6,7 @@ import { buildSupervisorDigest } from "../src/digest/build.js";
 import { parseCommand } from "../src/events/parse-command.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { APP, cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
 import { lintCard } from "./support/card-lint.js";
 import { exampleUnitName, unboundText } from "../src/domain/first-steps.js";
@@ -119,6 +119,37 @@ describe("a newcomer's first messages", () => {
     await other.close();
   });
 
+  it("a group the bot is added to is greeted once, with the /绑定群 line an admin types or what it is bound to", async () => {
+    const added = (chatId: string, openId: string, eventId: string) => ({
+      schema: "2.0",
+      header: { event_id: eventId, event_type: "im.chat.member.bot.added_v1", create_time: String(Date.now()), token: APP.token, app_id: APP.id, tenant_key: "tk" },
+      event: { chat_id: chatId, operator_id: { open_id: openId, union_id: "on_x" }, external: false, operator_tenant_key: "tk", name: "渝中区卫健委工作群" },
+    });
+    const post = async (env: unknown) => {
+      const before = lark.sends().length;
+      const res = await bot.post(undefined, await signedRequest(env));
+      expect(res.status).toBe(200);
+      await bot.idle();
+      await bot.worker!.kick();
+      return lark.sends().slice(before);
+    };
+    const first = await post(added("oc_new_group", "ou_admin", "ev_added_1"));
+    expect(first).toHaveLength(1);
+    expect(first[0]!.body.receive_id).toBe("oc_new_group");
+    expect(lintCard(cardOf(first[0]!)).problems).toEqual([]);
+    const text = textOf(first[0]!);
+    expect(text).toContain("督办助手已加入本群");
+    const step = /\/绑定群 ([^（）\s，。]+)/.exec(text)?.[0];
+    expect(step).toBeDefined();
+    expect(await post(added("oc_new_group", "ou_admin", "ev_added_1"))).toEqual([]);
+    // Following the greeting's own line binds the group.
+    const [bound] = await say("ou_admin", step!, { group: true, chatId: "oc_new_group" });
+    expect(textOf(bound!)).toContain("本群已绑定到");
+    const again = await post(added("oc_new_group", yuzhong, "ev_added_2"));
+    expect(textOf(again[0]!)).toMatch(/本群绑定到 .+：每周收到该单位的周报/);
+    expect(textOf(again[0]!)).not.toContain("/绑定群 ");
+  });
+
   it("a picture gets told the bot reads text, not 未知命令", async () => {
     const before = lark.sends().length;
     const ev = messageEvent({ text: "", openId: "ou_first_e" });
@@ -163,6 +194,14 @@ describe("binding", () => {
     expect(renderCard(done.card!.data)).toContain(`${dazu.name}（重庆市大足区）`);
     const req = await bot.store.db.selectFrom("bind_requests").selectAll().where("open_id", "=", "ou_conv_c").executeTakeFirstOrThrow();
     expect(req.unit_id).toBe(dazu.id);
+  });
+
+  it("a unit written as cards label it, 区卫健委（重庆市大足区）, names that one unit", async () => {
+    const sent = await say("ou_label", "/绑定 区卫健委（重庆市大足区）");
+    expect(sent.map(textOf).join("\n")).toContain("申请绑定到 区卫生健康委（重庆市大足区）");
+    const [progress] = await say("ou_demo_supervisor", "/进度 区卫健委（重庆市渝中区）");
+    expect(textOf(progress!)).toContain("进度 · 区卫健委（重庆市渝中区）");
+    expect(textOf(progress!)).not.toContain("大足");
   });
 
   it("rebinding a group says what it was bound to; /绑定群 in a private chat is refused with where to do it", async () => {

@@ -1,4 +1,4 @@
-import { cardActions, commands } from "../commands/index.js";
+import { botAdded, cardActions, commands } from "../commands/index.js";
 import { createApp } from "../src/app.js";
 import { resumeUnfinished } from "../src/events/dispatch.js";
 import { pruneProcessedEvents } from "../src/events/inbox.js";
@@ -71,7 +71,7 @@ export default {
     const { config, services, outbox } = wire(env);
     const app = createApp({
       services,
-      registry: { commands, cardActions },
+      registry: { commands, cardActions, botAdded },
       config,
       runLater: (_c, work) => ctx.waitUntil(work().then(() => outbox?.drainOnce()).catch((err) => services.log.error("background work failed", { error: String(err) }))),
       // Workers expose no peer address of their own (CF-Connecting-IP is a header a client can send too): unknown,

@@ -6,7 +6,7 @@ import { parseJsonBounded } from "../http/body.js";
 import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
 import { parseCommand } from "./parse-command.js";
 import { sendPrivately } from "./private-answer.js";
-import type { CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
+import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 
 /** Longest message text read as a command; longer messages get a short refusal and are not parsed. */
 export const MAX_COMMAND_TEXT = 500;
@@ -14,6 +14,8 @@ export const MAX_COMMAND_TEXT = 500;
 export interface Registry {
   commands: readonly CommandDef[];
   cardActions: readonly CardActionDef[];
+  /** Greets a group the bot was added to; without it the event is only recorded. */
+  botAdded?: (s: Services, e: BotAddedEvent) => Promise<void>;
 }
 
 const messageEventSchema = z.object({
@@ -57,6 +59,17 @@ const menuEventSchema = z.object({
 });
 export type MenuEnvelope = z.infer<typeof menuEventSchema>;
 
+const botAddedSchema = z.object({
+  schema: z.literal("2.0"),
+  header: z.object({ event_id: z.string().min(1), event_type: z.literal("im.chat.member.bot.added_v1") }),
+  event: z.object({
+    chat_id: z.string().min(1),
+    operator_id: z.object({ open_id: z.string().optional() }).optional(),
+  }),
+});
+export type BotAddedEnvelope = z.infer<typeof botAddedSchema>;
+
+export const parseBotAddedEnvelope = (body: unknown) => botAddedSchema.safeParse(body);
 export const parseMessageEnvelope = (body: unknown) => messageEventSchema.safeParse(body);
 export const parseMenuEnvelope = (body: unknown) => menuEventSchema.safeParse(body);
 
@@ -184,6 +197,29 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
     s.log.error("command failed", { command: command.name, error: String(err), stack: (err as Error).stack });
     await ctx.replyPrivately(errorCard("处理时出错了，已记录。请稍后重试；如仍失败，请联系管理员。"));
   }
+}
+
+/** Records a bot-added event once and greets the group after the HTTP answer. Returns false for a duplicate. */
+export async function acceptBotAdded(
+  s: Services,
+  reg: Registry,
+  env: BotAddedEnvelope,
+  runLater: (work: () => Promise<void>) => void,
+): Promise<boolean> {
+  const eventId = env.header.event_id;
+  // No payload kept: a greeting lost to a crash is not worth replaying at start-up (resume marks it failed).
+  const fresh = await recordEvent(s.db, { eventId, kind: env.header.event_type, payload: null, now: s.clock.now() });
+  if (!fresh) return false;
+  runLater(async () => {
+    try {
+      await reg.botAdded?.(s, { eventId, chatId: env.event.chat_id, operatorOpenId: env.event.operator_id?.open_id ?? null });
+      await markEvent(s.db, eventId, "done");
+    } catch (err) {
+      s.log.error("bot-added greeting failed", { eventId, error: String(err) });
+      await markEvent(s.db, eventId, "failed", String(err));
+    }
+  });
+  return true;
 }
 
 /** Records the message event once and runs it after the HTTP answer. Returns false for a duplicate. */

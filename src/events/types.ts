@@ -67,6 +67,14 @@ export interface CommandDef {
   handle(ctx: CommandContext): Promise<void>;
 }
 
+/** im.chat.member.bot.added_v1: someone added the bot to a group. */
+export interface BotAddedEvent {
+  eventId: string;
+  chatId: string;
+  /** Who added it (absent when Lark leaves it out). */
+  operatorOpenId: string | null;
+}
+
 export interface CardActionEvent {
   /** event_id of the callback (also the de-duplication key). */
   eventId: string;

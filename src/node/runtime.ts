@@ -2,7 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { Context } from "hono";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
-import { cardActions, commands } from "../../commands/index.js";
+import { botAdded, cardActions, commands } from "../../commands/index.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
 import { loadConfig, loopSettingsOf, reminderSettingsOf, type AppConfig } from "../config.js";
@@ -121,7 +121,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   });
   const runLater = (_c: Context | null, work: () => Promise<void>) => queue.push(work);
   const idle = () => queue.idle();
-  const registry = { commands: o.commands ?? commands, cardActions: o.cardActions ?? cardActions };
+  const registry = { commands: o.commands ?? commands, cardActions: o.cardActions ?? cardActions, botAdded };
   const app = createApp({
     services,
     registry,
