@@ -1,4 +1,4 @@
-import { MENTION } from "./indicators.js";
+import { mentionsIn } from "./indicators.js";
 import type { Table } from "./table.js";
 import type { ParsedTask } from "./types.js";
 
@@ -65,7 +65,7 @@ function baselineMentions(cell: string): Mention[] {
   // A number in a sentence about work still under way (9个…建设项目,均在建设中) is not yet a state reached.
   const settled = cell.split(/(?<=[。；;])/).filter((s) => !/在建|建设中|正在|筹建|建设项目/.test(s)).join("");
   for (const clause of settled.split(/[，,。；;]/)) {
-    const ms = [...clause.matchAll(new RegExp(MENTION.source, "g"))].filter((m) => !/^年/.test(clause.slice((m.index ?? 0) + m[0].length)));
+    const ms = mentionsIn(clause).filter((m) => !/^年/.test(clause.slice((m.index ?? 0) + m[0].length)));
     ms.forEach((m, k) => {
       const at = m.index ?? 0;
       const prevEnd = k > 0 ? (ms[k - 1]!.index ?? 0) + ms[k - 1]![0].length : 0;

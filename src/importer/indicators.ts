@@ -14,7 +14,14 @@ const isCount = (unit: string) => !/^(%|‰|个百分点|百分点|岁|分钟|�
 const DESCRIPTIVE_UNIT = /^(岁|分钟|小时|工作日|天)$/;
 const ADJACENT_CUE = /(达到|达|提高到|提高至|提升至|提升到|增至|控制在|缩短至|缩短到|缩短在|不超过|不高于|不低于|低于|≤|≥)\s*$/;
 const NUM = "(\\d+(?:\\.\\d+)?)";
-export const MENTION = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})`, "g");
+// Every number (with a range) and the unit after it if any. The unit is optional in the pattern so that a run of digits
+// is consumed once: a required unit would make the engine rescan a long run from each of its digits.
+const NUMBER_RUN = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})?`, "g");
+
+/** Numbers with a unit of measure in a clause: [whole, value, unit], in order. */
+export function mentionsIn(clause: string): RegExpMatchArray[] {
+  return [...clause.matchAll(NUMBER_RUN)].filter((m) => m[2] !== undefined);
+}
 
 const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
@@ -48,7 +55,7 @@ export function extractIndicators(text: string, defaults: { year: number | null;
       if (/全覆盖/.test(clause) && !found.some((f) => f.target === 100 && f.unit === "%")) {
         const subject = clause.replace(CLAUSE_SPLIT, "").replace(/^(并|和|及|同时|全面|基本|确保|力争|实现|推进|推动)+/, "");
         out.push({
-          name: subject.replace(/(实现|达到)?全覆盖.*$/, "").replace(/^(实现|推动|推进)/, "") || subject,
+          name: subject.replace(/(实现|达到)?全覆盖[^]*$/, "").replace(/^(实现|推动|推进)/, "") || subject,
           target: 100,
           unit: "%",
           cmp: "=",
@@ -66,7 +73,7 @@ export function extractIndicators(text: string, defaults: { year: number | null;
 /** The year a clause sets for its targets (到2027年, 年底前 = the plan's year, the end of 2022-2023年度) and where. */
 function yearIn(clause: string, planYear: number | null): { year: number; at: number } | null {
   // Titles keep their length so positions stay true: 《…(2021-2023年)》 names a document, not a deadline.
-  const text = clause.replace(/《[^》]*》/g, (t) => "《".padEnd(t.length, "》"));
+  const text = clause.replace(/《[^《》]*》/g, (t) => "《".padEnd(t.length, "》"));
   for (const m of text.matchAll(/(20\d{2})\s*(?:[-—~～至到]\s*(20\d{2})\s*)?年(?:底|末|前|内|度)?/g)) {
     // "由2023年的75%提高到80%": the year of the starting value is not the year the target is due.
     if (/[由从较比]$/.test(text.slice(0, m.index)) || /^的?\d/.test(text.slice(m.index + m[0].length))) continue;
@@ -88,14 +95,14 @@ function clauseIndicators(
   const CN_DIGIT: Record<string, number> = { 一: 1, 两: 2, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
   // Only with a period (每半年召开一次): without one, "开展一次筛查" just says the work is done once.
   const clause = !/每(年|半年|季度|季|月|周|两年)/.test(rawClause) ? rawClause : rawClause.replace(/(召开|开展|举办|组织|进行)([一两二三四五六七八九])次/g, (_m, v: string, n: string) => `${v}${CN_DIGIT[n]}次`);
-  const mentions = [...clause.matchAll(MENTION)];
+  const mentions = mentionsIn(clause);
   // "精品中医馆、示范中医馆分别达到5个、1个": the k-th number belongs to the k-th name listed before 分别.
   const respectively = /分别/.exec(clause);
   const afterRespectively = respectively ? mentions.filter((m) => (m.index ?? 0) > respectively.index) : [];
   const subjects = respectively
     ? clause
         .slice(0, respectively.index)
-        .replace(/^.*(?:20\d{2}年(?:底|末)?|[(（][^)）]*[)）])[，,]?/, "")
+        .replace(/^.*(?:20\d{2}年(?:底|末)?|[(（][^(（)）]*[)）])[，,]?/, "")
         .replace(/^(全区|全市|全县|其中|力争|确保|实现|推动|使)+/, "")
         .split("、")
     : [];
@@ -150,11 +157,27 @@ function clauseIndicators(
   return out;
 }
 
+// Verbs that can end the text before a target ("…分别达到不低于"), longest first so 不超过 wins over 超过.
+const TARGET_VERBS = ["提高到", "提升至", "不低于", "不少于", "控制在", "不超过", "达到", "提高", "提升", "增加", "降至", "超过", "力争", "争取", "累计", "达"];
+
+/** `s` without a run of target verbs at its end (and 分别 before them); stripped right to left in a loop. */
+function trailingVerbsOff(s: string): string {
+  let t = s.trimEnd();
+  let hit = false;
+  for (let v = TARGET_VERBS.find((w) => t.endsWith(w)); v; v = TARGET_VERBS.find((w) => t.endsWith(w))) {
+    t = t.slice(0, -v.length);
+    hit = true;
+  }
+  if (!hit) return s;
+  return t.endsWith("分别") ? t.slice(0, -2) : t;
+}
+
 function indicatorName(before: string, after: string, unit: string): string {
-  let name = before
-    .replace(/(由|从)[^，,；;]*?(提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(到|至)?$/, "")
-    .replace(/^(到|至)?20\d{2}年(底|末)?[，,]?/, "")
-    .replace(/(分别)?(达到|达|不低于|不少于|提高到|提升至|提高|提升|增加|控制在|不超过|降至|超过|力争|争取|累计)+\s*$/, "")
+  let name = trailingVerbsOff(
+    before
+      .replace(/(由|从)[^，,；;由从]*?(提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(到|至)?$/, "")
+      .replace(/^(到|至)?20\d{2}年(底|末)?[，,]?/, ""),
+  )
     .replace(/[，,、]$/, "")
     .replace(/^(其中|全区|全市|全县|推动|推进|确保|实现|力争)+/, "")
     .trim();
@@ -189,7 +212,7 @@ export function defaultPeriod(i: Pick<ParsedIndicator, "quote" | "name">): "year
   return /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
 }
 
-const BASELINE_BEFORE = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`);
+const BASELINE_BEFORE = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从\\d]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`);
 /** "由2023年的80%提高到85%", "从12个增加到": the value the text says it starts from. */
 function statedBaseline(before: string): { baseline: number | null; baseline_year: number | null } {
   const m = BASELINE_BEFORE.exec(before);

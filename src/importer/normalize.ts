@@ -60,7 +60,8 @@ export function cleanLines(text: string, warnings: string[]): CleanLine[] {
     s = s.trim().replace(/[０-９Ａ-Ｚａ-ｚ％．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
     // PDF line breaks leave spaces inside words and numbers ("井 陉县", "8 个").
     s = s.replace(INNER_SPACE, "");
-    s = s.replace(/\s+(?=[，。、；：）)])/g, "");
+    // Each run of spaces is matched whole (a lookahead after `\s+` would rescan a long run from each of its positions).
+    s = s.replace(/\s+/g, (sp, at: number, all: string) => (/[，。、；：）)]/.test(all[at + sp.length] ?? "") ? "" : sp));
     // Parsing reads simplified characters; what is printed back (texts, unit names, quotes) keeps the document's own.
     const orig = s;
     s = toSimplified(s);

@@ -1,3 +1,5 @@
+import { checkTextSize } from "./read/limits.js";
+import { trimEndChars } from "./scan.js";
 import { dateIndicators, extractIndicators } from "./indicators.js";
 import { applyBaselines } from "./baselines.js";
 import { cleanLines, originalSpelling, stripPinyin, type CleanLine } from "./normalize.js";
@@ -12,10 +14,10 @@ import type { ParsedPlan, ParsedTask } from "./types.js";
  * A numbered item is a measure only when some unit is responsible for it; everything else is a heading or prose.
  */
 const CN = "一二三四五六七八九十";
-const H1 = new RegExp(`^([${CN}]{1,3})[、.．]\\s*(.+)$`);
-const H2 = new RegExp(`^[(（]([${CN}]{1,3})[)）]\\s*(.+)$`);
-const ITEM = /^(\d{1,3})\s*[.、．]\s*(?!\d)(.+)$/;
-const SUB = /^[(（](\d{1,2})[)）]\s*(.+)$/;
+const H1 = new RegExp(`^([${CN}]{1,3})[、.．]\\s*(\\S.*)$`);
+const H2 = new RegExp(`^[(（]([${CN}]{1,3})[)）]\\s*(\\S.*)$`);
+const ITEM = /^(\d{1,3})\s*[.、．]\s*([^\d\s][^]*)/;
+const SUB = /^[(（](\d{1,2})[)）]\s*(\S.*)$/;
 const DEADLINE = /(?:完成时限|完成时间|完成期限|时间节点|时限要求|时限)\s*[:：]\s*([^。；;（(）)]+)/;
 const DEADLINE_LINE = /^[(（]?(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：]/;
 const DATE = /(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日/;
@@ -27,6 +29,7 @@ export interface ParseOptions {
 }
 
 export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPlan {
+  checkTextSize(text);
   const warnings: string[] = [];
   const lines = cleanLines(text, warnings);
   const nonEmpty = lines.filter((l) => l.text.length > 0);
@@ -149,8 +152,8 @@ function readHeader(lines: CleanLine[], warnings: string[]) {
   if (!title) {
     // A consultation draft names its plan only inside the notice: "…起草了《X实施方案(征求意见稿)》".
     for (const l of top) {
-      const m = /(?:起草了|现将|印发|制定了?|出台)《([^》]{6,80})》/.exec(l.text);
-      if (m && TITLE_WORDS.test(m[1]!)) {
+      const m = [...l.text.matchAll(/《([^《》]+)》/g)].find((t) => /(?:起草了|现将|印发|制定了?|出台)$/.test(l.text.slice(0, t.index)));
+      if (m && m[1]!.length >= 6 && m[1]!.length <= 80 && TITLE_WORDS.test(m[1]!)) {
         title = m[1]!;
         break;
       }
@@ -210,7 +213,7 @@ function finishTask(ctx: Ctx, t: ParsedTask) {
   }
   // "夯实医疗卫生服务网底。强化…" : a short first sentence is the measure's title.
   // "夯实网底：强化…" gives the title before a colon; a label (责任单位：, 目标：) is not a title.
-  const sentence = /^([^。，,；;：:]{2,30})[。]\s*(.+)$/.exec(text) ?? /^([^。，,；;：:]{2,20})[：:]\s*(.+)$/.exec(text);
+  const sentence = /^([^。，,；;：:]{2,30})[。]\s*(\S.*)$/.exec(text) ?? /^([^。，,；;：:]{2,20})[：:]\s*(\S.*)$/.exec(text);
   const first = sentence && !/(单位|部门|目标|任务|时限|时间|要求|内容|措施)$/.test(sentence[1]!) ? sentence : null;
   // The full text keeps the title sentence: it is part of what the official reads.
   if (first && !/\d/.test(first[1]!)) t.title = first[1]!;
@@ -392,7 +395,7 @@ function subItemsWithUnits(lines: CleanLine[], i: number): number {
 }
 
 function stripHeading(s: string): string {
-  return s.replace(/[。．.；;:：]+$/, "").trim();
+  return trimEndChars(s, "。．.；;:：").trim();
 }
 
 function cnToInt(s: string): number {

@@ -1,3 +1,4 @@
+import { trimEndChars } from "./scan.js";
 import { stripPinyin, type CleanLine } from "./normalize.js";
 import { looksLikeUnits } from "./units.js";
 
@@ -56,7 +57,7 @@ export function rowCells(t: string): string[] | null {
 
 /** A line holding a single cell of a cell-per-line table, with the empty cells its trailing pipes stand for. */
 function cellOf(l: CleanLine): string[] | null {
-  if (l.tab) return [l.text.replace(/\s*\|+\s*$/, "").trim()];
+  if (l.tab) return [trimEndChars(l.text, "|", true).trim()];
   if (!/\|\s*$/.test(l.text) || rowCells(l.text)) return null;
   const parts = l.text.replace(/\|\s*$/, "").split("|").map((c) => c.trim());
   return [parts[0] ?? "", ...parts.slice(1).map(() => "")];
@@ -121,7 +122,7 @@ function bareHeaderAt(lines: CleanLine[], k: number): { header: string[]; body: 
 }
 
 const ROW_NUMBER = /^\d{1,3}[.、．]?$/;
-const SECTION_LINE = /^([一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十]{1,3}[)）])\s*(.+)$/;
+const SECTION_LINE = /^([一二三四五六七八九十]{1,3}[、.．]|[(（][一二三四五六七八九十]{1,3}[)）])\s*(\S.*)$/;
 const DEADLINE_CELL = /^(\d{1,2}月|20\d{2}年|年底|年内|年末|全年|长期|持续|\d{4}[-.]\d{1,2}|[一二三四]季度|上半年|下半年)/;
 
 /**

@@ -1,3 +1,5 @@
+import { cutAtLabel, trimEndChars } from "./scan.js";
+
 /** Reading the responsible-unit phrase of a measure: where it is, how to split it, which unit leads. */
 
 const UNIT_SUFFIX =
@@ -73,8 +75,8 @@ export function looksLikeUnits(phrase: string): boolean {
   const body = phrase.replace(UNIT_LABEL, "").split(/[。]/)[0] ?? "";
   const parts = splitOutsideBrackets(body).map(cleanUnit).filter(Boolean);
   if (parts.length === 0) return false;
-  const unitLike = parts.filter((p) => p.length <= 30 && UNIT_SUFFIX.test(p.replace(/[(（〔][^)）〕]*[)）〕]/g, "").replace(/(牵头|配合|协办|参与)$/, "")));
-  return unitLike.length / parts.length >= 0.6 && !/[，,]\s*[^、，,]{25,}/.test(body);
+  const unitLike = parts.filter((p) => p.length <= 30 && UNIT_SUFFIX.test(p.replace(/[(（〔][^(（〔)）〕]*[)）〕]/g, "").replace(/(牵头|配合|协办|参与)$/, "")));
+  return unitLike.length / parts.length >= 0.6 && !/[，,][^、，,]{25,}/.test(body);
 }
 
 /**
@@ -97,7 +99,7 @@ export function parseUnitPhrase(phrase: string): UnitPhrase {
       const role = labelRole(m[1]!);
       if (role === "person") return;
       // A segment ends at its sentence or where a deadline label starts (；完成时限：…).
-      const seg = p.slice(from, to).split(/[。；;]/)[0]!.replace(/[，,\s]*(?:完成|时间|时限)\S{0,4}[:：].*$/, "");
+      const seg = cutAtLabel(p.slice(from, to).split(/[。；;]/)[0]!, /(?:完成|时间|时限)\S{0,4}[:：]/, "，,");
       const names = splitUnits(seg);
       if (role === "lead") lead.push(...names);
       else if (role === "support" || lead.length > 0) support.push(...names);
@@ -109,7 +111,7 @@ export function parseUnitPhrase(phrase: string): UnitPhrase {
   }
   const body = (p.replace(UNIT_LABEL, "").split(/。/)[0] ?? "").trim();
   // "区卫健委牵头，区发改委、区财政局配合": the roles are written after the names.
-  const roles = /^(.+?)牵头[，,；;、\s]*(.*?)(?:配合|协办|参与)?$/.exec(body);
+  const roles = /^(.+?)牵头[，,；;、\s]*([^]*?)(?:配合|协办|参与)?$/.exec(body);
   if (roles && roles[1]) {
     const l = splitUnits(roles[1]);
     const sp = splitUnits(roles[2] ?? "");
@@ -124,9 +126,14 @@ export function parseUnitPhrase(phrase: string): UnitPhrase {
  * 市文化和旅游局 or 市人力资源和社会保障局 (whose first half is no office) stay whole.
  */
 function splitConjunction(part: string): string[] {
-  const m = /^(.{3,30}?)[和及与](.{3,30})$/.exec(part);
+  // The first 和/及/与 with 3–30 characters on each side (a scan, not a lazy regex).
+  let m: [string, string, string] | null = null;
+  for (let k = 3; k <= 30 && k < part.length && !m; k++) {
+    const rest = part.length - k - 1;
+    if ("和及与".includes(part[k]!) && rest >= 3 && rest <= 30) m = [part, part.slice(0, k), part.slice(k + 1)];
+  }
   if (!m) return [part];
-  const office = (x: string) => UNIT_SUFFIX.test(x.replace(/[(（〔][^)）〕]*[)）〕]$/, "")) && !/[省市县区乡镇]$/.test(x);
+  const office = (x: string) => UNIT_SUFFIX.test(x.replace(/[(（〔][^(（〔)）〕]*[)）〕]$/, "")) && !/[省市县区乡镇]$/.test(x);
   return office(m[1]!) && office(m[2]!) ? [m[1]!, m[2]!] : [part];
 }
 
@@ -135,7 +142,7 @@ function splitConjunction(part: string): string[] {
  * "各乡、镇人民政府" the first parts lack the head noun they share with the last, so they are one unit.
  */
 export function splitUnits(list: string): string[] {
-  const parts = splitOutsideBrackets(list.replace(/[;；,，、。\s]+$/, "")).map(cleanUnit).flatMap(splitConjunction).map(cleanUnit).filter(Boolean);
+  const parts = splitOutsideBrackets(trimEndChars(list, ";；,，、。", true)).map(cleanUnit).flatMap(splitConjunction).map(cleanUnit).filter(Boolean);
   const out: string[] = [];
   let pending = "";
   for (const part of parts) {
@@ -157,7 +164,7 @@ export function splitUnits(list: string): string[] {
  * Returns the text before it and the phrase, matching brackets so nested ones (各区〔市、县〕) stay inside.
  */
 export function trailingUnits(text: string): { before: string; phrase: string } | null {
-  const t = text.replace(/[。；;\s]+$/, "");
+  const t = trimEndChars(text, "。；;", true);
   const last = t[t.length - 1];
   if (!last || !")）〕]］】".includes(last)) return unbracketedUnits(t);
   let depth = 0;
@@ -190,7 +197,7 @@ function unbracketedUnits(t: string): { before: string; phrase: string } | null 
   if (!hit) return null;
   const start = hit.index + hit[1]!.length;
   const phrase = t.slice(start);
-  const unitsOnly = phrase.replace(/[；;，,]?\s*(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：].*$/, "");
+  const unitsOnly = cutAtLabel(phrase, /(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：]/, "；;，,");
   if (!looksLikeUnits(unitsOnly.replace(INNER_LABEL, "、"))) return null;
   return { before: t.slice(0, start).trim(), phrase };
 }

@@ -4,7 +4,7 @@
 import type { SourceDocument } from "../document.js";
 import { ImportError } from "../errors.js";
 import { decodeText } from "./decode.js";
-import { ACCEPTED, checkInputSize } from "./limits.js";
+import { ACCEPTED, checkCellCount, checkInputSize } from "./limits.js";
 import { sniff } from "./sniff.js";
 import { textToDocument } from "./text.js";
 
@@ -30,6 +30,7 @@ export async function readSource(bytes: Uint8Array): Promise<SourceDocument> {
       doc = await (await import("./pdf.js")).readPdf(bytes);
       break;
   }
+  checkCellCount(doc.blocks.reduce((n, b) => n + (b.kind === "table" ? b.grid.reduce((m, r) => m + r.filter((c) => c.text.trim() !== "").length, 0) : 0), 0));
   if (!hasText(doc)) {
     throw new ImportError("empty_file", `文件中没有文字内容：请确认发送的是方案正文。${ACCEPTED}`);
   }
