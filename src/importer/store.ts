@@ -213,8 +213,20 @@ export function dueYearOf(
   if (i.year) return { due_year: i.year, due_year_source: "text" };
   const deadline = /^(\d{4})/.exec(t.deadline ?? "");
   if (deadline) return { due_year: Number(deadline[1]), due_year_source: "deadline" };
-  const annual = /((?:19|20)\d{2})年(?:度)?[^到至]*?(?:重点|工作|任务|计划|要点)/.exec(plan.title);
-  if (annual) return { due_year: Number(annual[1]), due_year_source: "plan_year" };
+  const annual = annualTitleYear(plan.title);
+  if (annual) return { due_year: annual, due_year_source: "plan_year" };
   if (objectiveYear) return { due_year: objectiveYear, due_year_source: "objective_year" };
   return { due_year: null, due_year_source: null };
+}
+
+/**
+ * The year of an annual plan's title ("2024年工作要点"): the first year followed, before any 到/至 (a range), by a word
+ * naming the plan. Scanned per range segment, so a title full of years costs one pass, not one scan per year.
+ */
+function annualTitleYear(title: string): number | null {
+  for (const seg of title.split(/[到至]/)) {
+    const y = /((?:19|20)\d{2})年/.exec(seg);
+    if (y && /(重点|工作|任务|计划|要点)/.test(seg.slice(y.index + y[0].length))) return Number(y[1]);
+  }
+  return null;
 }
