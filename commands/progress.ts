@@ -9,13 +9,14 @@ import { unitTasks } from "../src/domain/tasks.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
 import { loadTaskViews } from "../src/domain/tasks.js";
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
+import { splitPublic } from "../src/events/private-answer.js";
 import { answerClickPrivately } from "./my-tasks.js";
 
 export const progress: CommandDef = {
   name: "进度",
   aliases: ["progress"],
-  summary: "查看进度：督办室看全部单位，单位看本单位；可指定单位、任务编号或关键词",
-  examples: ["/进度", "/进度 渝中区卫健委", "/进度 9", "/进度 家庭医生"],
+  summary: "查看进度：督办室看全部单位，单位看本单位；可指定单位、任务编号或关键词；群里只有自己可见，加“公开”发到群里",
+  examples: ["/进度", "/进度 渝中区卫健委", "/进度 9", "/进度 家庭医生", "/进度 公开"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     const seesAll = actor.isSupervisor || actor.isAdmin;
@@ -24,11 +25,14 @@ export const progress: CommandDef = {
       return;
     }
     const now = ctx.clock.now();
-    const arg = ctx.args.trim();
+    // In a group the answer is private unless 公开: an admin's all-units table is not for every member of a group.
+    const { pub, rest } = splitPublic(ctx.args);
+    const answer = (c: Parameters<typeof ctx.reply>[0]) => (pub ? ctx.reply(c) : ctx.replyPrivately(c));
+    const arg = rest.trim();
     if (!arg) {
       const units = seesAll ? await ctx.db.selectFrom("units").selectAll().execute() : actor.units;
       const { rows, behind, unreportable } = await unitProgress(ctx.db, units, now);
-      await ctx.reply(progressCard({
+      await answer(progressCard({
         title: seesAll ? "全部单位进度" : `进度 · ${actor.units.map((u) => u.name).join("、")}`,
         rows,
         behind,
@@ -46,7 +50,7 @@ export const progress: CommandDef = {
         return;
       }
       const { rows, behind } = await unitProgress(ctx.db, allowed, now);
-      await ctx.reply(progressCard({
+      await answer(progressCard({
         title: `进度 · ${allowed.map(unitLabel).join("、")}`,
         rows,
         behind,
@@ -58,7 +62,7 @@ export const progress: CommandDef = {
     const visible = seesAll ? null : (await Promise.all(actor.units.map((u) => unitTasks(ctx.db, u, now)))).flat().map((t) => t.id);
     const tasks = await findTasks(ctx.db, arg, visible, now);
     if (tasks.length === 1) {
-      await ctx.reply(taskProgressCard(tasks[0]!));
+      await answer(taskProgressCard(tasks[0]!));
       return;
     }
     if (tasks.length === 0) {
@@ -72,7 +76,7 @@ export const progress: CommandDef = {
       const line = `**[${esc(t.code)}]** ${esc(t.title ?? t.text.slice(0, 24))}　<font color='grey'>${esc(t.planTitle.slice(0, 16))}（${esc(t.jurisdiction)}）</font>${c ? `　${c}` : ""}`;
       return [rowWithButton(line, button("查看", { action: "task_progress", task_id: t.id }))];
     });
-    await ctx.reply(card(`进度 · “${arg}”相关任务 ${tasks.length} 项`, [
+    await answer(card(`进度 · “${esc(arg)}”相关任务 ${tasks.length} 项`, [
       ...rows,
       md(`<font color='grey'>点“查看”看单项详情${tasks.length > 10 ? `；另有 ${tasks.length - 10} 项，请换一个更具体的关键词` : ""}。</font>`),
     ]));

@@ -277,3 +277,36 @@ describe("one message cannot stall the bot (security finding 3)", () => {
     expect(textOf(r!)).toContain("没有找到单位");
   });
 });
+
+describe("what /指标 and /进度 show, and to whom (security finding 4)", () => {
+  it("/指标 from someone with no unit shows no values, only how to get bound", async () => {
+    const [r] = await say("ou_stranger", "/指标 覆盖率", { group: true });
+    expect(r!.path).toBe("/open-apis/ephemeral/v1/send");
+    expect(textOf(r!)).toContain("还不知道您属于哪个单位");
+    expect(textOf(r!)).not.toContain("家庭医生签约服务重点人群覆盖率");
+  });
+
+  it("a unit's /指标 finds only its own measures' indicators; the supervising office finds every one", async () => {
+    const { unitTasks } = await import("../src/domain/tasks.js");
+    const unit = await bot.store.db.selectFrom("units").selectAll().where("name", "=", "区卫健委").where("jurisdiction", "=", "重庆市渝中区").executeTakeFirstOrThrow();
+    const own = new Set((await unitTasks(bot.store.db, unit, new Date())).map((t) => t.id));
+    const other = await bot.store.db.selectFrom("indicators").select(["name", "task_id"]).where("retired_at", "is", null).execute();
+    const foreign = other.find((i) => !own.has(i.task_id) && !other.some((o) => own.has(o.task_id) && o.name.includes(i.name)))!;
+    const [theirs] = await say(yuzhong, `/指标 ${foreign.name}`);
+    expect(textOf(theirs!)).toContain("本单位任务中没有");
+    const [all] = await say("ou_demo_supervisor", `/指标 ${foreign.name}`);
+    expect(textOf(all!)).toContain(foreign.name);
+  });
+
+  it("an admin's /进度 in an ordinary group reaches only the admin; 公开 posts it to the group", async () => {
+    const [priv] = await say("ou_admin", "/进度", { group: true, chatId: "oc_ordinary" });
+    expect(priv!.path).toBe("/open-apis/ephemeral/v1/send");
+    expect(priv!.body.open_id).toBe("ou_admin");
+    expect(textOf(priv!)).toContain("全部单位进度");
+    const [pub] = await say("ou_admin", "/进度 公开", { group: true, chatId: "oc_ordinary" });
+    expect(pub!.path).toMatch(/\/reply$/);
+    expect(textOf(pub!)).toContain("全部单位进度");
+    const [ind] = await say("ou_admin", "/指标 覆盖率", { group: true, chatId: "oc_ordinary" });
+    expect(ind!.path).toBe("/open-apis/ephemeral/v1/send");
+  });
+});

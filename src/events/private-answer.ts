@@ -67,3 +67,13 @@ export async function sendPrivately(s: Services, to: PrivateTarget, card: Card, 
   }
   await s.messenger.reply(to.replyTo, addressedTo(to.openId, card, "（话题群不支持仅你可见的消息，本条回复群成员都能看到）"), opts);
 }
+
+/**
+ * "公开" (or "public") as a word of its own in a command's arguments: the answer goes to the whole group. Without it
+ * an answer in a group is private, so nothing a unit or the supervising office reads lands in a chat by accident.
+ */
+export function splitPublic(args: string): { pub: boolean; rest: string } {
+  const words = args.split(" ").filter(Boolean);
+  const rest = words.filter((w) => !/^(公开|public)$/i.test(w));
+  return { pub: rest.length < words.length, rest: rest.join(" ") };
+}
