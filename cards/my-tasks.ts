@@ -18,6 +18,8 @@ export interface MyTasksInput {
    * own: a callback that returned a card would replace this one for every member (JSON 2.0 cards are all shared).
    */
   shared?: boolean;
+  /** The sender's other units: the card offers a switch to each (at most five buttons). */
+  otherUnits?: Unit[];
 }
 
 /** One measure on a page; `shown` indicators are listed (fewer than all only when one measure alone overflows a card). */
@@ -49,7 +51,7 @@ function myTasksLayout(input: MyTasksInput): Block[][] {
   return paginateByBudget(blocks, (page) => render(input, page, 2, 99), (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null));
 }
 
-function render({ unit, tasks, today, shared }: MyTasksInput, slice: Block[], p: number, pages: number): Card {
+function render({ unit, tasks, today, shared, otherUnits = [] }: MyTasksInput, slice: Block[], p: number, pages: number): Card {
   const mark = shared ? { shared: 1 } : {};
   const lead = tasks.filter((t) => t.role === "lead");
   const support = tasks.filter((t) => t.role === "support");
@@ -61,6 +63,10 @@ function render({ unit, tasks, today, shared }: MyTasksInput, slice: Block[], p:
     md(`牵头 **${lead.length}** 项 · 配合 **${support.length}** 项 · 指标 **${indicators.length}** 个` +
       (indicators.length ? ` · 本期未填报 **${missing}** 个 · 滞后/逾期 **${behind}** 个` : "")),
   ];
+  if (otherUnits.length > 0) {
+    elements.push(md(`<font color='grey'>您还绑定了 ${otherUnits.length} 个单位，可切换查看（或发送 /我的任务 单位名称）：</font>`),
+      ...otherUnits.slice(0, 5).map((u) => button(`切换到 ${u.name}`, { action: "page", view: "my_tasks", unit_id: u.id, page: 1, ...mark })));
+  }
   if (tasks.length === 0) {
     elements.push(md("本单位目前没有分配到的任务。如单位有误，请发送 /绑定 单位名称 重新绑定。"));
   }

@@ -17,23 +17,25 @@ export interface ReportFormInput {
   issuedAt: string;
   /** Random per card: with the submitted values it forms the request key, so a double click stores one row. */
   nonce: string;
+  /** A grey line under the header text, e.g. which of the sender's units the form is for. */
+  note?: string;
 }
 
 export const FORM_FIELDS = { indicator: "indicator", value: "value", period: "period", note: "note" } as const;
 
 /** 上报 form: one form container with indicator select, value, period (defaults to the current one) and note. */
-export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce }: ReportFormInput): Card {
+export function reportFormCard({ unit, indicators, selectedId, issuedAt, nonce, note }: ReportFormInput): Card {
   const selected = indicators.find((i) => i.id === selectedId) ?? (indicators.length === 1 ? indicators[0] : undefined);
   // Every option's text is a plain_text element in Feishu's count: the list is cut by the card budget, and the
   // preselected indicator always stays in it so the initial selection points at an option that exists.
-  const build = (listed: IndicatorView[]) => formCard({ unit, indicators, listed, selected, issuedAt, nonce });
+  const build = (listed: IndicatorView[]) => formCard({ unit, indicators, listed, selected, issuedAt, nonce, note });
   let listed = selected ? [selected, ...indicators.filter((i) => i !== selected)] : indicators;
   while (listed.length > 1 && !fits(build(listed))) listed = listed.slice(0, Math.ceil(listed.length * 0.8));
   return build(listed);
 }
 
-function formCard({ unit, indicators, listed, selected, issuedAt, nonce }: {
-  unit: Unit; indicators: IndicatorView[]; listed: IndicatorView[]; selected: IndicatorView | undefined; issuedAt: string; nonce: string;
+function formCard({ unit, indicators, listed, selected, issuedAt, nonce, note }: {
+  unit: Unit; indicators: IndicatorView[]; listed: IndicatorView[]; selected: IndicatorView | undefined; issuedAt: string; nonce: string; note: string | undefined;
 }): Card {
   const options = listed.map((i) => ({
     text: plain(truncate(`${i.name}（目标 ${targetText(i)}）`, 60)),
@@ -44,8 +46,8 @@ function formCard({ unit, indicators, listed, selected, issuedAt, nonce }: {
     : "";
   const info = selected
     ? md(`**${esc(selected.name)}**\n目标 ${targetText(selected)}　最新 ${latestText(selected)}\n` +
-        `按${PERIOD_NAME[selected.periodKind]}填报，本期：${selected.currentPeriod}\n<font color='grey'>原文：${esc(truncate(selected.quote, 80))}</font>` + cut)
-    : md(`请选择要填报的指标（共 ${indicators.length} 个）。` + cut);
+        `按${PERIOD_NAME[selected.periodKind]}填报，本期：${selected.currentPeriod}\n<font color='grey'>原文：${esc(truncate(selected.quote, 80))}</font>` + cut + (note ? `\n<font color='grey'>${esc(note)}</font>` : ""))
+    : md(`请选择要填报的指标（共 ${indicators.length} 个）。` + cut + (note ? `\n<font color='grey'>${esc(note)}</font>` : ""));
   const periodDefault = selected?.currentPeriod ?? "";
   const periodHint = selected ? PERIOD_EXAMPLE[selected.periodKind] : "2026Q4 / 2026-11 / 2026";
   const form = {

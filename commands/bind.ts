@@ -22,6 +22,12 @@ async function pickUnit(s: Services, name: string, command: string): Promise<Pic
   return { error: `没有找到单位“${esc(name)}”。请按任务文件中印发的名称填写（地区 + 单位名称），例如 ${command} ${await exampleUnitName(s.db)}。` };
 }
 
+/** "11月24日 10:00" in China time (UTC+8, no daylight saving). */
+const chinaTime = (iso: string) => {
+  const d = new Date(Date.parse(iso) + 8 * 3600_000);
+  return `${d.getUTCMonth() + 1}月${d.getUTCDate()}日 ${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+};
+
 async function adminIds(s: Services): Promise<string[]> {
   const rows = await s.db.selectFrom("members").select("open_id").where("role", "=", "admin").execute();
   return [...new Set([...s.adminOpenIds, ...rows.map((r) => r.open_id)])];
@@ -35,8 +41,12 @@ async function bindSelf(s: Services, actor: Actor, unit: Unit, chatId: string | 
     await s.db.insertInto("members").values({ open_id: actor.openId, unit_id: unit.id, role: "member", name: null, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
     return noticeCard("已绑定", `您（管理员）已绑定到 **${unitLabel(unit)}**。`, "green");
   }
-  const pending = await s.db.selectFrom("bind_requests").select("id").where("open_id", "=", actor.openId).where("unit_id", "=", unit.id).where("status", "=", "pending").executeTakeFirst();
-  const req = pending ?? (await s.db
+  const pending = await s.db.selectFrom("bind_requests").select(["id", "requested_at"]).where("open_id", "=", actor.openId).where("unit_id", "=", unit.id).where("status", "=", "pending").executeTakeFirst();
+  // Asking again changes nothing and re-notifies nobody: say the request is still waiting, and since when.
+  if (pending) {
+    return noticeCard("申请待确认", `您绑定到 **${unitLabel(unit)}** 的申请已于 ${chinaTime(pending.requested_at)} 提交，正在等待管理员确认，确认后会通知您，无需重复申请。`, "blue");
+  }
+  const req = (await s.db
     .insertInto("bind_requests")
     .values({ open_id: actor.openId, unit_id: unit.id, chat_id: chatId, status: "pending", requested_at: now, decided_by: null, decided_at: null })
     .returning("id")

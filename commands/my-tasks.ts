@@ -5,14 +5,15 @@ import { resolveActor } from "../src/domain/actors.js";
 import { unboundTextFor } from "../src/domain/first-steps.js";
 import { localDate } from "../src/domain/period.js";
 import { unitTasks } from "../src/domain/tasks.js";
+import { chooseUnit } from "../src/domain/unit-choice.js";
 import { chatKind, sendPrivately } from "../src/events/private-answer.js";
 import type { CardActionContext, CardActionDef, CommandDef, Services } from "../src/events/types.js";
 import type { Card, CardActionResponse } from "../cards/types.js";
 import type { Unit } from "../src/store/schema.js";
 
-export async function buildMyTasksCard(s: Services, unit: Unit, page: number, shared = false) {
+export async function buildMyTasksCard(s: Services, unit: Unit, page: number, shared = false, otherUnits: Unit[] = []) {
   const input = await myTasksInput(s, unit, shared);
-  return myTasksCard({ ...input, page });
+  return myTasksCard({ ...input, page, otherUnits });
 }
 
 async function myTasksInput(s: Services, unit: Unit, shared: boolean) {
@@ -37,33 +38,39 @@ export const myTasks: CommandDef = {
   name: "我的任务",
   aliases: ["mytasks", "tasks", "任务"],
   summary: "查看本单位牵头和配合的任务、指标、最新填报和状态",
-  examples: ["/我的任务", "/我的任务 2", "/我的任务 公开"],
+  examples: ["/我的任务", "/我的任务 2", "/我的任务 公开", "/我的任务 渝中区卫健委"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     if (actor.units.length === 0) {
       await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
       return;
     }
-    const pub = /公开|public/i.test(ctx.args);
-    const arg = readPageArg(ctx.args);
+    const choice = await chooseUnit(ctx.db, actor, ctx.args);
+    if ("error" in choice) {
+      await ctx.replyPrivately(errorCard(choice.error));
+      return;
+    }
+    const { unit } = choice;
+    const pub = /公开|public/i.test(choice.rest);
+    const arg = readPageArg(choice.rest);
     if ("error" in arg) {
       await ctx.replyPrivately(errorCard(arg.error));
       return;
     }
     // Learn the chat's mode now: a click on the shared card then answers privately without asking Lark first.
     if (pub && ctx.message.chatType === "group") await chatKind(ctx, ctx.message.chatId);
-    for (const unit of actor.units.slice(0, 3)) {
-      const input = await myTasksInput(ctx, unit, pub && ctx.message.chatType === "group");
-      const pages = myTasksPageCount(input);
-      if (arg.page > pages) {
-        await ctx.replyPrivately(errorCard(`${unitLabel(unit)} 的任务共 ${pages} 页，没有第 ${arg.page} 页。发送 /我的任务 ${pages} 查看最后一页。`));
-        continue;
-      }
-      const c = myTasksCard({ ...input, page: arg.page });
-      await (pub ? ctx.reply(c) : ctx.replyPrivately(c));
+    const input = { ...(await myTasksInput(ctx, unit, pub && ctx.message.chatType === "group")), otherUnits: othersOf(actor.units, unit) };
+    const pages = myTasksPageCount(input);
+    if (arg.page > pages) {
+      await ctx.replyPrivately(errorCard(`${unitLabel(unit)} 的任务共 ${pages} 页，没有第 ${arg.page} 页。发送 /我的任务 ${pages} 查看最后一页。`));
+      return;
     }
+    const c = myTasksCard({ ...input, page: arg.page });
+    await (pub ? ctx.reply(c) : ctx.replyPrivately(c));
   },
 };
+
+const othersOf = (units: Unit[], unit: Unit) => units.filter((u) => u.id !== unit.id);
 
 /** Previous/next page buttons on the my-tasks card. */
 export const pageAction: CardActionDef = {
@@ -74,7 +81,7 @@ export const pageAction: CardActionDef = {
     const actor = await resolveActor(ctx, ctx.action.operatorOpenId);
     const unit = actor.units.find((u) => u.id === unitId);
     if (!unit) return { toast: { type: "error", content: "这不是您单位的任务卡片，请发送 /我的任务 查看本单位任务" } };
-    const card = await buildMyTasksCard(ctx, unit, page);
+    const card = await buildMyTasksCard(ctx, unit, page, false, othersOf(actor.units, unit));
     if (ctx.action.value["shared"]) return answerClickPrivately(ctx, card);
     return { card: { type: "raw", data: card } };
   },

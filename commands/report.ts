@@ -9,6 +9,8 @@ import { confirmValueCard } from "../cards/confirm-value.js";
 import type { CardActionResponse } from "../cards/types.js";
 import { ConfirmationNeeded, confirmValueSchema, formValueSchema, leadUnitChats, STALE_AFTER_MS, submitReport, submitValueSchema } from "../src/domain/report.js";
 import { unitTasks, type IndicatorView } from "../src/domain/tasks.js";
+import { chooseUnit } from "../src/domain/unit-choice.js";
+import { unitLabel } from "../src/domain/units-lookup.js";
 import type { CardActionContext, CardActionDef, CommandDef, Services } from "../src/events/types.js";
 import type { Unit } from "../src/store/schema.js";
 
@@ -18,11 +20,11 @@ async function reportableIndicators(s: Services, unit: Unit, keyword: string): P
   return k ? all.filter((i) => i.name.includes(k) || i.quote.includes(k)) : all;
 }
 
-async function formFor(s: Services, unit: Unit, keyword: string, selectedId?: number) {
+async function formFor(s: Services, unit: Unit, keyword: string, selectedId?: number, note?: string) {
   const indicators = await reportableIndicators(s, unit, keyword);
   return {
     indicators,
-    card: reportFormCard({ unit, indicators, selectedId, issuedAt: s.clock.now().toISOString(), nonce: crypto.randomUUID() }),
+    card: reportFormCard({ unit, indicators, selectedId, issuedAt: s.clock.now().toISOString(), nonce: crypto.randomUUID(), ...(note ? { note } : {}) }),
   };
 }
 
@@ -30,18 +32,26 @@ export const report: CommandDef = {
   name: "上报",
   aliases: ["report", "填报"],
   summary: "打开填报表单，为本单位的指标填报数值（可加关键词筛选）",
-  examples: ["/上报", "/上报 签约服务"],
+  examples: ["/上报", "/上报 签约服务", "/上报 渝中区卫健委 签约"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
-    const unit = actor.units[0];
-    if (!unit) {
+    if (actor.units.length === 0) {
       await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
       return;
     }
-    const { indicators, card } = await formFor(ctx, unit, ctx.args);
+    const choice = await chooseUnit(ctx.db, actor, ctx.args);
+    if ("error" in choice) {
+      await ctx.replyPrivately(errorCard(choice.error));
+      return;
+    }
+    const { unit, rest } = choice;
+    const others = actor.units.filter((u) => u.id !== unit.id);
+    // An official of several units is told which one the form is for and how to pick another.
+    const note = others.length ? `这是 ${unitLabel(unit)} 的指标；您还绑定了 ${others.map((u) => u.name).join("、")}，发送 /上报 单位名称 切换。` : undefined;
+    const { indicators, card } = await formFor(ctx, unit, rest, undefined, note);
     if (indicators.length === 0) {
       await ctx.replyPrivately(
-        noticeCard("没有可填报的指标", ctx.args ? `本单位没有名称含“${ctx.args}”的指标。发送 /上报 查看全部指标。` : "本单位负责的任务中没有量化指标。", "orange"),
+        noticeCard("没有可填报的指标", (rest ? `本单位没有名称含“${rest}”的指标。发送 /上报 查看全部指标。` : "本单位负责的任务中没有量化指标。") + (note ? `\n${note}` : ""), "orange"),
       );
       return;
     }

@@ -96,3 +96,44 @@ describe("groups from the roster", () => {
     expect(() => parseRoster(JSON.stringify({ members: [], typo: 1 }))).toThrow(RosterError);
   });
 });
+
+describe("an official of two units", () => {
+  const official = "ou_test_two_units";
+  beforeAll(async () => {
+    await applyRoster(bot.store.db, parseRoster(JSON.stringify({ members: [
+      { open_id: official, role: "member", unit: "区卫健委", jurisdiction: "重庆市渝中区" },
+      { open_id: official, role: "member", unit: "区医保局", jurisdiction: "重庆市渝中区" },
+    ] })), clock);
+  });
+
+  it("gets one /我的任务 card with a switch to the other unit, and names the unit to pick it", async () => {
+    const before = lark.sends().length;
+    const [first] = await say(official, "/我的任务");
+    expect(first).toContain("我的任务 · 区卫健委（重庆市渝中区）");
+    expect(first).toContain("[切换到 区医保局]");
+    expect(lark.sends().length - before).toBe(1);
+    const switchTo = JSON.stringify(cardOf(lark.sends()[before]!)).match(/"切换到 区医保局"\},"type":"default","size":"small","behaviors":\[\{"type":"callback","value":(\{[^}]*\})/);
+    const res = await callback(official, JSON.parse(switchTo![1]!));
+    expect(renderCard(res.card!.data)).toContain("我的任务 · 区医保局（重庆市渝中区）");
+    const [named] = await say(official, "/我的任务 区医保局");
+    expect(named).toContain("我的任务 · 区医保局（重庆市渝中区）");
+    expect(named).toContain("[切换到 区卫健委]");
+  });
+
+  it("/上报 区医保局 opens that unit's form and says which unit it is for; another office's name is refused", async () => {
+    const [form] = await say(official, "/上报 区医保局");
+    expect(form).toContain("指标填报 · 区医保局（重庆市渝中区）");
+    expect(form).toContain("这是 区医保局（重庆市渝中区） 的指标；您还绑定了 区卫健委");
+    const [refused] = await say(official, "/我的任务 区财政局");
+    expect(refused).toContain("您没有绑定到 区财政局（重庆市渝中区）");
+    expect(refused).toContain("您的单位：区卫健委（重庆市渝中区）、区医保局（重庆市渝中区）");
+  });
+
+  it("asking again to join a unit already requested says it is waiting, without a second request", async () => {
+    const asker = "ou_test_pending";
+    await say(asker, "/绑定 渝中区卫健委");
+    const [again] = await say(asker, "/绑定 渝中区卫健委");
+    expect(again).toMatch(/申请已于 11月24日 \d\d:\d\d 提交，正在等待管理员确认/);
+    expect(await bot.store.db.selectFrom("bind_requests").select("id").where("open_id", "=", asker).execute()).toHaveLength(1);
+  });
+});
