@@ -105,7 +105,10 @@ describe("importer: Excel files (.xlsx)", () => {
     const p = await dryRun("plan.xlsx");
     expect(p.title).toBe("某某区基层卫生服务能力提升重点任务分解表");
     const byText = (s: string) => p.tasks.find((t) => t.text.includes(s));
-    expect(byText("建设甲级卫生院")).toMatchObject({ deadline: "2027-12-31" });
+    // Measure 2 has no lead unit of its own: its cell is merged into measure 1's; a 配合 cell that does not read as
+    // an office (各镇街) no longer shifts measure 1's lead unit into the 配合 column.
+    expect(byText("优化村卫生室设置")).toMatchObject({ lead: ["区卫健委"], support: ["各镇街"], deadline: "2026-12-31" });
+    expect(byText("建设甲级卫生院")).toMatchObject({ lead: ["区卫健委"], support: ["区发改委"], deadline: "2027-12-31" });
     expect(byText("每万人口全科医生数")!.indicators[0]).toMatchObject({ target: 4.5, unit: "人" });
     // The second sheet's measures are there too.
     expect(byText("电子健康档案开放率")!.units).toEqual(["区卫健委"]);

@@ -482,7 +482,9 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
  * person column and progress notes in the units columns. The row is shifted back when that fits the columns better.
  */
 function aligned(row: string[], kinds: string[], measureCol: number): string[] {
-  if (measureCol < 0) return row;
+  // Only a row that lost a cell can be short of one at its end: a row whose last cell is filled printed every cell,
+  // and shifting it would push its deadline out and its lead unit into the 配合 column.
+  if (measureCol < 0 || row[row.length - 1]) return row;
   const fit = (r: string[]) => {
     let f = 0;
     kinds.forEach((k, i) => {
