@@ -41,11 +41,14 @@ function renderTable(t: El): string[] {
 function renderChart(c: El): string[] {
   const spec = (c["chart_spec"] ?? {}) as { data?: { values?: Record<string, unknown>[] }; xField?: string; yField?: string };
   const values = spec.data?.values ?? [];
-  const max = Math.max(1, ...values.map((v) => Number(v[spec.yField ?? ""] ?? 0)));
-  const labelW = Math.max(0, ...values.map((v) => displayWidth(String(v[spec.xField ?? ""] ?? ""))));
+  // A horizontal bar chart puts the number on x and the label on y; read whichever field holds numbers as the value.
+  const numeric = (f: string | undefined) => f !== undefined && values.length > 0 && values.every((v) => Number.isFinite(Number(v[f])));
+  const [labelField, valueField] = numeric(spec.yField) || !numeric(spec.xField) ? [spec.xField ?? "", spec.yField ?? ""] : [spec.yField ?? "", spec.xField ?? ""];
+  const max = Math.max(1, ...values.map((v) => Number(v[valueField] ?? 0)));
+  const labelW = Math.max(0, ...values.map((v) => displayWidth(String(v[labelField] ?? ""))));
   return ["（图表）", ...values.map((v) => {
-    const n = Number(v[spec.yField ?? ""] ?? 0);
-    return `${pad(String(v[spec.xField ?? ""]), labelW)} ${"█".repeat(Math.round((n / max) * 20))} ${n}`;
+    const n = Number(v[valueField] ?? 0);
+    return `${pad(String(v[labelField]), labelW)} ${"█".repeat(Math.round((n / max) * 20))} ${n}`;
   })];
 }
 
