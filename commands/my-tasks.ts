@@ -2,7 +2,6 @@ import { errorCard } from "../cards/notice.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundTextFor } from "../src/domain/first-steps.js";
 import { localDate } from "../src/domain/period.js";
 import { unitTasks } from "../src/domain/tasks.js";
 import { chooseUnit } from "../src/domain/unit-choice.js";
@@ -41,10 +40,6 @@ export const myTasks: CommandDef = {
   examples: ["/我的任务", "/我的任务 2", "/我的任务 公开", "/我的任务 渝中区卫健委"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
-    if (actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
-      return;
-    }
     const choice = await chooseUnit(ctx.db, actor, ctx.args);
     if ("error" in choice) {
       await ctx.replyPrivately(errorCard(choice.error));

@@ -3,7 +3,6 @@ import { reportFormCard } from "../cards/report-form.js";
 import { answerClickPrivately } from "./my-tasks.js";
 import { reportReceiptCard, supportReportedCard } from "../cards/report-receipt.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundTextFor } from "../src/domain/first-steps.js";
 import { DubanError } from "../src/domain/errors.js";
 import { confirmValueCard } from "../cards/confirm-value.js";
 import type { CardActionResponse } from "../cards/types.js";
@@ -35,10 +34,6 @@ export const report: CommandDef = {
   examples: ["/上报", "/上报 签约服务", "/上报 渝中区卫健委 签约"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
-    if (actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
-      return;
-    }
     const choice = await chooseUnit(ctx.db, actor, ctx.args);
     if ("error" in choice) {
       await ctx.replyPrivately(errorCard(choice.error));

@@ -1,19 +1,20 @@
 import type { Kysely } from "kysely";
 import type { Database, Unit } from "../store/schema.js";
 import type { Actor } from "./actors.js";
+import { unboundTextFor } from "./first-steps.js";
 import { lookupUnits, unitLabel } from "./units-lookup.js";
 
 export type UnitChoice = { unit: Unit; rest: string } | { error: string };
 
 /**
- * Which of the sender's units a command is for. An official bound to several units names one anywhere in the
+ * Which of the sender's units a command is for (an unbound sender gets the text saying how to get bound). An official bound to several units names one anywhere in the
  * arguments (`/我的任务 区医保局 2`, `/上报 区医保局 签约`); the word is taken out and the rest goes to the command.
  * Without a name the first unit is meant and the card offers the others. Naming a unit the sender is not bound to
  * is refused rather than silently ignored, so nobody believes they are looking at another office's work.
  */
 export async function chooseUnit(db: Kysely<Database>, actor: Actor, args: string): Promise<UnitChoice> {
   const words = args.split(/\s+/).filter(Boolean);
-  if (actor.units.length === 0) return { error: "还没有绑定单位" };
+  if (actor.units.length === 0) return { error: await unboundTextFor(db, actor) };
   for (let k = 0; k < words.length; k++) {
     const w = words[k]!;
     // Page numbers, 公开 and one-character words are never unit names; skip the look-up for them.

@@ -94,22 +94,26 @@ export async function sendFileMessage(t: ChatTarget, speaker: Speaker, file: { n
   mkdirSync(uploadsDir, { recursive: true });
   writeFileSync(join(uploadsDir, key), file.bytes);
   const eventId = `ev_${rid()}`;
-  const res = await post(t, {
+  const res = await post(t, messageEnvelope(eventId, speaker, {
+    chat_id: `oc_p2p_${speaker.openId}`,
+    chat_type: "p2p",
+    message_type: "file",
+    content: JSON.stringify({ file_key: key, file_name: file.name }),
+  }));
+  if (!res.ok) throw new Error(`机器人拒绝了消息 bot answered HTTP ${res.status}: ${await res.text()}`);
+  return newRows(t, before, eventId);
+}
+
+/** The im.message.receive_v1 envelope Lark would post for a message `speaker` sent. */
+function messageEnvelope(eventId: string, speaker: Speaker, message: Record<string, unknown>) {
+  return {
     schema: "2.0",
     header: { event_id: eventId, event_type: "im.message.receive_v1", create_time: String(Date.now()), token: "local", app_id: "cli_local", tenant_key: "local" },
     event: {
       sender: { sender_id: { open_id: speaker.openId }, sender_type: "user", tenant_key: "local" },
-      message: {
-        message_id: `om_cli_${rid()}`,
-        chat_id: `oc_p2p_${speaker.openId}`,
-        chat_type: "p2p",
-        message_type: "file",
-        content: JSON.stringify({ file_key: key, file_name: file.name }),
-      },
+      message: { message_id: `om_cli_${rid()}`, ...message },
     },
-  });
-  if (!res.ok) throw new Error(`机器人拒绝了消息 bot answered HTTP ${res.status}: ${await res.text()}`);
-  return newRows(t, before, eventId);
+  };
 }
 
 /** Sends a text message as `speaker`; returns what the bot sent in answer. */
@@ -118,21 +122,13 @@ export async function say(t: ChatTarget, speaker: Speaker, text: string, chat: {
   const group = chat.group === true;
   const chatId = chat.chatId ?? (group ? "oc_local_group" : `oc_p2p_${speaker.openId}`);
   const eventId = `ev_${rid()}`;
-  const res = await post(t, {
-    schema: "2.0",
-    header: { event_id: eventId, event_type: "im.message.receive_v1", create_time: String(Date.now()), token: "local", app_id: "cli_local", tenant_key: "local" },
-    event: {
-      sender: { sender_id: { open_id: speaker.openId }, sender_type: "user", tenant_key: "local" },
-      message: {
-        message_id: `om_cli_${rid()}`,
-        chat_id: chatId,
-        chat_type: group ? "group" : "p2p",
-        message_type: "text",
-        content: JSON.stringify({ text: group ? `@_user_1 ${text}` : text }),
-        ...(group ? { mentions: [{ key: "@_user_1", id: { open_id: "ou_bot" }, mentioned_type: "bot", name: "督办助手" }] } : {}),
-      },
-    },
-  });
+  const res = await post(t, messageEnvelope(eventId, speaker, {
+    chat_id: chatId,
+    chat_type: group ? "group" : "p2p",
+    message_type: "text",
+    content: JSON.stringify({ text: group ? `@_user_1 ${text}` : text }),
+    ...(group ? { mentions: [{ key: "@_user_1", id: { open_id: "ou_bot" }, mentioned_type: "bot", name: "督办助手" }] } : {}),
+  }));
   if (!res.ok) throw new Error(`机器人拒绝了消息 bot answered HTTP ${res.status}: ${await res.text()}`);
   return newRows(t, before, eventId);
 }
