@@ -26,6 +26,8 @@ const SUPERVISION_KIND: Record<string, string> = { reminder: "提醒", cuiban: "
 export const CMP_LABEL: Record<Cmp, string> = { ">=": "≥", "<=": "≤", "=": "=" };
 
 /** Fill colours (ARGB) per status: the same meaning as the card colours, light enough to print. */
+const solid = (argb: string): ExcelJS.Fill => ({ type: "pattern", pattern: "solid", fgColor: { argb } });
+
 const STATUS_FILL: Record<IndicatorStatus, string> = {
   achieved: "FFC6EFCE",
   on_track: "FFDDEBF7",
@@ -78,7 +80,7 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: R
   const header = ws.getRow(1);
   header.font = { bold: true };
   header.alignment = { vertical: "middle" };
-  header.fill = { type: "pattern", pattern: "solid", fgColor: { argb: "FFD9E1F2" } };
+  header.fill = solid("FFD9E1F2");
   columns.forEach((c, k) => {
     const col = ws.getColumn(k + 1);
     let width = displayWidth(c.header);
@@ -127,7 +129,7 @@ function colourStatus(ws: ExcelJS.Worksheet, key: string, statuses: (IndicatorSt
   const col = ws.getColumn(key);
   statuses.forEach((s, k) => {
     if (!s) return;
-    col.worksheet.getCell(k + 2, col.number).fill = { type: "pattern", pattern: "solid", fgColor: { argb: STATUS_FILL[s] } };
+    col.worksheet.getCell(k + 2, col.number).fill = solid(STATUS_FILL[s]);
   });
 }
 
@@ -157,11 +159,33 @@ function indicatorRow(i: LedgerIndicator) {
   };
 }
 
-const INDICATOR_COLUMNS: Column[] = [
-  { header: "指标编号", key: "id" },
-  { header: "方案编号", key: "plan" },
+/*
+ * The columns a plan is written in, shared by the 台账 and the import workbook (template / 核对表): the read-back
+ * (./read.ts) finds them by header, so one definition keeps what is written and what is read in step. The width
+ * floors matter for the blank template, which is typed into.
+ */
+const PLAN_COLUMNS: Column[] = [
+  { header: "方案标题", key: "title", max: 50, min: 50, wrap: true },
+  { header: "发文单位", key: "issuer", max: 30, min: 24 },
+  { header: "发文日期", key: "issued", numFmt: DATE, min: 12 },
+  { header: "地区", key: "jurisdiction", max: 24, min: 16 },
+];
+
+const MEASURE_COLUMNS: Column[] = [
+  { header: "章节", key: "section", max: 24, min: 16 },
   { header: "措施编号", key: "code" },
-  { header: "指标名称", key: "name", max: 36, wrap: true },
+  { header: "措施标题", key: "title", max: 30, min: 20, wrap: true },
+  { header: "措施内容", key: "text", max: 70, min: 50, wrap: true },
+  { header: "牵头单位", key: "lead", max: 30, min: 20, wrap: true },
+  { header: "配合单位", key: "support", max: 30, min: 20, wrap: true },
+  { header: "完成时限", key: "deadline", numFmt: DATE, min: 12 },
+  { header: "时限原文", key: "deadlineText", max: 20, min: 12 },
+];
+
+/** An indicator's target as written: measure, name, comparison, target, baseline, frequency. */
+const TARGET_COLUMNS: Column[] = [
+  { header: "措施编号", key: "code" },
+  { header: "指标名称", key: "name", max: 36, min: 30, wrap: true },
   { header: "计量单位", key: "uom" },
   { header: "比较", key: "cmp" },
   { header: "目标值", key: "target" },
@@ -169,13 +193,33 @@ const INDICATOR_COLUMNS: Column[] = [
   { header: "基期值", key: "baseline" },
   { header: "基期年份", key: "baselineYear" },
   { header: "填报频次", key: "frequency" },
+];
+
+const QUOTE_COLUMN: Column = { header: "原文", key: "quote", max: 60, min: 40, wrap: true };
+
+const INDICATOR_COLUMNS: Column[] = [
+  { header: "指标编号", key: "id" },
+  { header: "方案编号", key: "plan" },
+  ...TARGET_COLUMNS,
   { header: "最新值", key: "latest" },
   { header: "最新周期", key: "latestPeriod" },
   { header: "状态", key: "status" },
   { header: "填报单位", key: "units", max: 30, wrap: true },
   { header: "填报次数", key: "reports" },
-  { header: "原文", key: "quote", max: 60, wrap: true },
+  QUOTE_COLUMN,
 ];
+
+/** The 说明 sheet: a bold title row, then label / text pairs. */
+function addReadme(wb: ExcelJS.Workbook, lines: [string, string | Date | number][]): ExcelJS.Worksheet {
+  const readme = wb.addWorksheet(SHEETS.readme);
+  readme.columns = [{ width: 16 }, { width: 90 }];
+  for (const [k, v] of lines) readme.addRow([k, v]);
+  readme.getColumn(1).font = { bold: true };
+  readme.getColumn(2).alignment = { wrapText: true, vertical: "top", horizontal: "left" };
+  readme.getCell("A1").font = { bold: true, size: 14 };
+  readme.getCell("B1").font = { bold: true, size: 14 };
+  return readme;
+}
 
 /** Builds the workbook; returns the .xlsx bytes. */
 export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
@@ -184,8 +228,6 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
   wb.created = l.generatedAt;
 
   const generated = chinaDate(l.generatedAt.toISOString())!;
-  const readme = wb.addWorksheet(SHEETS.readme);
-  readme.columns = [{ width: 16 }, { width: 90 }];
   const lines: [string, string | Date | number][] = [
     ["督办台账", l.scopeLabel],
     ["导出时间", generated],
@@ -205,22 +247,14 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
     ["状态颜色", "绿=已达标　蓝=进度正常　黄=进度滞后　灰=未填报　红=已逾期"],
     ["时间", "均为北京时间。"],
   ];
-  for (const [k, v] of lines) readme.addRow([k, v]);
-  readme.getCell("B2").numFmt = DATETIME;
-  readme.getColumn(1).font = { bold: true };
-  readme.getColumn(2).alignment = { wrapText: true, vertical: "top", horizontal: "left" };
-  readme.getCell("A1").font = { bold: true, size: 14 };
-  readme.getCell("B1").font = { bold: true, size: 14 };
+  addReadme(wb, lines).getCell("B2").numFmt = DATETIME;
 
   addSheet(
     wb,
     SHEETS.plans,
     [
       { header: "方案编号", key: "id" },
-      { header: "方案标题", key: "title", max: 50, min: 50, wrap: true },
-      { header: "发文单位", key: "issuer", max: 30, min: 24 },
-      { header: "发文日期", key: "issued", numFmt: DATE, min: 12 },
-      { header: "地区", key: "jurisdiction", max: 24, min: 16 },
+      ...PLAN_COLUMNS,
       { header: "来源文件", key: "file", max: 40 },
       { header: "导入时间", key: "imported", numFmt: DATETIME },
       { header: "措施数", key: "measures" },
@@ -245,14 +279,7 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
     [
       { header: "方案编号", key: "plan" },
       { header: "方案", key: "planTitle", max: 24 },
-      { header: "章节", key: "section", max: 24 },
-      { header: "措施编号", key: "code" },
-      { header: "措施标题", key: "title", max: 30, wrap: true },
-      { header: "措施内容", key: "text", max: 70, wrap: true },
-      { header: "牵头单位", key: "lead", max: 30, wrap: true },
-      { header: "配合单位", key: "support", max: 30, wrap: true },
-      { header: "完成时限", key: "deadline", numFmt: DATE },
-      { header: "时限原文", key: "deadlineText", max: 20 },
+      ...MEASURE_COLUMNS,
       { header: "状态", key: "status" },
     ],
     l.measures.map((m) => ({
@@ -273,13 +300,8 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
 
   const indicators = addSheet(wb, SHEETS.indicators, INDICATOR_COLUMNS, l.indicators.map(indicatorRow));
   colourStatus(indicators, "status", l.indicators.map((i) => i.status));
-  // Drop-downs where a typo would change the meaning: the comparison and the reporting frequency.
-  const n = Math.max(2, l.indicators.length + 1);
-  for (let r = 2; r <= n; r++) {
-    indicators.getCell(r, 6).dataValidation = { type: "list", allowBlank: false, formulae: ['"≥,≤,="'], showErrorMessage: true, errorTitle: "比较", error: "请选择 ≥、≤ 或 =" };
-    indicators.getCell(r, 11).dataValidation = { type: "list", allowBlank: false, formulae: ['"月,季度,年度"'], showErrorMessage: true, errorTitle: "填报频次", error: "请选择 月、季度 或 年度" };
-    indicators.getCell(r, 7).dataValidation = { type: "decimal", operator: "greaterThanOrEqual", allowBlank: false, formulae: [0], showErrorMessage: true, errorTitle: "目标值", error: "目标值应为不小于 0 的数字" };
-  }
+  // Every ledger indicator has a frequency; clearing it would silently turn it into the default.
+  validateIndicatorInputs(indicators, Math.max(1, l.indicators.length), { frequencyRequired: true });
 
   addSheet(wb, SHEETS.retired, [...INDICATOR_COLUMNS, { header: "停用时间", key: "retiredAt", numFmt: DATETIME }], l.retired.map(indicatorRow));
 
@@ -346,7 +368,7 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
   );
   // A failed delivery is what a review asks about first: mark the row.
   l.supervision.forEach((e, k) => {
-    if (e.failed > 0) record.getCell(k + 2, 10).fill = { type: "pattern", pattern: "solid", fgColor: { argb: STATUS_FILL.overdue } };
+    if (e.failed > 0) record.getCell(k + 2, 10).fill = solid(STATUS_FILL.overdue);
   });
 
   const buf = await wb.xlsx.writeBuffer();
@@ -356,12 +378,12 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
 const FREQ_LABEL = { month: "月", quarter: "季度", year: "年度" } as const;
 
 /** Drop-downs where a typo would change the meaning: the comparison and the reporting frequency; targets numeric. */
-function validateIndicatorInputs(ws: ExcelJS.Worksheet, rows: number) {
+function validateIndicatorInputs(ws: ExcelJS.Worksheet, rows: number, o: { frequencyRequired?: boolean } = {}) {
   const col = (h: string) => (ws.getRow(1).values as unknown[]).indexOf(h);
   const [cmp, freq, target] = [col("比较"), col("填报频次"), col("目标值")];
   for (let r = 2; r <= rows + 1; r++) {
     ws.getCell(r, cmp).dataValidation = { type: "list", allowBlank: false, formulae: ['"≥,≤,="'], showErrorMessage: true, errorTitle: "比较", error: "请选择 ≥、≤ 或 =" };
-    ws.getCell(r, freq).dataValidation = { type: "list", allowBlank: true, formulae: ['"月,季度,年度"'], showErrorMessage: true, errorTitle: "填报频次", error: "请选择 月、季度 或 年度" };
+    ws.getCell(r, freq).dataValidation = { type: "list", allowBlank: !o.frequencyRequired, formulae: ['"月,季度,年度"'], showErrorMessage: true, errorTitle: "填报频次", error: "请选择 月、季度 或 年度" };
     ws.getCell(r, target).dataValidation = { type: "decimal", operator: "greaterThanOrEqual", allowBlank: false, formulae: [0], showErrorMessage: true, errorTitle: "目标值", error: "目标值应为不小于 0 的数字" };
   }
 }
@@ -374,8 +396,6 @@ function validateIndicatorInputs(ws: ExcelJS.Worksheet, rows: number) {
 export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?: string } = {}): Promise<Uint8Array> {
   const wb = new ExcelJS.Workbook();
   wb.creator = "督办助手";
-  const readme = wb.addWorksheet(SHEETS.readme);
-  readme.columns = [{ width: 16 }, { width: 90 }];
   const lines: [string, string][] = [
     [plan ? "方案核对表" : "方案导入模板", plan ? `《${plan.title}》的识别结果${o.fileName ? `（来自 ${o.fileName}）` : ""}` : "没有电子文件的方案，按本模板填写后发给督办助手即可导入"],
     ["", ""],
@@ -389,36 +409,18 @@ export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?:
     lines.push(["", ""], ["识别提示", `共 ${plan.warnings.length} 条，请重点核对：`]);
     for (const w of plan.warnings) lines.push(["", w]);
   }
-  for (const [k, v] of lines) readme.addRow([k, v]);
-  readme.getColumn(1).font = { bold: true };
-  readme.getColumn(2).alignment = { wrapText: true, vertical: "top", horizontal: "left" };
-  readme.getCell("A1").font = { bold: true, size: 14 };
-  readme.getCell("B1").font = { bold: true, size: 14 };
+  addReadme(wb, lines);
 
   addSheet(
     wb,
     SHEETS.plans,
-    [
-      { header: "方案标题", key: "title", max: 50, min: 50, wrap: true },
-      { header: "发文单位", key: "issuer", max: 30, min: 24 },
-      { header: "发文日期", key: "issued", numFmt: DATE, min: 12 },
-      { header: "地区", key: "jurisdiction", max: 24, min: 16 },
-    ],
+    PLAN_COLUMNS,
     plan ? [{ title: plan.title, issuer: plan.issuer ?? "", issued: calendarDate(plan.issued), jurisdiction: plan.jurisdiction }] : [],
   );
   addSheet(
     wb,
     SHEETS.measures,
-    [
-      { header: "章节", key: "section", max: 24, min: 16 },
-      { header: "措施编号", key: "code" },
-      { header: "措施标题", key: "title", max: 30, min: 20, wrap: true },
-      { header: "措施内容", key: "text", max: 70, min: 50, wrap: true },
-      { header: "牵头单位", key: "lead", max: 30, min: 20, wrap: true },
-      { header: "配合单位", key: "support", max: 30, min: 20, wrap: true },
-      { header: "完成时限", key: "deadline", numFmt: DATE, min: 12 },
-      { header: "时限原文", key: "deadlineText", max: 20, min: 12 },
-    ],
+    MEASURE_COLUMNS,
     (plan?.tasks ?? []).map((t) => ({
       section: t.section ?? "",
       code: t.code,
@@ -447,18 +449,7 @@ export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?:
   const inds = addSheet(
     wb,
     SHEETS.indicators,
-    [
-      { header: "措施编号", key: "code" },
-      { header: "指标名称", key: "name", max: 36, min: 30, wrap: true },
-      { header: "计量单位", key: "uom" },
-      { header: "比较", key: "cmp" },
-      { header: "目标值", key: "target" },
-      { header: "目标年份", key: "year" },
-      { header: "基期值", key: "baseline" },
-      { header: "基期年份", key: "baselineYear" },
-      { header: "填报频次", key: "frequency" },
-      { header: "原文", key: "quote", max: 60, min: 40, wrap: true },
-    ],
+    [...TARGET_COLUMNS, QUOTE_COLUMN],
     indRows,
   );
   // A blank template gets its drop-downs on the first 200 rows, enough for any plan typed in by hand.
