@@ -1,6 +1,8 @@
 import type { SupervisorDigest, UnitDigest } from "../src/digest/build.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
+import { fits } from "./budget.js";
 import { card, esc, hr, md, table } from "./elements.js";
+import { cuibanBlock } from "./progress.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
 
@@ -27,7 +29,25 @@ export function unitDigestCard(d: UnitDigest): Card {
   return card(`周报 · ${unitLabel(d.unit)}`, elements, { subtitle: d.week, color: d.behind.length || d.overdue.indicators.length ? "orange" : "blue", summary: `${d.unit.name}周报 ${d.week}` });
 }
 
-export function supervisorDigestCard(d: SupervisorDigest): Card {
+/** Most 催办 rows the digest offers; fewer when the card would pass its size budget. */
+export const DIGEST_CUIBAN_ROWS = 15;
+
+/**
+ * The overall digest. With `cuiban` (a supervisor reads it, or it goes to the supervising office's chat) lagging
+ * units get the same 催办 button as in /进度; the handler still refuses anyone who is not a supervisor.
+ */
+export function supervisorDigestCard(d: SupervisorDigest, o: { cuiban?: boolean } = {}): Card {
+  if (!o.cuiban) return digestCard(d, 0);
+  // A card is capped at 200 elements and 30 KB; each button row is six elements and half a kilobyte, so the rows
+  // with buttons shrink until the whole card fits, and the rest are counted.
+  for (let max = DIGEST_CUIBAN_ROWS; max > 0; max--) {
+    const c = digestCard(d, max);
+    if (fits(c)) return c;
+  }
+  return digestCard(d, 0);
+}
+
+function digestCard(d: SupervisorDigest, cuibanRows: number): Card {
   const pct = (x: number) => Math.round(x * 100);
   const elements: unknown[] = [
     md(`共 **${d.rows.length}** 个单位有牵头指标；本期填报率平均 **${d.rows.length ? pct(d.rows.reduce((a, r) => a + r.completeness, 0) / d.rows.length) : 0}%**`),
@@ -54,6 +74,7 @@ export function supervisorDigestCard(d: SupervisorDigest): Card {
       d.rows.map((r, k) => ({ rank: k + 1, unit: `${r.unitName}（${r.jurisdiction}）`, completeness: `${pct(r.completeness)}%`, behind: r.counts.behind, overdue: r.counts.overdue })),
     ));
   }
+  if (cuibanRows > 0) elements.push(...cuibanBlock(d.rows, cuibanRows, "发送 /进度 单位名称 逐个催办"));
   if (d.escalated.length) {
     // Dates in China time, day only: the point is how long and how often, not the minute.
     const day = (iso: string) => { const t = new Date(Date.parse(iso) + 8 * 3_600_000); return `${t.getUTCMonth() + 1}/${t.getUTCDate()}`; };

@@ -29,6 +29,28 @@ export interface ProgressInput {
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
+/** Units behind for their current period or with an overdue indicator, least complete first: who gets pushed. */
+export const laggingRows = (rows: UnitProgressRow[]) =>
+  rows.filter((r) => r.unitId !== undefined && (r.completeness < 1 || r.counts.overdue > 0))
+    .sort((a, b) => a.completeness - b.completeness || b.indicators - a.indicators);
+
+/**
+ * The lagging units as rows with a 催办 button (tables hold no buttons), at most `max` of them; the rest are
+ * counted with `more` saying how to reach them. Every card offering 催办 (/进度, the supervisor digest) uses this,
+ * so the button carries the same value and runs the same handler and rules.
+ */
+export function cuibanBlock(rows: UnitProgressRow[], max: number, more: string): unknown[] {
+  const lagging = laggingRows(rows);
+  if (lagging.length === 0) return [];
+  const out: unknown[] = [hr(), md("**催办**　向未填报或有逾期指标的单位发送催办（留痕）")];
+  for (const r of lagging.slice(0, max)) {
+    out.push(rowWithButton(`${esc(r.unitName)}（${esc(r.jurisdiction)}）　未填报 ${r.counts.not_reported}　逾期 ${r.counts.overdue}　填报率 ${pct(r.completeness)}`,
+      button("催办", { action: "cuiban", unit_id: r.unitId }, { type: "danger" })));
+  }
+  if (lagging.length > max) out.push(md(`另有 ${lagging.length - max} 个单位，${more}`));
+  return out;
+}
+
 /** 进度: a table per unit (counts by status, completeness) and the indicators furthest behind. */
 export function progressCard({ title, rows, behind, scopeNote, unreportable = [], cuiban }: ProgressInput): Card {
   const total = rows.reduce((a, r) => a + r.indicators, 0);
@@ -52,16 +74,7 @@ export function progressCard({ title, rows, behind, scopeNote, unreportable = []
       })),
     ));
   }
-  const lagging = cuiban ? rows.filter((r) => r.unitId !== undefined && (r.completeness < 1 || r.counts.overdue > 0)) : [];
-  if (lagging.length > 0) {
-    // Tables hold no buttons, so the lagging units repeat below as rows with a 催办 button (least complete first).
-    elements.push(hr(), md("**催办**　向未填报或有逾期指标的单位发送催办（留痕）"));
-    for (const r of lagging.slice(0, 10)) {
-      elements.push(rowWithButton(`${esc(r.unitName)}（${esc(r.jurisdiction)}）　未填报 ${r.counts.not_reported}　逾期 ${r.counts.overdue}　填报率 ${pct(r.completeness)}`,
-        button("催办", { action: "cuiban", unit_id: r.unitId }, { type: "danger" })));
-    }
-    if (lagging.length > 10) elements.push(md(`另有 ${lagging.length - 10} 个单位，发送 /进度 单位名称 逐个催办`));
-  }
+  if (cuiban) elements.push(...cuibanBlock(rows, 10, "发送 /进度 单位名称 逐个催办"));
   if (behind.length > 0) {
     elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +
       (behind.length > 10 ? `\n另有 ${behind.length - 10} 项` : "")));

@@ -23,7 +23,8 @@ export const weeklyDigest: CommandDef = {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);
     if (actor.isSupervisor || (actor.isAdmin && actor.units.length === 0)) {
       // The supervising office reads the overall digest wherever it asks, not only in the bound office chat.
-      await ctx.replyPrivately(supervisorDigestCard(await buildSupervisorDigest(ctx.db, now, { escalateAfter: loopSettings(ctx).escalateAfter })));
+      const d = await buildSupervisorDigest(ctx.db, now, { escalateAfter: loopSettings(ctx).escalateAfter });
+      await ctx.replyPrivately(supervisorDigestCard(d, { cuiban: actor.isSupervisor }));
       return;
     }
     if (actor.units.length === 0) {

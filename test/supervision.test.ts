@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cuibanCard, timelineCard, urgentNoticeCard } from "../cards/cuiban.js";
+import { supervisorDigestCard } from "../cards/digest.js";
 import { fixedClock } from "../src/clock.js";
 import { buttonsOf } from "../src/local/chat-client.js";
 import { renderCard } from "../src/local/render.js";
@@ -268,6 +269,42 @@ describe("通报", () => {
   });
 });
 
+describe("催办 from the supervisor digest", () => {
+  it("gives lagging units the /进度 催办 button in the supervising chat's digest and a supervisor's own; an admin's copy has none", async () => {
+    const [digest] = await say(SUPERVISOR, "/周报", { group: true, chatId: "oc_demo_supervisor" });
+    const fromDigest = buttons(cardOf(digest!)).filter((v) => v.action === "cuiban");
+    expect(fromDigest.length).toBeGreaterThan(0);
+    expect(lintCard(cardOf(digest!)).problems).toEqual([]);
+    const [progress] = await say(SUPERVISOR, "/进度", { group: true, chatId: "oc_demo_supervisor" });
+    const fromProgress = buttons(cardOf(progress!)).filter((v) => v.action === "cuiban");
+    // The same value, so the same handler and rules: every unit offered in the digest is offered in /进度 too.
+    for (const v of fromDigest) expect(fromProgress).toContainEqual(v);
+    const [privately] = await say(SUPERVISOR, "/周报");
+    expect(buttons(cardOf(privately!)).filter((v) => v.action === "cuiban")).toEqual(fromDigest);
+    const [admin] = await say("ou_demo_admin", "/周报");
+    expect(textOf(admin!)).toContain("督办周报 · 全部单位");
+    expect(buttons(cardOf(admin!)).filter((v) => v.action === "cuiban")).toEqual([]);
+  });
+
+  it("a digest 催办 is refused for a non-supervisor, sent for a supervisor, and refused again within the interval", async () => {
+    const pushed = new Set((await events()).filter((e) => e.kind === "cuiban").map((e) => e.unit_id));
+    const [digest] = await say(SUPERVISOR, "/周报", { group: true, chatId: "oc_demo_supervisor" });
+    const value = buttons(cardOf(digest!)).find((v) => v.action === "cuiban" && !pushed.has(v.unit_id))!;
+    const before = (await events()).length;
+    const refused = await click(yuzhong, value);
+    expect(refused.body.toast).toEqual({ type: "error", content: expect.stringContaining("只有督办室") });
+    expect(await events()).toHaveLength(before);
+    const unit = await bot.store.db.selectFrom("units").selectAll().where("id", "=", value.unit_id).executeTakeFirstOrThrow();
+    const done = await click(SUPERVISOR, value);
+    expect(done.body.toast?.content).toContain(`已催办 ${unit.name}`);
+    expect(done.sent.length).toBeGreaterThan(0);
+    expect((await events()).at(-1)).toMatchObject({ kind: "cuiban", unit_id: unit.id, actor_open_id: SUPERVISOR });
+    const again = await click(SUPERVISOR, value);
+    expect(again.body.toast?.content).toContain("小时内不重复催办");
+    expect(again.sent).toEqual([]);
+  });
+});
+
 describe("督办 cards", () => {
   const unit = { id: 7, jurisdiction: "重庆市渝中区", name: "区卫健委", kind: "unit" as const };
   it("stay within Feishu's documented card schema, 200 elements and 30 KB at their largest", () => {
@@ -286,6 +323,29 @@ describe("督办 cards", () => {
     }));
     expect(lintCard(timelineCard(unit, entries)).problems).toEqual([]);
     expect(lintCard(urgentNoticeCard(unit, Array.from({ length: 50 }, (_, k) => `ou_member_${k}`), 2)).problems).toEqual([]);
+  });
+
+  it("the supervisor digest with 300 lagging units stays within the limits and counts the units left without a button", () => {
+    const long = "家庭医生签约服务重点人群覆盖率及基层医疗卫生机构服务能力提升";
+    const rows = Array.from({ length: 300 }, (_, k) => ({
+      unitId: k + 1, unitName: `某某区卫生健康委员会第${k}分局`, jurisdiction: "重庆市渝中区", indicators: 40, completeness: k / 400,
+      counts: { achieved: 1, on_track: 2, behind: 10, overdue: 12, not_reported: 15 },
+    }));
+    const d = {
+      week: "2026-W49", rows,
+      behind: Array.from({ length: 40 }, (_, k) => ({ name: `${long}${k}`, unitName: `单位${k}`, text: `2027年目标 ≥81%，基线 80%（2023年），按进度本期应达 80.6%，当前 ${k}%` })),
+      escalated: Array.from({ length: 40 }, (_, k) => ({ unitId: k, unitName: `单位${k}`, jurisdiction: "重庆市渝中区", indicatorId: k, name: `${long}${k}`, dates: ["2026-11-24T02:00:00Z", "2026-11-25T02:00:00Z", "2026-11-26T02:00:00Z"] })),
+      unreportable: [],
+    };
+    const c = supervisorDigestCard(d, { cuiban: true });
+    expect(lintCard(c).problems).toEqual([]);
+    const shown = buttons(c).filter((v) => v.action === "cuiban");
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThanOrEqual(15);
+    // Least complete first: the first rows of the league table's bottom carry the buttons.
+    expect(shown[0]!.unit_id).toBe(1);
+    expect(renderCard(c)).toContain(`另有 ${300 - shown.length} 个单位，发送 /进度 单位名称 逐个催办`);
+    expect(buttons(supervisorDigestCard(d)).filter((v) => v.action === "cuiban")).toEqual([]);
   });
 });
 

@@ -10,7 +10,8 @@ export async function digestForChat(s: Services, chatId: string, now: Date): Pro
   const chat = await s.db.selectFrom("chats").leftJoin("units", "units.id", "chats.unit_id")
     .select(["chats.kind", "units.id", "units.name", "units.jurisdiction", "units.kind as unitKind"]).where("chats.chat_id", "=", chatId).executeTakeFirst();
   if (!chat) return null;
-  if (chat.kind === "supervisor") return supervisorDigestCard(await buildSupervisorDigest(s.db, now, { escalateAfter: loopSettings(s).escalateAfter }));
+  // The supervising office's chat gets the 催办 buttons; a click by anyone but a supervisor is refused by the handler.
+  if (chat.kind === "supervisor") return supervisorDigestCard(await buildSupervisorDigest(s.db, now, { escalateAfter: loopSettings(s).escalateAfter }), { cuiban: true });
   if (chat.id === null || chat.name === null || chat.jurisdiction === null) return null;
   return unitDigestCard(await buildUnitDigest(s.db, { id: chat.id, name: chat.name, jurisdiction: chat.jurisdiction, kind: chat.unitKind ?? "unit" }, now));
 }
