@@ -15,25 +15,42 @@ import { OutboxMessenger } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { startRuntime } from "../src/node/runtime.js";
 import { openSqlite } from "../src/store/sqlite.js";
+import { CARD_BUSY, CARD_STILL_WORKING } from "../src/events/dispatch.js";
 import { buildCityStore, myTasksEvent, reportEvent } from "./city-store.js";
 
 const SECONDS = Number(process.env["SECONDS"] ?? 4);
 const RATES = (process.env["RATES"] ?? "100,500,1000").split(",").map(Number);
+/** PATHS=card or PATHS=message runs one path only (the machine is shared: keep runs short). */
+const PATHS = (process.env["PATHS"] ?? "message,card").split(",");
+const REPLIES = process.env["REPLIES"] !== "0";
 const dir = mkdtempSync(join(tmpdir(), "duban-openloop-"));
 const path = join(dir, "city.sqlite");
 buildCityStore(path);
 const rt = await startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} } });
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
-function post(body: string): Promise<number> {
+function post(body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     const req = request(`${rt.url}/webhook/event`, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
     });
-    req.on("error", () => resolve(0));
+    req.on("error", () => resolve({ status: 0, text: "" }));
     req.end(body);
   });
+}
+
+/** What a card callback answered: its result (a card or a result toast), "still working", or "busy, tap again". */
+function cardAnswer(text: string): "result" | "late" | "busy" {
+  try {
+    const r = JSON.parse(text) as { toast?: { content?: string } };
+    if (r.toast?.content === CARD_STILL_WORKING) return "late";
+    if (r.toast?.content === CARD_BUSY) return "busy";
+  } catch {
+    // not JSON: counted as a result; the status code tells errors apart
+  }
+  return "result";
 }
 
 const pct = (xs: number[], p: number) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : 0);
@@ -42,7 +59,8 @@ let seq = 0;
 async function openLoop(rate: number, make: (k: number) => unknown) {
   const total = rate * SECONDS;
   const lat: number[] = [];
-  let shed = 0, failed = 0;
+  let shed = 0, failed = 0, late = 0, busy = 0;
+  const errorCodes: Record<number, number> = {};
   const start = performance.now();
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -51,11 +69,16 @@ async function openLoop(rate: number, make: (k: number) => unknown) {
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const body = JSON.stringify(make(++seq));
     inflight.push(
-      post(body).then((status) => {
+      post(body).then(({ status, text }) => {
         const ms = performance.now() - due;
         if (status === 503) shed++;
-        else if (status !== 200) failed++;
-        else lat.push(ms);
+        else if (status !== 200) (failed++, (errorCodes[status] = (errorCodes[status] ?? 0) + 1));
+        else {
+          lat.push(ms);
+          const a = cardAnswer(text);
+          if (a === "late") late++;
+          if (a === "busy") busy++;
+        }
       }),
     );
   }
@@ -63,11 +86,13 @@ async function openLoop(rate: number, make: (k: number) => unknown) {
   await rt.idle();
   lat.sort((a, b) => a - b);
   const over3 = lat.filter((x) => x > 3000).length;
-  return `${String(rate).padStart(5)}/s offered: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${(lat.at(-1) ?? 0).toFixed(0)} ms, over 3 s ${((100 * over3) / Math.max(1, lat.length)).toFixed(1)}%, shed 503 ${shed}, errors ${failed}`;
+  return `${String(rate).padStart(5)}/s offered: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${(lat.at(-1) ?? 0).toFixed(0)} ms, over 3 s ${((100 * over3) / Math.max(1, lat.length)).toFixed(1)}%, shed 503 ${shed}, errors ${failed}${failed ? ` (${Object.entries(errorCodes).map(([k, v]) => `${k === "0" ? "no answer" : `HTTP ${k}`}: ${v}`).join(", ")})` : ""}` +
+    (late || busy ? `, toasts: still working ${late}, busy-retry ${busy}` : "");
 }
 
 console.log(`open-loop acks, ${SECONDS} s per rate, city store (20 plans, 2,000 measures, 200 units, 5,000 indicators, 100,000 reports), synchronous=FULL`);
-for (const [name, make] of [["/我的任务 events", (k: number) => myTasksEvent(k, "ol")], ["card report callbacks", (k: number) => reportEvent(k, "oc")]] as const) {
+for (const [path, name, make] of [["message", "/我的任务 events", (k: number) => myTasksEvent(k, "ol")], ["card", "card report callbacks", (k: number) => reportEvent(k, "oc")]] as const) {
+  if (!PATHS.includes(path)) continue;
   console.log(`  ${name}`);
   for (const rate of RATES) console.log(`    ${await openLoop(rate, make)}`);
 }
@@ -77,7 +102,7 @@ rmSync(dir, { recursive: true, force: true });
 
 // Reply delivery behind bulk: 1,000 digest rows are queued, then a reply; the worker paces under Lark's limits on a
 // virtual clock, so the delay is what the rate limits impose, not this machine's speed.
-{
+if (REPLIES) {
   const store = openSqlite({ path: ":memory:" });
   const clock = fixedClock("2026-11-30T01:00:00Z");
   const messenger = new OutboxMessenger(store.db, clock);

@@ -1,7 +1,8 @@
 import { Hono, type Context } from "hono";
 import { sql } from "kysely";
 import type { AppConfig } from "./config.js";
-import { acceptBotAdded, acceptMenu, acceptMessage, parseBotAddedEnvelope, parseCardEnvelope, parseMenuEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
+import { createAdmission, type Admission } from "./events/admission.js";
+import { acceptBotAdded, acceptMenu, acceptMessage, CARD_BUSY, parseBotAddedEnvelope, parseCardEnvelope, parseMenuEnvelope, parseMessageEnvelope, runCardAction, type Registry } from "./events/dispatch.js";
 import { recordEvent } from "./events/inbox.js";
 import type { Services } from "./events/types.js";
 import { BodyTooLarge, JsonTooDeep, parseJsonBounded, readBodyLimited } from "./http/body.js";
@@ -25,6 +26,8 @@ export interface AppDeps {
    * client cannot keep streaming into a socket nobody reads.
    */
   closeAfterResponse?: (c: Context) => void;
+  /** Card callbacks running at once and waiting (src/events/admission.ts); one gate per app by default. */
+  cardAdmission?: Admission;
 }
 
 const CARD_BUDGET_MS = 2500;
@@ -46,6 +49,7 @@ const reject = (c: Context, r: Reject) => c.json({ error: r.reason }, r.status);
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { services: s, registry, config } = deps;
+  const cardGate = deps.cardAdmission ?? createAdmission();
 
   // For a load balancer: an instance whose database does not answer is taken out of rotation (503), not fed events.
   app.get("/healthz", async (c) => {
@@ -158,9 +162,14 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "card.action.trigger") {
       const env = parseCardEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed card.action.trigger: ${env.error.issues[0]?.path.join(".")}` });
-      // Lark waits 3 s for a callback answer; keep half a second for the network and the response.
-      const budgetMs = Math.max(0, CARD_BUDGET_MS - (performance.now() - arrivedAt));
-      return c.json(await runCardAction(s, registry, env.data, budgetMs));
+      // Lark waits 3 s for a callback answer, counted from when the request arrived (not from when its handler got
+      // a turn); keep half a second for the network and the response.
+      const deadline = arrivedAt + CARD_BUDGET_MS;
+      const release = await cardGate.enter(deadline);
+      // Refused: a fast documented answer (HTTP 200 with a toast; Lark never retries a callback) and nothing stored,
+      // so the user's next tap is handled as new.
+      if (!release) return c.json({ toast: { type: "warning", content: CARD_BUSY } });
+      return c.json(await runCardAction(s, registry, env.data, Math.max(0, deadline - performance.now()), release));
     }
     if (eventType === "im.chat.member.bot.added_v1") {
       const env = parseBotAddedEnvelope(envelope);

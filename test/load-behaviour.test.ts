@@ -6,8 +6,10 @@ import { localDate } from "../src/domain/period.js";
 import { OutboxMessenger, pruneSentOutbox } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createWorkQueue } from "../src/node/work-queue.js";
+import { createAdmission } from "../src/events/admission.js";
+import type { CardActionDef } from "../src/events/types.js";
 import { openSqlite } from "../src/store/sqlite.js";
-import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { cardEvent, larkEnv, localEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform } from "./support/open-platform.js";
 
 const silent = { info() {}, warn() {}, error() {} };
@@ -75,6 +77,64 @@ describe("work after the answer", () => {
       await bot.close();
       await lark.close();
     }
+  });
+});
+
+describe("card callbacks under load", () => {
+  it("answers a tap that cannot get a turn at once with a toast asking to tap again, stores nothing for it, and handles the next tap", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const saved: string[] = [];
+    const save: CardActionDef = {
+      action: "save",
+      handle: async (ctx) => {
+        if (ctx.action.value["hold"]) await held;
+        saved.push(String(ctx.action.value["n"]));
+        return { toast: { type: "success", content: "已记录" } };
+      },
+    };
+    // One handler at a time and nobody may wait: the second tap arrives while the first is still being handled.
+    const bot = await startTestServer({ env: localEnv, seedsDir: null, commands: [], cardActions: [save], cardConcurrency: 1, cardCapacity: 0 });
+    try {
+      const tap = (value: Record<string, unknown>, eventId?: string) => bot.post(cardEvent({ openId: "ou_a", value: { action: "save", ...value }, ...(eventId ? { eventId } : {}) }));
+      const first = tap({ n: 1, hold: true });
+      // The first tap holds the only turn once its event is recorded.
+      const recorded = async () => (await bot.store.db.selectFrom("processed_events").select("key").execute()).length > 0;
+      for (let k = 0; k < 400 && !(await recorded()); k++) await new Promise((r) => setTimeout(r, 5));
+      const busy = await tap({ n: 2 }, "ev_busy");
+      expect(busy.status).toBe(200);
+      const answer = (await busy.json()) as { toast?: { type: string; content: string } };
+      expect(answer.toast?.content).toContain("请稍后再点一次");
+      expect(answer.toast?.type).toBe("warning");
+      release();
+      expect(((await (await first).json()) as { toast?: { content: string } }).toast?.content).toBe("已记录");
+      // Nothing was recorded for the refused tap: delivered again (or tapped again) it runs as new.
+      const again = (await (await tap({ n: 2 }, "ev_busy")).json()) as { toast?: { content: string } };
+      expect(again.toast?.content).toBe("已记录");
+      expect(saved).toEqual(["1", "2"]);
+    } finally {
+      await bot.close();
+    }
+  });
+
+  it("lets waiting taps in by arrival order and refuses one that could no longer start in time", async () => {
+    let t = 0;
+    const gate = createAdmission({ concurrency: 1, capacity: 10, reserveMs: 100, now: () => t });
+    const first = await gate.enter(3000);
+    expect(first).not.toBeNull();
+    const order: string[] = [];
+    const second = gate.enter(3000).then((r) => (order.push("second"), r));
+    const third = gate.enter(3000).then((r) => (order.push("third"), r));
+    expect(gate.load()).toEqual({ running: 1, waiting: 2 });
+    first!();
+    const r2 = await second;
+    expect(r2).not.toBeNull();
+    // The clock jumps past what the third tap needed: when its turn comes it is refused instead of started late.
+    t = 2950;
+    r2!();
+    expect(await third).toBeNull();
+    expect(order).toEqual(["second", "third"]);
+    expect(gate.load()).toEqual({ running: 0, waiting: 0 });
   });
 });
 

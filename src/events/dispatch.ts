@@ -8,6 +8,11 @@ import { parseCommand } from "./parse-command.js";
 import { sendPrivately } from "./private-answer.js";
 import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 
+/** The toast of a callback answered before its handler finished: the result follows as a card update. */
+export const CARD_STILL_WORKING = "正在处理，请稍候查看结果";
+/** The toast of a callback refused because it could not be started in time (too many at once): nothing was stored. */
+export const CARD_BUSY = "当前办理的人较多，本次操作未处理，请稍后再点一次";
+
 /** Longest message text read as a command; longer messages get a short refusal and are not parsed. */
 export const MAX_COMMAND_TEXT = 500;
 
@@ -288,7 +293,33 @@ export async function resumeUnfinished(s: Services, reg: Registry, runLater: (wo
  * Card callbacks must be answered within 3 s and are not retried: the handler's answer is the HTTP response.
  * A repeated delivery of the same event is not run twice.
  */
-export async function runCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>, budgetMs = 2500): Promise<CardActionResponse> {
+export async function runCardAction(
+  s: Services,
+  reg: Registry,
+  body: z.infer<typeof cardEventSchema>,
+  budgetMs = 2500,
+  /** Called once the handler has finished (also when that is after the answer): frees its admission slot. */
+  settled?: () => void,
+): Promise<CardActionResponse> {
+  // The budget covers the de-duplication write too: under load even that can wait.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stillWorking: CardActionResponse = { toast: { type: "info", content: CARD_STILL_WORKING } };
+  const late = new Promise<CardActionResponse>((resolve) => {
+    timer = setTimeout(() => resolve(stillWorking), budgetMs);
+  });
+  const work = handleCardAction(s, reg, body);
+  if (settled) void work.then(settled, settled);
+  const res = await Promise.race([work, late]);
+  clearTimeout(timer);
+  if (res === stillWorking) {
+    // The answer has gone out without the result: deliver it afterwards, as the delayed-update page prescribes.
+    const actionName = String(body.event.action.value["action"] ?? "");
+    void work.then((r) => deliverLateResult(s, body, r)).catch((err) => s.log.error("late card result lost", { action: actionName, error: String(err) }));
+  }
+  return res;
+}
+
+async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>): Promise<CardActionResponse> {
   const e = body.event;
   const fresh = await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now() });
   if (!fresh) {
@@ -303,7 +334,7 @@ export async function runCardAction(s: Services, reg: Registry, body: z.infer<ty
     await markEvent(s.db, body.header.event_id, "done");
     return { toast: { type: "error", content: "该按钮已失效，请重新发送命令获取新卡片" } };
   }
-  const work = def
+  return def
     .handle({
       ...s,
       action: {
@@ -331,18 +362,6 @@ export async function runCardAction(s: Services, reg: Registry, body: z.infer<ty
         return { toast: { type: "error", content: "处理时出错了，已记录，请稍后重试" } };
       },
     );
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stillWorking: CardActionResponse = { toast: { type: "info", content: "正在处理，请稍候查看结果" } };
-  const late = new Promise<CardActionResponse>((resolve) => {
-    timer = setTimeout(() => resolve(stillWorking), budgetMs);
-  });
-  const res = await Promise.race([work, late]);
-  clearTimeout(timer);
-  if (res === stillWorking) {
-    // The answer has gone out without the result: deliver it afterwards, as the delayed-update page prescribes.
-    void work.then((r) => deliverLateResult(s, body, r)).catch((err) => s.log.error("late card result lost", { action: actionName, error: String(err) }));
-  }
-  return res;
 }
 
 /**

@@ -20,6 +20,7 @@ import { openStore, type Store } from "../store/open.js";
 import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
+import { createAdmission } from "../events/admission.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -42,6 +43,9 @@ export interface RuntimeOptions {
   /** Jobs after the answer running at once, and how many may wait before the webhook sheds load with 503. */
   workConcurrency?: number;
   workCapacity?: number;
+  /** Card callbacks handled at once, and how many may wait for a turn before being answered "busy, tap again". */
+  cardConcurrency?: number;
+  cardCapacity?: number;
   /** HTTP timeouts of the Node server (tests shorten them); defaults in `HTTP_TIMEOUTS`. */
   timeouts?: Partial<typeof HTTP_TIMEOUTS>;
 }
@@ -128,6 +132,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     config,
     runLater,
     overloaded: () => queue.full(),
+    cardAdmission: createAdmission({ concurrency: o.cardConcurrency, capacity: o.cardCapacity }),
     remoteAddress: (c) => nodeEnv(c)?.incoming.socket?.remoteAddress ?? null,
     closeAfterResponse: (c) => {
       const env = nodeEnv(c);
