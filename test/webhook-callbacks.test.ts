@@ -48,6 +48,25 @@ describe("card callbacks", () => {
     expect(finished).toBe(true);
   });
 
+  it("keep nothing of a handler that failed half-way (one transaction per tap), record the failure, and say so", async () => {
+    const s = await server({
+      cardActions: [
+        {
+          action: "half",
+          handle: async (ctx) => {
+            await ctx.messenger.sendToChat("oc_lead", noticeCard("已上报", "半截"));
+            throw new Error("disk on fire");
+          },
+        },
+      ],
+    });
+    const ev = cardEvent({ openId: "ou_a", value: { action: "half" } });
+    expect((await postCard(s, ev)).toast?.content).toContain("处理时出错了");
+    expect(await s.store.db.selectFrom("outbox").select("target").execute()).toEqual([]);
+    const row = await s.store.db.selectFrom("processed_events").select(["status", "error"]).where("key", "=", `event:${ev.header.event_id}`).executeTakeFirst();
+    expect(row).toMatchObject({ status: "failed", error: expect.stringContaining("disk on fire") });
+  });
+
   it("tell the user to fetch a new card when the button names no known action", async () => {
     const s = await server();
     expect((await postCard(s, cardEvent({ openId: "ou_a", value: { action: "gone" } }))).toast?.content).toContain("重新发送命令");

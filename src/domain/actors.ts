@@ -20,6 +20,7 @@ export interface Actor {
  * (exactly one mapped unit binds the user — recorded so the next look-up is local); otherwise unbound.
  */
 export async function resolveActor(s: Services, openId: string): Promise<Actor> {
+  if (s.knownActor?.openId === openId) return s.knownActor;
   const rows = await s.db
     .selectFrom("members")
     .leftJoin("units", "units.id", "members.unit_id")

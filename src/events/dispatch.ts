@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { CardActionResponse } from "../../cards/types.js";
 import { errorCard, noticeCard } from "../../cards/notice.js";
+import { resolveActor } from "../domain/actors.js";
 import { isDubanError } from "../domain/errors.js";
+import { chatKind } from "./private-answer.js";
 import { parseJsonBounded } from "../http/body.js";
 import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
 import { parseCommand } from "./parse-command.js";
@@ -12,6 +14,16 @@ import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, Incoming
 export const CARD_STILL_WORKING = "正在处理，请稍候查看结果";
 /** The toast of a callback refused because it could not be started in time (too many at once): nothing was stored. */
 export const CARD_BUSY = "当前办理的人较多，本次操作未处理，请稍后再点一次";
+
+/**
+ * Runs one event's work in the store's transaction when it has one (see Services.transaction), with the sender
+ * already resolved so nothing inside needs the directory. Without transactions (D1) the work runs as it is.
+ */
+async function inEventTransaction<T>(s: Services, senderOpenId: string | null, work: (s: Services) => Promise<T>): Promise<T> {
+  if (!s.transaction) return work(s);
+  const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
+  return s.transaction((tx) => work(knownActor ? { ...tx, knownActor } : tx));
+}
 
 /** Longest message text read as a command; longer messages get a short refusal and are not parsed. */
 export const MAX_COMMAND_TEXT = 500;
@@ -129,8 +141,11 @@ export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, 
   if (!fresh) return false;
   runLater(async () => {
     try {
-      await runMenu(s, reg, env);
-      await markEvent(s.db, env.header.event_id, "done");
+      // The command, its answer in the outbox and the done mark: one commit.
+      await inEventTransaction(s, env.event.operator.operator_id.open_id, async (tx) => {
+        await runMenu(tx, reg, env);
+        await markEvent(tx.db, env.header.event_id, "done");
+      });
     } catch (err) {
       await markEvent(s.db, env.header.event_id, "failed", String(err));
     }
@@ -252,8 +267,21 @@ export async function acceptMessage(
  */
 async function processMessage(s: Services, reg: Registry, env: MessageEnvelope): Promise<void> {
   try {
-    await runMessage(s, reg, env);
-    await markEvent(s.db, env.header.event_id, "done");
+    const m = env.event.message;
+    if (m.message_type === "file") {
+      // A plan sent for import is downloaded from Lark: no transaction may be open during a network call.
+      await runMessage(s, reg, env);
+      await markEvent(s.db, env.header.event_id, "done");
+      return;
+    }
+    // Whether a group takes only-you cards is looked up (and cached) before the transaction, for the same reason.
+    if (m.chat_type !== "p2p" && s.transaction) await chatKind(s, m.chat_id);
+    // The command's writes, its answer in the outbox and the done mark commit together: one fsync instead of three,
+    // and a crash in between leaves the event 'received', to be run again whole at start-up.
+    await inEventTransaction(s, env.event.sender.sender_id.open_id, async (tx) => {
+      await runMessage(tx, reg, env);
+      await markEvent(tx.db, env.header.event_id, "done");
+    });
   } catch (err) {
     s.log.error("event processing failed", { eventId: env.header.event_id, error: String(err) });
     await markEvent(s.db, env.header.event_id, "failed", String(err));
@@ -307,7 +335,14 @@ export async function runCardAction(
   const late = new Promise<CardActionResponse>((resolve) => {
     timer = setTimeout(() => resolve(stillWorking), budgetMs);
   });
-  const work = handleCardAction(s, reg, body);
+  // The de-duplication row, the handler's writes and the done mark commit together (one fsync). A failure rolls
+  // everything back and is recorded on its own afterwards.
+  const work = inEventTransaction(s, body.event.operator.open_id, (tx) => handleCardAction(tx, reg, body, Boolean(s.transaction))).catch(async (err: unknown): Promise<CardActionResponse> => {
+    if (!(err instanceof CardActionFailed)) throw err;
+    await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now() });
+    await markEvent(s.db, body.header.event_id, "failed", err.message);
+    return FAILED_TOAST;
+  });
   if (settled) void work.then(settled, settled);
   const res = await Promise.race([work, late]);
   clearTimeout(timer);
@@ -319,7 +354,11 @@ export async function runCardAction(
   return res;
 }
 
-async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>): Promise<CardActionResponse> {
+/** A handler's unexpected error inside the event's transaction: thrown to roll it back. */
+class CardActionFailed extends Error {}
+const FAILED_TOAST: CardActionResponse = { toast: { type: "error", content: "处理时出错了，已记录，请稍后重试" } };
+
+async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>, inTransaction: boolean): Promise<CardActionResponse> {
   const e = body.event;
   const fresh = await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now() });
   if (!fresh) {
@@ -358,8 +397,10 @@ async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof
           return { toast: { type: "error", content: err.userText } };
         }
         s.log.error("card action failed", { action: actionName, error: String(err), stack: (err as Error).stack });
+        // In a transaction: roll the handler's partial writes back; the failure is recorded after the rollback.
+        if (inTransaction) throw new CardActionFailed(String(err));
         await markEvent(s.db, body.header.event_id, "failed", String(err));
-        return { toast: { type: "error", content: "处理时出错了，已记录，请稍后重试" } };
+        return FAILED_TOAST;
       },
     );
 }

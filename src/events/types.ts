@@ -5,6 +5,7 @@ import type { Database } from "../store/schema.js";
 import type { Directory, FileSource, Messenger } from "../lark/messenger.js";
 import type { ParsedPlan } from "../importer/types.js";
 import type { LoopSettings } from "../supervision/cuiban.js";
+import type { Actor } from "../domain/actors.js";
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -30,6 +31,17 @@ export interface Services {
   adminOpenIds: readonly string[];
   /** 督办 loop settings (催办 interval, urgent threshold …); defaults apply to what is not set. */
   loop?: Partial<LoopSettings>;
+  /**
+   * Runs one event's work with services whose store writes, outbox rows and done mark commit together (one commit,
+   * one fsync under synchronous=FULL, instead of one per statement). Where the store has interactive transactions
+   * (SQLite, PostgreSQL); absent on D1, where every statement commits on its own.
+   */
+  transaction?: <T>(work: (s: Services) => Promise<T>) => Promise<T>;
+  /**
+   * The sender, resolved before the transaction began, so resolveActor inside it needs no directory call (a network
+   * call while SQLite's only connection is held would stall every other event).
+   */
+  knownActor?: Actor;
 }
 
 /** A text message addressed to the bot, already stripped of the @mention placeholder. */

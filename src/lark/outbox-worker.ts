@@ -35,7 +35,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   const batchSize = deps.batchSize ?? concurrency * 2;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   let running: Promise<number> | null = null;
-  let again = false;
+  let again: Promise<number> | null = null;
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -124,18 +124,21 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     }
   }
 
-  /** Runs drainOnce now, or once more after the current run when one is in progress. */
+  /**
+   * Runs drainOnce now, or once more after the current run when one is in progress; the promise is for a run that
+   * started after this call, so a caller that just committed rows sees them handled (the current run may have read
+   * the due rows before the commit).
+   */
   function kick(): Promise<number> {
     if (running) {
-      again = true;
-      return running;
+      again ??= running.catch(() => 0).then(() => {
+        again = null;
+        return stopped ? 0 : kick();
+      });
+      return again;
     }
     running = drainOnce().finally(() => {
       running = null;
-      if (again && !stopped) {
-        again = false;
-        void kick();
-      }
     });
     return running;
   }
@@ -177,6 +180,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      await again;
     },
   };
 }

@@ -35,6 +35,16 @@ export class OutboxMessenger implements Messenger {
     private readonly opts: { deliveredImmediately?: boolean; onEnqueue?: () => void; log?: Logger } = {},
   ) {}
 
+  /**
+   * The same messenger writing through `db` (an open transaction). The worker is woken by `committed()`, once the
+   * rows are visible to it: woken earlier it would find nothing and wait for its next poll.
+   */
+  within(db: Kysely<Database>): { messenger: OutboxMessenger; committed(): void } {
+    let enqueued = false;
+    const messenger = new OutboxMessenger(db, this.clock, { ...this.opts, onEnqueue: () => void (enqueued = true) });
+    return { messenger, committed: () => void (enqueued && this.opts.onEnqueue?.()) };
+  }
+
   reply(messageId: string, card: Card, o?: SendOptions) {
     return this.enqueue("reply", messageId, { card }, o);
   }

@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   /** Card callbacks handled at once, and how many may wait for a turn before being answered "busy, tap again". */
   cardConcurrency?: number;
   cardCapacity?: number;
+  /** One transaction (one commit) per event; false commits each statement on its own (for the commits benchmark). */
+  eventTransactions?: boolean;
   /** HTTP timeouts of the Node server (tests shorten them); defaults in `HTTP_TIMEOUTS`. */
   timeouts?: Partial<typeof HTTP_TIMEOUTS>;
 }
@@ -112,6 +114,19 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     adminOpenIds: config.mode === "local" ? [...config.adminOpenIds, "ou_demo_admin"] : config.adminOpenIds,
     loop: loopSettingsOf(config),
   };
+  if (o.eventTransactions !== false) {
+    services.transaction = async (work) => {
+      let committed = () => {};
+      const result = await store.db.transaction().execute((trx) => {
+        const outbox = messenger.within(trx);
+        committed = outbox.committed;
+        const { transaction: _nested, ...rest } = services;
+        return work({ ...rest, db: trx, messenger: outbox.messenger });
+      });
+      committed();
+      return result;
+    };
+  }
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   if (client) {
     worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row) });
