@@ -2,7 +2,7 @@ import type { SupervisorDigest, UnitDigest } from "../src/digest/build.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import { fits } from "./budget.js";
 import { card, esc, hr, md, table } from "./elements.js";
-import { cuibanBlock } from "./progress.js";
+import { cuibanBlock, unreportableBlock } from "./progress.js";
 import { latestText, statusBadge, targetText } from "./format.js";
 import type { Card } from "./types.js";
 
@@ -80,6 +80,7 @@ function digestCard(d: SupervisorDigest, cuibanRows: number): Card {
     const day = (iso: string) => { const t = new Date(Date.parse(iso) + 8 * 3_600_000); return `${t.getUTCMonth() + 1}/${t.getUTCDate()}`; };
     elements.push(hr(), md(`**<font color='red'>多次催办未落实</font>**（${d.escalated.length} 项）\n${cap(d.escalated, 10, (e) => `· ${esc(e.unitName)}（${esc(shortPlace(e.jurisdiction))}）· ${esc(e.name)}：催办 ${e.dates.length} 次（${e.dates.map(day).join("、")}），仍未上报`)}`));
   }
+  elements.push(...unreportableBlock(d.unreportable, 10));
   if (d.behind.length) elements.push(hr(), md(`**距目标最远的指标**\n${cap(d.behind, 10, (b) => `· ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`)}`));
   return card("督办周报 · 全部单位", elements, { subtitle: d.week, color: "indigo", summary: `督办周报 ${d.week}` });
 }

@@ -1,4 +1,5 @@
 import type { IndicatorStatus } from "../src/domain/status.js";
+import type { UnreportableReason, UnreportableUnit } from "../src/domain/progress.js";
 import type { TaskView } from "../src/domain/tasks.js";
 import { button, card, esc, hr, md, rowWithButton, table, truncate } from "./elements.js";
 import { latestText, statusBadge, targetText } from "./format.js";
@@ -21,8 +22,8 @@ export interface ProgressInput {
   /** Indicators furthest behind, already sorted. */
   behind: { name: string; unitName: string; text: string }[];
   scopeNote: string;
-  /** Indicators led by a group that has no member units yet: nobody can report them. */
-  unreportable?: { name: string; unitName: string; jurisdiction: string }[];
+  /** Units and groups leading measures nobody can report for yet (no official, or a group without staffed members). */
+  unreportable?: UnreportableUnit[];
   /** The viewer is a supervisor: lagging units get a 催办 button. */
   cuiban?: boolean;
 }
@@ -33,6 +34,29 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 export const laggingRows = (rows: UnitProgressRow[]) =>
   rows.filter((r) => r.unitId !== undefined && (r.completeness < 1 || r.counts.overdue > 0))
     .sort((a, b) => a.completeness - b.completeness || b.indicators - a.indicators);
+
+const WHY_NOBODY: Record<UnreportableReason, string> = {
+  group_empty: "分组，名册中还没有成员单位",
+  group_unstaffed: "分组的成员单位都还没有人绑定",
+  no_official: "还没有人绑定该单位",
+};
+
+/**
+ * 无人可填报: who leads measures that nobody can report for, why, and how it is fixed. Listed, not dropped, so the
+ * supervisor sees the gap rather than a table that silently leaves those indicators out.
+ */
+export function unreportableBlock(list: UnreportableUnit[], max: number): unknown[] {
+  if (list.length === 0) return [];
+  const indicators = list.reduce((a, u) => a + u.indicators.length, 0);
+  const lines = list.slice(0, max).map((u, k) => {
+    const names = u.indicators.slice(0, 3).map(esc).join("、") + (u.indicators.length > 3 ? "等" : "");
+    return `${k + 1}. ${esc(u.unitName)}（${esc(u.jurisdiction)}）：${WHY_NOBODY[u.reason]} · 牵头 ${u.measures} 项措施、${u.indicators.length} 个指标${names ? `：${names}` : ""}`;
+  });
+  const rest = list.slice(max);
+  if (rest.length) lines.push(`另有 ${rest.length} 个单位或分组（${rest.reduce((a, u) => a + u.indicators.length, 0)} 个指标）`);
+  return [hr(), md(`**无人可填报**（${list.length} 个单位或分组牵头的 ${indicators} 个指标目前没有人能填报）\n${lines.join("\n")}\n` +
+    "<font color='grey'>分组由运维人员用 npm run roster 登记成员单位；单位人员发送 /绑定 单位名称 申请绑定，管理员批准后即可填报。</font>")];
+}
 
 /**
  * The lagging units as rows with a 催办 button (tables hold no buttons), at most `max` of them; the rest are
@@ -79,12 +103,7 @@ export function progressCard({ title, rows, behind, scopeNote, unreportable = []
     elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +
       (behind.length > 10 ? `\n另有 ${behind.length - 10} 项` : "")));
   }
-  if (unreportable.length > 0) {
-    // Listed, not dropped: the supervisor sees the gap and who can close it (the operator, through the roster).
-    elements.push(hr(), md(`**无人可填报**（牵头的是分组，名册中还没有它的成员单位；运维人员用 npm run roster 登记成员后即可填报）\n` +
-      unreportable.slice(0, 10).map((u, k) => `${k + 1}. ${esc(u.unitName)}（${esc(u.jurisdiction)}）· ${esc(u.name)}`).join("\n") +
-      (unreportable.length > 10 ? `\n另有 ${unreportable.length - 10} 项` : "")));
-  }
+  elements.push(...unreportableBlock(unreportable, 10));
   return card(title, elements, { color: behind.length || unreportable.length ? "orange" : "green", summary: title });
 }
 

@@ -43,6 +43,37 @@ async function callback(openId: string, value: Record<string, unknown>, formValu
   return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
 }
 
+describe("无人可填报 in the supervisor's views", () => {
+  it("lists a group without members and a unit without an official, with why and how to fix, until someone can report", async () => {
+    const db = bot.store.db;
+    const unit = await db.selectFrom("units").innerJoin("task_units", "task_units.unit_id", "units.id").innerJoin("indicators", "indicators.task_id", "task_units.task_id")
+      .select(["units.id", "units.name", "units.jurisdiction"]).where("units.kind", "=", "unit").where("task_units.role", "=", "lead")
+      .where("units.jurisdiction", "=", "重庆市渝中区").where("units.name", "!=", "区卫健委").orderBy("units.id").executeTakeFirstOrThrow();
+    const line = `${unit.name}（${unit.jurisdiction}）：还没有人绑定该单位`;
+    const [before] = await say("ou_demo_supervisor", "/周报");
+    expect(before).toContain("督办周报 · 全部单位");
+    expect(before).toMatch(/无人可填报（1 个单位或分组牵头的 \d+ 个指标目前没有人能填报）/);
+    expect(before).toMatch(/1\. 市级各相关部门（贵阳市）：分组，名册中还没有成员单位 · 牵头 \d+ 项措施、\d+ 个指标：/);
+    expect(before).toContain("npm run roster");
+    expect(before).not.toContain(line);
+
+    // The unit's only official is removed: its indicators have nobody to report them, in the digest and in /进度.
+    await db.deleteFrom("members").where("unit_id", "=", unit.id).execute();
+    const [digest] = await say("ou_demo_supervisor", "/周报");
+    expect(digest).toMatch(/无人可填报（2 个单位或分组/);
+    expect(digest).toContain(line);
+    const [progress] = await say("ou_demo_supervisor", "/进度");
+    expect(progress).toContain(line);
+    expect(progress).toContain("/绑定 单位名称");
+
+    // The operator names an official for it: the line goes.
+    await applyRoster(db, parseRoster(JSON.stringify({ members: [{ open_id: "ou_test_back", role: "member", unit: unit.name, jurisdiction: unit.jurisdiction }] })), clock);
+    const [after] = await say("ou_demo_supervisor", "/周报");
+    expect(after).not.toContain(line);
+    expect(after).toMatch(/无人可填报（1 个单位或分组/);
+  });
+});
+
 describe("groups from the roster", () => {
   it("a street office named in the roster's 各街道 sees the measures assigned to 各街道", async () => {
     const street = await demoOpenIdForUnit("重庆市渝中区", "解放碑街道");

@@ -335,7 +335,7 @@ describe("督办 cards", () => {
       week: "2026-W49", rows,
       behind: Array.from({ length: 40 }, (_, k) => ({ name: `${long}${k}`, unitName: `单位${k}`, text: `2027年目标 ≥81%，基线 80%（2023年），按进度本期应达 80.6%，当前 ${k}%` })),
       escalated: Array.from({ length: 40 }, (_, k) => ({ unitId: k, unitName: `单位${k}`, jurisdiction: "重庆市渝中区", indicatorId: k, name: `${long}${k}`, dates: ["2026-11-24T02:00:00Z", "2026-11-25T02:00:00Z", "2026-11-26T02:00:00Z"] })),
-      unreportable: [],
+      unreportable: Array.from({ length: 40 }, (_, k) => ({ unitId: 1000 + k, unitName: `某某街道第${k}分组`, jurisdiction: "重庆市渝中区", reason: "group_empty" as const, measures: 12, indicators: [`${long}甲`, `${long}乙`, `${long}丙`, `${long}丁`] })),
     };
     const c = supervisorDigestCard(d, { cuiban: true });
     expect(lintCard(c).problems).toEqual([]);
@@ -345,6 +345,7 @@ describe("督办 cards", () => {
     // Least complete first: the first rows of the league table's bottom carry the buttons.
     expect(shown[0]!.unit_id).toBe(1);
     expect(renderCard(c)).toContain(`另有 ${300 - shown.length} 个单位，发送 /进度 单位名称 逐个催办`);
+    expect(renderCard(c)).toContain("另有 30 个单位或分组（120 个指标）");
     expect(buttons(supervisorDigestCard(d)).filter((v) => v.action === "cuiban")).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { UnitProgressRow } from "../../cards/progress.js";
 import { isoWeek, localDate } from "../domain/period.js";
-import { unitProgress } from "../domain/progress.js";
+import { unitProgress, type UnreportableUnit } from "../domain/progress.js";
 import { unitTasks, type IndicatorView, type TaskView } from "../domain/tasks.js";
 import type { Database, Unit } from "../store/schema.js";
 import { DEFAULT_LOOP_SETTINGS } from "../supervision/cuiban.js";
@@ -56,12 +56,17 @@ export interface SupervisorDigest {
   behind: { name: string; unitName: string; text: string }[];
   /** 多次催办未落实: items pushed `escalateAfter` times or more without a report since. */
   escalated: EscalatedItem[];
+  /** 无人可填报: units and groups leading measures nobody can report for yet. */
+  unreportable: UnreportableUnit[];
 }
 
 export async function buildSupervisorDigest(db: Kysely<Database>, now: Date, o: { escalateAfter?: number } = {}): Promise<SupervisorDigest> {
-  const units = await db.selectFrom("units").selectAll().where("kind", "=", "unit").execute();
-  const { rows, behind } = await unitProgress(db, units, now);
+  // Groups too, so the ones nobody can report for are listed; the league table itself ranks offices only.
+  const units = await db.selectFrom("units").selectAll().execute();
+  const { rows: all, behind, unreportable } = await unitProgress(db, units, now);
+  const offices = new Set(units.filter((u) => u.kind === "unit").map((u) => u.id));
+  const rows = all.filter((r) => r.unitId !== undefined && offices.has(r.unitId));
   // Ranked by completeness, best first: the table reads as a league table.
   const escalated = await escalatedItems(db, o.escalateAfter ?? DEFAULT_LOOP_SETTINGS.escalateAfter);
-  return { week: isoWeek(now), rows: [...rows].sort((a, b) => b.completeness - a.completeness), behind, escalated };
+  return { week: isoWeek(now), rows: [...rows].sort((a, b) => b.completeness - a.completeness), behind, escalated, unreportable };
 }

@@ -3,7 +3,21 @@ import type { UnitProgressRow } from "../../cards/progress.js";
 import type { Database, Unit } from "../store/schema.js";
 import { statusReason } from "../../cards/format.js";
 import type { IndicatorStatus } from "./status.js";
-import { groupBy, loadTaskViews, type TaskView } from "./tasks.js";
+import { chunked, groupBy, loadTaskViews, type TaskView } from "./tasks.js";
+
+export type UnreportableReason = "group_empty" | "group_unstaffed" | "no_official";
+
+/** A unit (or group) leading measures that nobody can report for: 无人可填报. */
+export interface UnreportableUnit {
+  unitId: number;
+  unitName: string;
+  jurisdiction: string;
+  reason: UnreportableReason;
+  /** Measures it leads. */
+  measures: number;
+  /** Names of the indicators of those measures. */
+  indicators: string[];
+}
 
 const zero = (): Record<IndicatorStatus, number> => ({ achieved: 0, on_track: 0, behind: 0, not_reported: 0, overdue: 0 });
 
@@ -28,19 +42,37 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
   const linksByUnit = groupBy(mine, (l) => l.unit_id);
   const rows: UnitProgressRow[] = [];
   const behind: { name: string; unitName: string; text: string; gap: number }[] = [];
-  // A group (各街道) reports through its member offices; until the roster names them nobody can report its indicators.
+  // Who can report: a unit with an official (a member row, or a Lark department an admin mapped to it); a group
+  // (各街道) through its member offices, so only once the roster names members and one of them has an official.
+  const unitIds = units.map((u) => u.id);
   const groupIds = units.filter((u) => u.kind === "group").map((u) => u.id);
-  const staffed = new Set(groupIds.length
-    ? (await db.selectFrom("unit_group_members").select("group_id").distinct().where("group_id", "in", groupIds).execute()).map((r) => r.group_id)
-    : []);
-  const unreportable: { name: string; unitName: string; jurisdiction: string }[] = [];
+  // Chunked: D1 binds at most 100 parameters, and the supervisor's view passes every unit.
+  const groupMembers = await chunked(groupIds, (ids) => db.selectFrom("unit_group_members").select(["group_id", "unit_id"]).where("group_id", "in", ids).execute());
+  const candidates = [...new Set([...unitIds, ...groupMembers.map((m) => m.unit_id)])];
+  const officials = new Set([
+    ...(await chunked(candidates, (ids) => db.selectFrom("members").select("unit_id").distinct().where("unit_id", "in", ids).execute())).map((r) => r.unit_id),
+    ...(await chunked(candidates, (ids) => db.selectFrom("department_units").select("unit_id").distinct().where("unit_id", "in", ids).execute())).map((r) => r.unit_id),
+  ]);
+  const membersOf = groupBy(groupMembers, (m) => m.group_id);
+  const unreportable: UnreportableUnit[] = [];
   for (const u of units) {
-    if (u.kind === "group" && !staffed.has(u.id)) {
-      for (const l of linksByUnit.get(u.id) ?? []) {
-        for (const i of byId.get(l.task_id)?.indicators ?? []) unreportable.push({ name: i.name, unitName: u.name, jurisdiction: u.jurisdiction });
-      }
-      continue;
+    const links = linksByUnit.get(u.id) ?? [];
+    if (links.length === 0) continue;
+    const reason: UnreportableReason | null = u.kind === "group"
+      ? !membersOf.has(u.id) ? "group_empty" : membersOf.get(u.id)!.some((m) => officials.has(m.unit_id)) ? null : "group_unstaffed"
+      : officials.has(u.id) ? null : "no_official";
+    if (reason) {
+      unreportable.push({
+        unitId: u.id, unitName: u.name, jurisdiction: u.jurisdiction, reason, measures: links.length,
+        indicators: links.flatMap((l) => byId.get(l.task_id)?.indicators ?? []).map((i) => i.name),
+      });
     }
+  }
+  const nobody = new Set(unreportable.filter((x) => x.reason !== "no_official").map((x) => x.unitId));
+  for (const u of units) {
+    // A group nobody reports for has no progress to rank; a unit without an official still does (it can be pushed
+    // once someone binds, and its deadlines still run).
+    if (nobody.has(u.id)) continue;
     const counts = zero();
     let total = 0;
     let reported = 0;
