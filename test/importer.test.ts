@@ -228,6 +228,35 @@ describe("importer: the formats of this genre", () => {
     ]);
   });
 
+  it("rebuilds a table whose cells ran together with no delimiter (PDF or sharing-page copy) from its header and layout", () => {
+    // Spaces from a PDF, units listed with 、, a deadline column after the units.
+    const pdf = parseDocument(
+      "某县卫生健康局\n2025年3月1日\n某县2025年卫生健康重点工作任务分解表 序号 重点任务 责任单位 完成时限 1 建成3个紧密型医联体。 " +
+        "县卫健局、县医保局 2025年12月底 2 重点人群签约率达到75%以上。 县卫健局 2025年6月底前 3 新建村卫生室5所。 县卫健局、各乡镇人民政府 2025年10月\n",
+    );
+    expect(pdf.tasks.map((t) => [t.code, t.text, t.lead.join("、"), t.support.join("、"), t.deadline_text])).toEqual([
+      ["1", "建成3个紧密型医联体。", "县卫健局", "县医保局", "2025年12月底"],
+      ["2", "重点人群签约率达到75%以上。", "县卫健局", "", "2025年6月底前"],
+      ["3", "新建村卫生室5所。", "县卫健局", "各乡镇人民政府", "2025年10月"],
+    ]);
+    expect(pdf.warnings.join()).toContain("没有分隔符");
+    // No space at all: a person column, lead and support names glued together, a second measure sharing a merged
+    // number, the rest of a tall measure cell after the units, a header repeated on the next page, page numbers.
+    const glued = parseDocument(
+      "1、某区2023年为民办实事项目分解表序号项目名称主要内容分管领导牵头单位配合单位1学位扩容新建小学2所。王小明区教育局区住建局各街道办事处2养老服务" +
+        "建成社区食堂10家。李华区民政局区财政局为500户老人家庭适老化改造。\n2、序号项目名称主要内容分管领导牵头单位配合单位3道路整治完成主干道改造。" +
+        "王小明区住建局区城管局推进背街小巷整治。赵强区城管局各街道办事处\n",
+    );
+    expect(glued.tasks.map((t) => [t.code, t.lead.join("、"), t.support.join("、")])).toEqual([
+      ["1", "区教育局", "区住建局、各街道办事处"],
+      ["2", "区民政局", "区财政局"],
+      ["3", "区住建局", "区城管局"],
+      ["r4", "区城管局", "各街道办事处"],
+    ]);
+    expect(glued.tasks[1]!.text).toContain("为500户老人家庭适老化改造");
+    expect(glued.tasks.flatMap((t) => [...t.units, t.text]).join()).not.toMatch(/王小明|李华|赵强|序号/);
+  });
+
   it("classifies columns by their headers: persons and progress are never units or targets, pinyin in a damaged copy is ignored", () => {
     const rows = [
       "序號(hào) | 任務(wù)項目指標 | 分管領導 | 責任單位 | 進展比例 |",

@@ -3,6 +3,7 @@ import { trimEndChars } from "./scan.js";
 import { dateIndicators, extractIndicators } from "./indicators.js";
 import { applyBaselines } from "./baselines.js";
 import { cleanLines, originalSpelling, stripPinyin, type CleanLine } from "./normalize.js";
+import { expandRunOnTables } from "./runon.js";
 import { columnKind, findTableStart, readTableAt, sectionRowTitle, type Table } from "./table.js";
 import { isUnitLine, labelRole, looksLikeUnits, parseUnitPhrase, PERSON_LABEL, trailingUnits, UNIT_LABEL } from "./units.js";
 import type { ParsedPlan, ParsedTask } from "./types.js";
@@ -31,7 +32,7 @@ export interface ParseOptions {
 export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPlan {
   checkTextSize(text);
   const warnings: string[] = [];
-  const lines = cleanLines(text, warnings);
+  const lines = expandRunOnTables(cleanLines(text, warnings), warnings);
   const nonEmpty = lines.filter((l) => l.text.length > 0);
   if (nonEmpty.length === 0) throw new Error("文档为空 (empty document)");
   const header = readHeader(nonEmpty, warnings);
@@ -413,7 +414,7 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
   const col = (re: RegExp) => header.findIndex((h) => re.test(h));
   // The most specific column holds the measures: 具体措施 beats 主要任务 wherever each stands in the header.
   const firstOf = (names: string[]) => names.map((n) => header.findIndex((h) => h.includes(n))).find((k) => k >= 0) ?? -1;
-  let measureCol = firstOf(["具体措施", "工作措施", "主要措施", "任务措施", "措施内容", "具体任务", "具体内容", "工作内容", "任务内容", "工作要点", "主要任务"]);
+  let measureCol = firstOf(["具体措施", "工作措施", "主要措施", "任务措施", "措施内容", "具体任务", "具体内容", "工作内容", "任务内容", "主要内容", "工作要点", "主要任务"]);
   const kinds = header.map(columnKind);
   const unitCol = kinds.findIndex((k) => k === "lead" || k === "units");
   let sectionCol = header.findIndex((h, k) => k !== measureCol && /^(重点任务|主要任务|任务类别|领域|类别|重点领域|重点工作|目标任务)$/.test(h));

@@ -134,7 +134,9 @@ function splitConjunction(part: string): string[] {
   }
   if (!m) return [part];
   const office = (x: string) => UNIT_SUFFIX.test(x.replace(/[(（〔][^(（〔)）〕]*[)）〕]$/, "")) && !/[省市县区乡镇]$/.test(x);
-  return office(m[1]!) && office(m[2]!) ? [m[1]!, m[2]!] : [part];
+  // "各县(市、区)党委和人民政府": a bare 人民政府 has no place of its own; it shares the left side's, so one unit.
+  const placeless = /^(?:人民)?政府$/.test(m[2]!);
+  return office(m[1]!) && office(m[2]!) && !placeless ? [m[1]!, m[2]!] : [part];
 }
 
 /**
