@@ -40,6 +40,21 @@ describe("importer: text files in every encoding officials send", async () => {
     expect(summary(p)).toEqual(reference);
   });
 
+  it("reads a table typed with full-width pipes (｜) exactly as the same table with ASCII pipes", async () => {
+    const bytes = file("plan-fullwidth-pipes.txt");
+    const p = await parseFile(bytes, { fileName: "plan-fullwidth-pipes.txt" });
+    const ascii = await parseFile(new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/｜/g, "|")));
+    expect(p.tasks).toEqual(ascii.tasks);
+    expect(p.tasks.map((t) => [t.code, t.section, t.lead.join("、"), t.support.join("、"), t.deadline_text])).toEqual([
+      ["1", "强化基层网底", "县卫健局", "县发改局、各乡镇人民政府", "2025年12月底"],
+      ["2", "强化基层网底", "县卫健局", "县医保局", "2025年10月"],
+      // Its 配合单位 cell is empty beside its own lead unit: no supporting unit, not the row above's.
+      ["3", "提升服务能力", "县卫健局", "", "2025年6月底前"],
+      ["4", "提升服务能力", "县数据局", "县卫健局", "2025年12月底"],
+    ]);
+    expect(p.tasks[0]!.indicators.map((i) => [i.target, i.unit])).toEqual([[8, "所"], [90, "%"]]);
+  });
+
   it("says when it had to guess GBK", async () => {
     const p = await parseFile(file("plan-gbk.txt"));
     expect(p.warnings.some((w) => w.includes("GBK"))).toBe(true);

@@ -2,6 +2,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock.js";
+import type { SourceDocument } from "../src/importer/document.js";
+import { planFromDocument } from "../src/importer/from-document.js";
 import { parseDocument } from "../src/importer/parse.js";
 import { importDocument, sha256Hex } from "../src/importer/store.js";
 import { openSqlite } from "../src/store/sqlite.js";
@@ -112,7 +114,8 @@ describe("importer: the formats of this genre", () => {
     const p = parseDocument("某某区人民政府办公室\n2025年1月2日\n某某区任务分工方案\n" + table);
     expect(p.tasks.map((t) => [t.code, t.lead, t.support, t.deadline])).toEqual([
       ["1", ["区卫健委"], ["区大数据局", "区财政局"], "2025-12-31"],
-      ["2", ["区医保局"], ["区大数据局", "区财政局"], "2025-12-31"],
+      // Its 配合单位 cell is empty beside its own lead: a text copy cannot show it merged, so it is empty.
+      ["2", ["区医保局"], [], "2025-12-31"],
     ]);
   });
 
@@ -158,7 +161,7 @@ describe("importer: the formats of this genre", () => {
     const p = parseDocument("某某县人民政府办公室\n2025年3月1日\n某某县卫生健康工作任务分解表\n" + table);
     expect(p.tasks.map((t) => [t.code, t.section, t.lead, t.support, t.deadline])).toEqual([
       ["1", "基层能力", ["县卫健局"], ["县医保局", "各乡镇"], "2025-12-31"],
-      ["2", "基层能力", ["县卫健局"], ["县医保局", "各乡镇"], "2025-12-31"],
+      ["2", "基层能力", ["县卫健局"], [], "2025-12-31"],
       ["3", "医保改革", ["县医保局"], ["县卫健局"], null],
     ]);
     expect(p.tasks[0]!.indicators).toEqual([
@@ -255,6 +258,44 @@ describe("importer: the formats of this genre", () => {
     ]);
     expect(glued.tasks[1]!.text).toContain("为500户老人家庭适老化改造");
     expect(glued.tasks.flatMap((t) => [...t.units, t.text]).join()).not.toMatch(/王小明|李华|赵强|序号/);
+  });
+
+  it("repeats an empty 配合 cell from the row above only when the cell is merged or the row printed no units", () => {
+    const rows = [
+      "| 序号 | 具体措施 | 牵头单位 | 配合单位 |",
+      "| 1 | 建成胸痛中心1个。 | 区卫健委 | 区财政局 |",
+      "| 2 | 建成卒中中心1个。 | 区卫健委 |  |",
+      "| 3 | 建成创伤中心1个。 | 区医保局 | 区财政局 |",
+      "| 4 | 建成危重新生儿救治中心1个。 |  |  |",
+      "| 5 | 建成危重孕产妇救治中心1个。 | 区妇幼保健院 | 〃 |",
+    ];
+    const p = parseDocument(HEADER + rows.join("\n") + "\n");
+    expect(p.tasks.map((t) => [t.code, t.lead.join("、"), t.support.join("、")])).toEqual([
+      ["1", "区卫健委", "区财政局"],
+      ["2", "区卫健委", ""],
+      ["3", "区医保局", "区财政局"],
+      ["4", "区医保局", "区财政局"],
+      ["5", "区妇幼保健院", "区财政局"],
+    ]);
+  });
+
+  it("prints a cell merged down in a Word or Excel table as merged, so a merged 配合 cell covers the rows below", () => {
+    const cell = (text: string, row: number, col: number) => ({ text, origin: { row, col } });
+    const grid = [
+      ["序号", "具体措施", "牵头单位", "配合单位"].map((h, c) => cell(h, 0, c)),
+      [cell("1", 1, 0), cell("建成胸痛中心1个。", 1, 1), cell("区卫健委", 1, 2), cell("区财政局", 1, 3)],
+      [cell("2", 2, 0), cell("建成卒中中心1个。", 2, 1), cell("区医保局", 2, 2), cell("区财政局", 1, 3)],
+      [cell("3", 3, 0), cell("建成创伤中心1个。", 3, 1), cell("区医保局", 3, 2), cell("", 3, 3)],
+    ];
+    const doc: SourceDocument = {
+      format: "docx",
+      blocks: [
+        ...["某某区人民政府办公室", "2025年3月1日", "某某区卫生健康工作实施方案"].map((text, k) => ({ kind: "paragraph" as const, text, at: { line: k + 1 } })),
+        { kind: "table", grid, at: { line: 4 } },
+      ],
+      warnings: [],
+    };
+    expect(planFromDocument(doc).tasks.map((t) => t.support.join("、"))).toEqual(["区财政局", "区财政局", ""]);
   });
 
   it("classifies columns by their headers: persons and progress are never units or targets, pinyin in a damaged copy is ignored", () => {

@@ -52,6 +52,8 @@ export function cleanLines(text: string, warnings: string[]): CleanLine[] {
       s = `| ${s.trimEnd().split("\t").map((c) => c.trim()).join(" | ")} |`;
       tab = false;
     }
+    // Full-width pipes (｜, U+FF5C) separate cells like ASCII ones in tables typed with a Chinese input method.
+    if (s.includes("｜")) s = s.replace(/｜/g, "|");
     if (/^\s*[?？]{2}/.test(s)) {
       questionPrefixed++;
       s = s.replace(/^\s*[?？]+/, "");

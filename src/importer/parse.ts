@@ -23,6 +23,8 @@ const DEADLINE = /(?:完成时限|完成时间|完成期限|时间节点|时限�
 const DEADLINE_LINE = /^[(（]?(?:完成时限|完成时间|完成期限|时间节点|时限要求)\s*[:：]/;
 const DATE = /(20\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日/;
 const TITLE_WORDS = /(方案|措施|计划|任务|分解表|意见|要点|清单|规划|办法|通知)/;
+/** A table slot merged down from the row above, as readers that know merges print it (the ditto mark). */
+export const MERGED_ABOVE = "〃";
 const NOT_TASK_SECTIONS = /^(总体要求|指导思想|基本原则|工作目标|总体目标|主要目标|发展目标|目标任务|组织实施|保障措施|组织保障|工作要求|实施步骤|工作步骤|有关要求)/;
 
 export interface ParseOptions {
@@ -444,7 +446,16 @@ function readTable(table: Table, ctx: Ctx, counter: { n: number }) {
     // The table's last row, cut off mid-sentence before its units (a truncated copy), has no merged cell to inherit.
     const lastText = stripPinyin(measureCol >= 0 ? cells[measureCol] ?? "" : "").trim();
     const cutOff = index === table.rows.length - 1 && unitCol >= 0 && cells.length <= unitCol && !/[。；;！!)）]$/.test(lastText);
-    for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) if (c >= 0 && !row[c] && !cutOff) row[c] = prev[c] ?? "";
+    const merged = row.map((c) => c === MERGED_ABOVE || c === "同上");
+    merged.forEach((m, c) => m && (row[c] = ""));
+    // A text copy cannot tell a merged units cell from an empty one, so an empty lead/units cell repeats the row above.
+    // An empty 配合 cell beside the row's own lead is only empty; it repeats the row above only when it is known to be
+    // merged (a reader marked it, or a typist wrote 〃/同上) or when the row printed no units at all.
+    const ownUnits = unitCol >= 0 && row[unitCol] !== "";
+    for (const c of [sectionCol, titleCol, unitCol, supportCol, deadlineCol]) {
+      if (c < 0 || row[c] || cutOff || (c === supportCol && ownUnits && !merged[c])) continue;
+      row[c] = prev[c] ?? "";
+    }
     prev = row;
     const measure = measureCol >= 0 ? row[measureCol] ?? "" : "";
     if (!measure) return;

@@ -41,7 +41,7 @@ const WORK_HEADER = /(任务|措施|内容|事项|实事|项目|指标|要点|�
 const INDICATOR_NAME = /^(指标|指标名称|指标项|考核指标|主要指标)$/;
 export const isWorkHeader = (h: string) => WORK_HEADER.test(h) && !INDICATOR_NAME.test(h);
 const isUnitsKind = (k: ColumnKind) => k === "lead" || k === "units";
-const SEPARATOR_ROW = /^\|?[\s|:：\-—]+\|?$/;
+const SEPARATOR_ROW = /^\|?[\s|:：\-—－─]+\|?$/;
 const ROW_START = /^(\d{1,3}|[(（][一二三四五六七八九十]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]?)$/;
 
 const squash = (s: string) => s.replace(/\s+/g, "");
