@@ -366,6 +366,15 @@ describe("importer: the formats of this genre", () => {
     expect(p.tasks[0]!.units).toEqual(["市卫生健康委", "市民政局", "其他市有关部门", "市文化和旅游局"]);
   });
 
+  it("keeps a name whose head noun is shared with the next one whole (人民大垸、荒湖管理区), and 党委和人民政府 of one place", () => {
+    const p = parseDocument(
+      HEADER + "1.地区生产总值增长10%左右。(牵头单位:市发改局;责任单位:市统计局,各乡、镇人民政府,东湖、西湖管理区,各镇街、市政府办)\n" +
+        "2.每个行政村建成卫生室。(市卫健委、各县(市、区)党委和人民政府)\n",
+    );
+    expect(p.tasks[0]!.support).toEqual(["市统计局", "各乡、镇人民政府", "东湖、西湖管理区", "各镇街", "市政府办"]);
+    expect(p.tasks[1]!.units).toEqual(["市卫健委", "各县(市、区)党委和人民政府"]);
+  });
+
   it("takes baselines from an appendix table's current-state column, pairing each number by what it counts", () => {
     const body = "一、重点任务\n1.夯实网底。到2027年,全区建成甲级中心5个,至少建成2个社区医院,家庭医生签约覆盖率达到81%。(责任单位:区卫健委)\n";
     const appendix = ["附件", "重点任务清单", "序号 |", "工作内容 |", "2023年情况 |", "任务目标 |", "责任部门 |", "1 |", "夯实网底 |",

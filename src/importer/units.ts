@@ -139,6 +139,21 @@ function splitConjunction(part: string): string[] {
   return office(m[1]!) && office(m[2]!) && !placeless ? [m[1]!, m[2]!] : [part];
 }
 
+/** Head nouns of several words that two names can share ("人民大垸、荒湖管理区" = 人民大垸管理区 and 荒湖管理区). */
+const SHARED_HEAD = /(?:管理区|开发区|人民政府|政府|管委会|办事处|街道|委员会)$/;
+
+/**
+ * True when `part` is a place with its head noun left out because the next name supplies it: the part reads as no
+ * office, is short, and the next name is a place of about its length plus a head noun of several words.
+ */
+function elidedBefore(part: string, next: string | undefined): boolean {
+  const head = next === undefined ? null : SHARED_HEAD.exec(next);
+  // 各镇街 is a group of its own, not a place waiting for a head noun.
+  if (!head || part.length > 6 || /^各|街$/.test(part) || UNIT_SUFFIX.test(part.replace(/[(（〔][^(（〔)）〕]*[)）〕]$/, ""))) return false;
+  const place = next!.length - head[0].length;
+  return place >= 1 && place <= part.length + 2 && !/[(（〔]/.test(part);
+}
+
 /**
  * A list of units split on its separators, with an elided coordination kept whole: in "各县、市、区政府" or
  * "各乡、镇人民政府" the first parts lack the head noun they share with the last, so they are one unit.
@@ -147,10 +162,10 @@ export function splitUnits(list: string): string[] {
   const parts = splitOutsideBrackets(trimEndChars(list, ";；,，、。", true)).map(cleanUnit).flatMap(splitConjunction).map(cleanUnit).filter(Boolean);
   const out: string[] = [];
   let pending = "";
-  for (const part of parts) {
+  for (const [k, part] of parts.entries()) {
     const whole = pending ? `${pending}、${part}` : part;
     // A bare administrative level (县, 市, 各乡) cannot be a unit on its own: it shares the next part's head noun.
-    if (/^各?[省市县区乡镇村]$/.test(part) || (pending && /^[省市县区乡镇村]$/.test(part))) {
+    if (/^各?[省市县区乡镇村]$/.test(part) || (pending && /^[省市县区乡镇村]$/.test(part)) || elidedBefore(part, parts[k + 1])) {
       pending = whole;
       continue;
     }
