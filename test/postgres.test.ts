@@ -5,7 +5,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixedClock } from "../src/clock.js";
+import { fixedClock, systemClock } from "../src/clock.js";
 import { click, resolveSpeaker, say } from "../src/local/chat-client.js";
 import { renderCallbackResponse, renderCard } from "../src/local/render.js";
 import { migratePostgres } from "../src/store/postgres.js";
@@ -197,6 +197,55 @@ describe("several instances on one PostgreSQL", () => {
     await b.drainOnce();
     expect(sent.sort()).toEqual(["oc_0", "oc_1", "oc_2", "oc_3", "oc_4"]);
     await store.close();
+  });
+});
+
+/** The most timestamps any window [t, t + span) holds. */
+function busiestWindow(times: number[], span: number): number {
+  const t = [...times].sort((x, y) => x - y);
+  let best = 0;
+  for (let i = 0, j = 0; i < t.length; i++) {
+    while (j < t.length && t[j]! < t[i]! + span) j++;
+    best = Math.max(best, j - i);
+  }
+  return best;
+}
+
+describe("Lark's limits are per app, so instances on one database pace their sends together", () => {
+  it("two instances delivering 120 messages stay under 50 per second together, and under 5 per second to one chat", async () => {
+    const url = await server.createDatabase("shared_pacing");
+    const lark = await startOpenPlatform();
+    // No polling: the two drains below are the only ones, so each instance's share is known.
+    const opts = { env: larkEnv(lark.url), seedsDir: null, databaseUrl: url, outboxPollMs: 3_600_000 };
+    const a = await startTestServer(opts);
+    const b = await startTestServer(opts);
+    try {
+      const messenger = new OutboxMessenger(a.store.db, systemClock);
+      // 110 chats once each, and one chat ten times (every twelfth row), so both instances claim some of its rows.
+      const targets = Array.from({ length: 120 }, (_, i) => (i % 12 === 5 ? "oc_busy" : `oc_chat_${i}`));
+      for (const [i, t] of targets.entries()) await messenger.sendToChat(t, noticeCard("通知", `第 ${i} 条`));
+      const [byA, byB] = await Promise.all([a.worker!.drainOnce(), b.worker!.drainOnce()]);
+      expect(byA).toBeGreaterThan(0);
+      expect(byB).toBeGreaterThan(0);
+
+      const sends = lark.sends().filter((r) => r.path === "/open-apis/im/v1/messages");
+      expect(sends).toHaveLength(120);
+      expect(new Set(sends.map((r) => r.body.uuid)).size).toBe(120);
+      // What the stand-in saw: at most the 50 per second the instances allow together, plus arrival jitter (two
+      // instances each pacing on its own would let about 100 through in the first second).
+      expect(busiestWindow(sends.map((r) => r.at), 1000)).toBeLessThanOrEqual(65);
+      expect(busiestWindow(sends.filter((r) => r.body.receive_id === "oc_busy").map((r) => r.at), 1000)).toBeLessThanOrEqual(8);
+      // What the instances counted, at the moment each send was allowed: exactly within the limits.
+      const pacing = await a.store.db.selectFrom("send_pacing").select(["key", "at"]).execute();
+      const app = pacing.filter((p) => p.key === "app").map((p) => Number(p.at));
+      expect(app).toHaveLength(120);
+      expect(busiestWindow(app, 1000)).toBe(50);
+      expect(busiestWindow(pacing.filter((p) => p.key === "t:oc_busy").map((p) => Number(p.at)), 1000)).toBeLessThanOrEqual(5);
+    } finally {
+      await a.close();
+      await b.close();
+      await lark.close();
+    }
   });
 });
 

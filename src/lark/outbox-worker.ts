@@ -5,7 +5,7 @@ import type { Database, OutboxRow } from "../store/schema.js";
 import { SendError } from "./client.js";
 import { appendDelivery } from "../supervision/ledger.js";
 import type { OutboxPayload } from "./outbox.js";
-import { RateLimiter } from "./rate-limit.js";
+import { RateLimiter, type Pacer } from "./rate-limit.js";
 
 export interface OutboxWorkerDeps {
   db: Kysely<Database>;
@@ -21,6 +21,11 @@ export interface OutboxWorkerDeps {
   batchSize?: number;
   /** How long a claim stays another instance's: longer than any one send with its retries' pacing can take. */
   leaseMs?: number;
+  /**
+   * Paces sends under Lark's limits. Default: this process's own windows (one instance). Several instances on one
+   * database pass a SharedRateLimiter, since the limits are per app.
+   */
+  pacer?: Pacer;
 }
 
 /**
@@ -29,7 +34,7 @@ export interface OutboxWorkerDeps {
  * visible in the table — never dropped.
  */
 export function createOutboxWorker(deps: OutboxWorkerDeps) {
-  const limiter = new RateLimiter(deps.clock, deps.sleep);
+  const limiter = deps.pacer ?? new RateLimiter(deps.clock, deps.sleep);
   const maxAttempts = deps.maxAttempts ?? 8;
   const concurrency = deps.concurrency ?? 8;
   const batchSize = deps.batchSize ?? concurrency * 2;

@@ -15,6 +15,7 @@ import { createLarkClient, deliver, LarkDirectory, LarkFiles, noDirectory } from
 import { LocalFiles, localUploadsDir } from "../local/files.js";
 import { OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS } from "../lark/outbox.js";
 import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
+import { SharedRateLimiter } from "../lark/rate-limit.js";
 import { createLogger, createPlainLogger } from "../log.js";
 import { openStore, type Store } from "../store/open.js";
 import { defaultDatabasePath } from "../store/sqlite.js";
@@ -129,7 +130,9 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   }
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   if (client) {
-    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row) });
+    // Instances sharing PostgreSQL share Lark's per-app limits too, so they pace their sends in the database.
+    const pacer = store.dialect === "postgres" ? new SharedRateLimiter(store.db, clock, sleep) : undefined;
+    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row), ...(pacer ? { pacer } : {}) });
     await worker.start(o.outboxPollMs ?? 1000, { soleInstance: store.dialect === "sqlite" });
   }
 

@@ -21,6 +21,8 @@ export interface Database {
   pending_imports: PendingImportsTable;
   supervision_events: SupervisionEventsTable;
   supervision_deliveries: SupervisionDeliveriesTable;
+  send_pacing: SendPacingTable;
+  leases: LeasesTable;
 }
 
 export type Cmp = ">=" | "<=" | "=";
@@ -183,6 +185,22 @@ export interface OutboxTable {
   priority: Generated<number>;
   /** When an instance claimed the row for sending; a claim past the lease is taken over by another instance. */
   claimed_at: string | null;
+}
+
+/** One send counted against one of Lark's limits, shared by all instances (migrations/0010). */
+export interface SendPacingTable {
+  id: Generated<number>;
+  /** 'app' or 't:<chat or user>'. */
+  key: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** A job that runs on one instance at a time: who holds it and until when (ms since the epoch). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
 }
 
 /** Cached chat mode from GET /im/v1/chats/:chat_id (migration 0005). */
