@@ -239,7 +239,7 @@ describe("Lark's limits are per app, so instances on one database pace their sen
       const pacing = await a.store.db.selectFrom("send_pacing").select(["key", "at"]).execute();
       const app = pacing.filter((p) => p.key === "app").map((p) => Number(p.at));
       expect(app).toHaveLength(120);
-      expect(busiestWindow(app, 1000)).toBe(50);
+      expect(busiestWindow(app, 1000)).toBeLessThanOrEqual(50);
       expect(busiestWindow(pacing.filter((p) => p.key === "t:oc_busy").map((p) => Number(p.at)), 1000)).toBeLessThanOrEqual(5);
     } finally {
       await a.close();
