@@ -224,12 +224,20 @@ describe("Lark's limits are per app, so instances on one database pace their sen
       // 110 chats once each, and one chat ten times (every twelfth row), so both instances claim some of its rows.
       const targets = Array.from({ length: 120 }, (_, i) => (i % 12 === 5 ? "oc_busy" : `oc_chat_${i}`));
       for (const [i, t] of targets.entries()) await messenger.sendToChat(t, noticeCard("通知", `第 ${i} 条`));
-      const [byA, byB] = await Promise.all([a.worker!.drainOnce(), b.worker!.drainOnce()]);
+      let [byA, byB] = await Promise.all([a.worker!.drainOnce(), b.worker!.drainOnce()]);
+      // A send that failed on a loaded machine is retried 2 s later, as in production: drain until none is left.
+      const unsent = () => a.store.db.selectFrom("outbox").select(["target", "status", "last_error"]).where("status", "<>", "sent").execute();
+      for (let round = 0; round < 20 && (await unsent()).length > 0; round++) {
+        await new Promise((r) => setTimeout(r, 500));
+        const [more, moreB] = await Promise.all([a.worker!.drainOnce(), b.worker!.drainOnce()]);
+        byA += more;
+        byB += moreB;
+      }
+      expect(await unsent()).toEqual([]);
       expect(byA).toBeGreaterThan(0);
       expect(byB).toBeGreaterThan(0);
 
       const sends = lark.sends().filter((r) => r.path === "/open-apis/im/v1/messages");
-      expect(sends).toHaveLength(120);
       expect(new Set(sends.map((r) => r.body.uuid)).size).toBe(120);
       // What the stand-in saw: at most the 50 per second the instances allow together, plus arrival jitter (two
       // instances each pacing on its own would let about 100 through in the first second).
@@ -238,7 +246,7 @@ describe("Lark's limits are per app, so instances on one database pace their sen
       // What the instances counted, at the moment each send was allowed: exactly within the limits.
       const pacing = await a.store.db.selectFrom("send_pacing").select(["key", "at"]).execute();
       const app = pacing.filter((p) => p.key === "app").map((p) => Number(p.at));
-      expect(app).toHaveLength(120);
+      expect(app).toHaveLength(sends.length);
       expect(busiestWindow(app, 1000)).toBeLessThanOrEqual(50);
       expect(busiestWindow(pacing.filter((p) => p.key === "t:oc_busy").map((p) => Number(p.at)), 1000)).toBeLessThanOrEqual(5);
     } finally {
