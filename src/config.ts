@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { expandDates } from "./reminders/holidays-cn.js";
 import { DEFAULT_REMINDER_SETTINGS } from "./reminders/plan.js";
 
 /**
@@ -37,18 +38,10 @@ const baseSchema = z.object({
   REMINDER_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/).default("08:30-18:00"),
   REMINDER_WEEKDAYS: z.string().regex(/^[1-7](,[1-7])*$/).default("1,2,3,4,5"),
   /** Public holidays without reminders: dates and ranges, "2026-10-01..2026-10-08,2027-01-01". */
+  /** Built-in calendar of China's public holidays and 调休 working days ("cn"), or none. */
+  REMINDER_CALENDAR: z.enum(["cn", "none"]).default("cn"),
   REMINDER_HOLIDAYS: z.string().regex(/^(\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?)?(,\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?)*$/).default(""),
 });
-
-/** "2026-10-01..2026-10-03" → each date of the range. */
-function expandDates(spec: string): string[] {
-  return spec.split(",").filter(Boolean).flatMap((part) => {
-    const [from, to = from] = part.split("..") as [string, string?];
-    const out: string[] = [];
-    for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`) && out.length < 366; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
-    return out;
-  });
-}
 
 /** Reminder settings of a loaded configuration. */
 export const reminderSettingsOf = (c: z.infer<typeof baseSchema>) => ({
@@ -56,6 +49,7 @@ export const reminderSettingsOf = (c: z.infer<typeof baseSchema>) => ({
   hours: c.REMINDER_HOURS,
   weekdays: c.REMINDER_WEEKDAYS.split(",").map(Number),
   holidays: expandDates(c.REMINDER_HOLIDAYS),
+  calendar: c.REMINDER_CALENDAR,
 });
 
 /** The 督办 loop settings of a loaded configuration, in the shape Services carries. */

@@ -3,6 +3,7 @@ import { DEFAULT_TZ, periodLabel, periodLastDay, previousPeriod, type LocalDate 
 import { chunked, unitTasks } from "../domain/tasks.js";
 import type { Database, Unit } from "../store/schema.js";
 import { parseItems } from "../supervision/ledger.js";
+import { cnCalendarDay } from "./holidays-cn.js";
 
 /**
  * Reminders before deadlines: what each unit should be told today, as a pure function of the store and the clock.
@@ -16,8 +17,10 @@ export interface ReminderSettings {
   hours: string;
   /** ISO weekdays reminders may go on (1 = Monday … 7 = Sunday). */
   weekdays: number[];
-  /** Local dates (YYYY-MM-DD) without reminders: public holidays. */
+  /** Local dates (YYYY-MM-DD) without reminders, on top of the calendar (they win over an adjusted working day). */
   holidays: string[];
+  /** "cn": China's official arrangement (holidays off, 调休 weekends working); "none": weekdays and `holidays` only. */
+  calendar: "cn" | "none";
   /** Reminders for an indicator without a value this many days before its period ends (0 = the last day). */
   indicatorDaysBefore: number[];
   /** Reminders this many days before a measure's deadline. */
@@ -31,6 +34,7 @@ export const DEFAULT_REMINDER_SETTINGS: ReminderSettings = {
   hours: "08:30-18:00",
   weekdays: [1, 2, 3, 4, 5],
   holidays: [],
+  calendar: "cn",
   indicatorDaysBefore: [5, 0],
   measureDaysBefore: [7, 1],
   overdueCatchUpDays: 7,
@@ -87,10 +91,17 @@ const parseHours = (h: string): [number, number] => {
   return [a!, b!];
 };
 
-/** Working day: a configured weekday that is not a listed holiday. */
-function isWorkingDay(n: number, s: ReminderSettings): boolean {
+/**
+ * Working day: not a listed holiday; then the official calendar's day off or 调休 working day; else a configured
+ * weekday.
+ */
+export function isWorkingDay(n: number, s: ReminderSettings): boolean {
+  const date = iso(fromDayNum(n));
+  if (s.holidays.includes(date)) return false;
+  const official = s.calendar === "cn" ? cnCalendarDay(date) : undefined;
+  if (official) return official === "work";
   const weekday = ((new Date(n * 86_400_000).getUTCDay() + 6) % 7) + 1;
-  return s.weekdays.includes(weekday) && !s.holidays.includes(iso(fromDayNum(n)));
+  return s.weekdays.includes(weekday);
 }
 
 /** The working day on or before n (a reminder due on a weekend goes the Friday before, not after the deadline). */
@@ -121,8 +132,14 @@ function activeStage(today: number, end: number, thresholds: number[], s: Remind
   return hit.length ? Math.min(...hit) : null;
 }
 
-/** Whether an overdue notice for something that ended on `end` is due today (its first working day after, or a few days of catch-up). */
-const overdueActive = (today: number, end: number, s: ReminderSettings) => today > end && today >= workingOnOrAfter(end + 1, s) && today - end <= s.overdueCatchUpDays;
+/**
+ * Whether an overdue notice for something that ended on `end` is due today: from its first working day after, for a
+ * few days of catch-up counted from that day (a period closing before the 8-day 国庆 break is noticed after it).
+ */
+const overdueActive = (today: number, end: number, s: ReminderSettings) => {
+  const first = workingOnOrAfter(end + 1, s);
+  return today > end && today >= first && today - first <= s.overdueCatchUpDays;
+};
 
 const daysLeftText = (left: number) => (left === 0 ? "今天截止" : `还有 ${left} 天`);
 

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import type { Services } from "../events/types.js";
-import type { ReminderSettings } from "./plan.js";
+import { cnCalendarKnows } from "./holidays-cn.js";
+import { localClock, type ReminderSettings } from "./plan.js";
 import { enqueueReminders } from "./send.js";
 
 /**
@@ -16,6 +17,11 @@ export function startReminderScheduler(s: Services, cronExpr: string, settings: 
       s.log.error("reminders failed", { error: String(err) });
     }
   });
-  s.log.info("reminders scheduled", { cron: cronExpr, tz: settings.tz, hours: settings.hours, next: job.nextRun()?.toISOString() });
+  s.log.info("reminders scheduled", { cron: cronExpr, tz: settings.tz, hours: settings.hours, calendar: settings.calendar, next: job.nextRun()?.toISOString() });
+  const year = localClock(s.clock.now(), settings.tz).date.year;
+  if (settings.calendar === "cn" && !cnCalendarKnows(year) && !settings.holidays.some((d) => d.startsWith(`${year}-`))) {
+    // Without the year's arrangement reminders would go on holidays and skip 调休 Saturdays: say what to set.
+    s.log.warn("holiday calendar has no arrangement for this year; list its holidays in REMINDER_HOLIDAYS", { year });
+  }
   return () => job.stop();
 }
