@@ -10,7 +10,7 @@ export function bindRequestCard(r: { requestId: number; openId: string; unit: Un
   return card("绑定申请待确认", [
     md(`<at id="${r.openId}"></at> 申请绑定到 **${esc(unitLabel(r.unit))}**\n申请时间 ${chinaTime(r.requestedAt)}`),
     ...(depts.length
-      ? [md(`所在飞书部门：${depts.map((d) => `${esc(d.name || "（未知名称）")} ${d.id}`).join("；")}\n整个部门都属于该单位时，可发送 /绑定部门 ${depts[0]!.id} ${esc(unitLabel(r.unit))}`)]
+      ? [md(`所在飞书部门：${depts.map((d) => `${esc(d.name || "（未知名称）")} ${esc(d.id)}`).join("；")}\n整个部门都属于该单位时，可发送 /绑定部门 ${esc(depts[0]!.id)} ${esc(unitLabel(r.unit))}`)]
       : []),
     {
       tag: "column_set",
@@ -27,8 +27,8 @@ export function bindRequestCard(r: { requestId: number; openId: string; unit: Un
 export function bindDecisionCard(r: { approved: boolean; unit: Unit; byOpenId: string }): Card {
   return card(r.approved ? "绑定已通过" : "绑定未通过", [
     md(r.approved
-      ? `您已绑定到 **${unitLabel(r.unit)}**（管理员 <at id="${r.byOpenId}"></at> 确认）。发送 /我的任务 查看本单位任务。`
-      : `绑定到 **${unitLabel(r.unit)}** 的申请未通过（管理员 <at id="${r.byOpenId}"></at>）。如单位填错，请发送 /绑定 单位名称 重新申请。`),
+      ? `您已绑定到 **${esc(unitLabel(r.unit))}**（管理员 <at id="${r.byOpenId}"></at> 确认）。发送 /我的任务 查看本单位任务。`
+      : `绑定到 **${esc(unitLabel(r.unit))}** 的申请未通过（管理员 <at id="${r.byOpenId}"></at>）。如单位填错，请发送 /绑定 单位名称 重新申请。`),
   ], { color: r.approved ? "green" : "grey" });
 }
 
@@ -36,8 +36,8 @@ export function bindDecisionCard(r: { approved: boolean; unit: Unit; byOpenId: s
 export function bindHandledCard(r: { approved: boolean; unit: Unit; requesterOpenId: string; byOpenId: string; at: string }): Card {
   return card(r.approved ? "已同意绑定申请" : "已拒绝绑定申请", [
     md(r.approved
-      ? `已同意 <at id="${r.requesterOpenId}"></at> 绑定到 **${unitLabel(r.unit)}**。\n处理人 <at id="${r.byOpenId}"></at>　${chinaTime(r.at)}\n<font color='grey'>对方已收到通知，可发送 /我的任务 查看本单位任务。</font>`
-      : `已拒绝 <at id="${r.requesterOpenId}"></at> 绑定到 **${unitLabel(r.unit)}** 的申请。\n处理人 <at id="${r.byOpenId}"></at>　${chinaTime(r.at)}\n<font color='grey'>对方已收到通知，可重新发送 /绑定 单位名称 申请。</font>`),
+      ? `已同意 <at id="${r.requesterOpenId}"></at> 绑定到 **${esc(unitLabel(r.unit))}**。\n处理人 <at id="${r.byOpenId}"></at>　${chinaTime(r.at)}\n<font color='grey'>对方已收到通知，可发送 /我的任务 查看本单位任务。</font>`
+      : `已拒绝 <at id="${r.requesterOpenId}"></at> 绑定到 **${esc(unitLabel(r.unit))}** 的申请。\n处理人 <at id="${r.byOpenId}"></at>　${chinaTime(r.at)}\n<font color='grey'>对方已收到通知，可重新发送 /绑定 单位名称 申请。</font>`),
   ], { color: r.approved ? "green" : "grey" });
 }
 

@@ -25,8 +25,8 @@ export function confirmValueCard(c: ConfirmValueInput): Card {
   const i = c.indicator;
   return card(`请确认数值 · ${unitLabel(c.unit)}`, [
     md(
-      `**${esc(i.name)}**\n${periodLabel(c.period)}：**${withUnit(c.value, i.unitOfMeasure)}**\n` +
-        `目标 ${targetText(i)}　最新 ${latestText(i)}\n<font color='orange'>${esc(c.reason)}，请确认是否填写正确。</font>`,
+      `**${esc(i.name)}**\n${periodLabel(c.period)}：**${esc(withUnit(c.value, i.unitOfMeasure))}**\n` +
+        `目标 ${esc(targetText(i))}　最新 ${esc(latestText(i))}\n<font color='orange'>${esc(c.reason)}，请确认是否填写正确。</font>`,
     ),
     md("<font color='grey'>尚未保存。确认无误请点“确认提交”，填错了请点“返回修改”。</font>"),
     button("确认提交", { action: "confirm_report", unit_id: c.unit.id, ...c.resubmit }, { type: "primary" }),

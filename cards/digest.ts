@@ -13,7 +13,7 @@ const cap = <T>(xs: T[], n: number, line: (x: T) => string) =>
   xs.slice(0, n).map(line).join("\n") + (xs.length > n ? `\n另有 ${xs.length - n} 项` : "");
 
 export function unitDigestCard(d: UnitDigest): Card {
-  const ind = (i: UnitDigest["indicators"][number]) => `· ${esc(i.name)}　目标 ${targetText(i)}　最新 ${latestText(i)}　${statusBadge(i.status.status)}`;
+  const ind = (i: UnitDigest["indicators"][number]) => `· ${esc(i.name)}　目标 ${esc(targetText(i))}　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}`;
   const elements: unknown[] = [
     md(`牵头 **${d.led}** 项 · 配合 **${d.supported}** 项 · 牵头指标 **${d.indicators.length}** 个\n` +
       `本周填报 **${d.reportedThisWeek.length}** 个 · 本期未填报 **${d.missing.length}** 个 · 滞后 **${d.behind.length}** 个 · 逾期 **${d.overdue.indicators.length + d.overdue.tasks.length}** 项`),
@@ -81,6 +81,6 @@ function digestCard(d: SupervisorDigest, cuibanRows: number): Card {
     elements.push(hr(), md(`**<font color='red'>多次催办未落实</font>**（${d.escalated.length} 项）\n${cap(d.escalated, 10, (e) => `· ${esc(e.unitName)}（${esc(shortPlace(e.jurisdiction))}）· ${esc(e.name)}：催办 ${e.dates.length} 次（${e.dates.map(day).join("、")}），仍未上报`)}`));
   }
   elements.push(...unreportableBlock(d.unreportable, 10));
-  if (d.behind.length) elements.push(hr(), md(`**距目标最远的指标**\n${cap(d.behind, 10, (b) => `· ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`)}`));
+  if (d.behind.length) elements.push(hr(), md(`**距目标最远的指标**\n${cap(d.behind, 10, (b) => `· ${esc(b.unitName)} · ${esc(b.name)}：${esc(b.text)}`)}`));
   return card("督办周报 · 全部单位", elements, { subtitle: d.week, color: "indigo", summary: `督办周报 ${d.week}` });
 }

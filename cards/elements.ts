@@ -48,8 +48,29 @@ export function rowWithButton(content: string, btn: unknown) {
   };
 }
 
-/** Escapes characters that Lark markdown would read as formatting in text taken from documents. */
-export const esc = (s: string) => s.replace(/([*_~`<>\[\]])/g, "\\$1");
+/**
+ * Characters Feishu's card markdown can read as syntax: links and images `[x](y)` `![x](y)`, tags such as `<at>`,
+ * `<font>`, `<link>`, emphasis `* _ ~`, code `` ` ``, headings `#`, quotes `>`, lists `- + *`, tables `|`, rules
+ * `--- ===`, emoji `:OK:`, `$` and `{}` placeholders, and `&` (the renderer decodes entities, so a typed `&#60;` or
+ * `&reg` would become markup or a symbol). Quotes are included because they close attribute values in tags.
+ */
+const MARKDOWN_SPECIAL = /[&<>[\]()*_~`#+\-!|\\/:"'$={}]/g;
+
+/**
+ * The one way text that did not come from our own code (document text, unit and user names, typed input, notes)
+ * enters a markdown element. Feishu's rich-text docs prescribe HTML entities for special characters (`&#60;` for
+ * `<`, `&#91;` for `[` …) and do not define backslash escapes, so every special character becomes a numeric entity
+ * and shows as itself. Line structure is neutralised too: a line may not start with indentation (code block) or
+ * with "1." (ordered list), and CR / U+2028 / U+2029 become plain line breaks. Truncate before escaping, never after:
+ * cutting inside an entity would show its remains.
+ */
+export function esc(s: string): string {
+  return s
+    .replace(/\r\n?|[\u2028\u2029]/g, "\n")
+    .replace(/(^|\n)[ \t\u3000]+/g, "$1")
+    .replace(MARKDOWN_SPECIAL, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/(^|\n)(\d+)\./g, "$1$2&#46;");
+}
 
 export const colorText = (text: string, color: string) => `<font color='${color}'>${text}</font>`;
 

@@ -22,7 +22,7 @@ export function importPreviewCard(o: { pendingId: number; nonce: string; fileNam
   const els: unknown[] = [
     md(
       `**${esc(plan.title)}**\n` +
-        `发文单位：${esc(plan.issuer ?? "（未识别）")}　日期：${plan.issued ?? "（未识别）"}　地区：${esc(plan.jurisdiction)}\n` +
+        `发文单位：${esc(plan.issuer ?? "（未识别）")}　日期：${esc(plan.issued ?? "（未识别）")}　地区：${esc(plan.jurisdiction)}\n` +
         `文件：${esc(o.fileName)}${o.fromLedger ? "（台账工作簿：按单元格原样读取，不做文字识别）" : ""}\n` +
         `识别出 **${pv.measures}** 项措施、**${pv.units.length}** 个责任单位、**${pv.indicators}** 个量化指标`,
     ),

@@ -79,10 +79,10 @@ function render({ unit, tasks, today, shared, otherUnits = [] }: MyTasksInput, s
     }
     elements.push(md(taskLine(t, today)));
     for (const i of t.indicators.slice(0, shown)) {
-      const line = `· ${esc(i.name)}　目标 ${targetText(i)}\n　最新 ${latestText(i)}　${statusBadge(i.status.status)}` +
+      const line = `· ${esc(i.name)}　目标 ${esc(targetText(i))}\n　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}` +
         (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`) +
         `\n　<font color='grey'>${esc(statusReason(i, i.latest?.value ?? null))}</font>` +
-        (i.supporting.length ? `\n　<font color='grey'>配合单位填报：${i.supporting.map((v) => `${esc(v.unitName)} ${withUnit(v.value, i.unitOfMeasure)}（${periodLabel(v.period)}）`).join("；")}</font>` : "");
+        (i.supporting.length ? `\n　<font color='grey'>配合单位填报：${i.supporting.map((v) => `${esc(v.unitName)} ${esc(withUnit(v.value, i.unitOfMeasure))}（${periodLabel(v.period)}）`).join("；")}</font>` : "");
       elements.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id, ...mark }, { type: "primary" })));
     }
     if (shown < t.indicators.length) {

@@ -100,7 +100,7 @@ export function progressCard({ title, rows, behind, scopeNote, unreportable = []
   }
   if (cuiban) elements.push(...cuibanBlock(rows, 10, "发送 /进度 单位名称 逐个催办"));
   if (behind.length > 0) {
-    elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${b.text}`).join("\n")}` +
+    elements.push(hr(), md(`**滞后最多的指标**\n${behind.slice(0, 10).map((b, k) => `${k + 1}. ${esc(b.unitName)} · ${esc(b.name)}：${esc(b.text)}`).join("\n")}` +
       (behind.length > 10 ? `\n另有 ${behind.length - 10} 项` : "")));
   }
   elements.push(...unreportableBlock(unreportable, 10));
@@ -109,7 +109,7 @@ export function progressCard({ title, rows, behind, scopeNote, unreportable = []
 
 /** 进度 for one task: its units and each indicator's state. */
 export function taskProgressCard(t: TaskView): Card {
-  const lines = t.indicators.map((i) => `· ${esc(i.name)}　目标 ${targetText(i)}　最新 ${latestText(i)}　${statusBadge(i.status.status)}`);
+  const lines = t.indicators.map((i) => `· ${esc(i.name)}　目标 ${esc(targetText(i))}　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}`);
   return card(`任务进度 · [${t.code}]`, [
     md(`${t.title ? `**${esc(t.title)}**\n` : ""}${esc(truncate(t.text, 200))}`),
     md(`责任单位：${t.units.map((u) => (u.role === "lead" ? `**${esc(u.name)}**（牵头）` : esc(u.name))).join("、")}` +

@@ -45,7 +45,7 @@ function formCard({ unit, indicators, listed, selected, issuedAt, nonce, note }:
     ? `\n<font color='grey'>下拉列表列出 ${indicators.length} 个指标中的 ${listed.length} 个；其余请发送 /上报 指标关键词 筛选。</font>`
     : "";
   const info = selected
-    ? md(`**${esc(selected.name)}**\n目标 ${targetText(selected)}　最新 ${latestText(selected)}\n` +
+    ? md(`**${esc(selected.name)}**\n目标 ${esc(targetText(selected))}　最新 ${esc(latestText(selected))}\n` +
         `按${PERIOD_NAME[selected.periodKind]}填报，本期：${selected.currentPeriod}\n<font color='grey'>原文：${esc(truncate(selected.quote, 80))}</font>` + cut + (note ? `\n<font color='grey'>${esc(note)}</font>` : ""))
     : md(`请选择要填报的指标（共 ${indicators.length} 个）。` + cut + (note ? `\n<font color='grey'>${esc(note)}</font>` : ""));
   const periodDefault = selected?.currentPeriod ?? "";

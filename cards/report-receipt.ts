@@ -30,10 +30,10 @@ export function reportReceiptCard(r: ReceiptInput): Card {
   const i = { ...r.indicator, status: r.enteredStatus ?? r.indicator.status };
   return card(`已记录 · ${unitLabel(r.unit)}`, [
     md(
-      `**${esc(i.name)}**\n${periodLabel(r.period)}：**${withUnit(r.value, i.unitOfMeasure)}**　${statusBadge(i.status.status)}\n` +
+      `**${esc(i.name)}**\n${periodLabel(r.period)}：**${esc(withUnit(r.value, i.unitOfMeasure))}**　${statusBadge(i.status.status)}\n` +
         `<font color='grey'>${esc(statusReason(i, r.value))}</font>\n` +
         (r.role === "support" ? "<font color='grey'>（配合单位填报，单独显示，不计为牵头单位的最新值）</font>\n" : "") +
-        `目标 ${targetText(i)}\n填报人 <at id="${r.reporterOpenId}"></at>　${chinaTime(r.reportedAt)}` +
+        `目标 ${esc(targetText(i))}\n填报人 <at id="${r.reporterOpenId}"></at>　${chinaTime(r.reportedAt)}` +
         (r.note ? `\n说明：${esc(r.note)}` : "") +
         (r.duplicate ? "\n<font color='grey'>（重复提交，已忽略，未新增记录）</font>" : ""),
     ),
@@ -45,7 +45,7 @@ export function reportReceiptCard(r: ReceiptInput): Card {
 /** Sent to the lead unit's chat when a supporting unit reports on one of its indicators. */
 export function supportReportedCard(r: { leadUnit: Unit; reporterUnit: Unit; indicator: IndicatorView; value: number; period: string }): Card {
   return card("配合单位已填报", [
-    md(`${esc(r.reporterUnit.name)} 填报了 **${esc(r.indicator.name)}**：${periodLabel(r.period)} **${withUnit(r.value, r.indicator.unitOfMeasure)}**` +
-      `\n目标 ${targetText(r.indicator)}。请牵头单位 ${esc(r.leadUnit.name)} 核对。`),
+    md(`${esc(r.reporterUnit.name)} 填报了 **${esc(r.indicator.name)}**：${periodLabel(r.period)} **${esc(withUnit(r.value, r.indicator.unitOfMeasure))}**` +
+      `\n目标 ${esc(targetText(r.indicator))}。请牵头单位 ${esc(r.leadUnit.name)} 核对。`),
   ], { color: "wathet" });
 }

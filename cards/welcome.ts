@@ -1,4 +1,4 @@
-import { card, md } from "./elements.js";
+import { card, esc, md } from "./elements.js";
 import type { Card } from "./types.js";
 
 export type ChatBinding = { kind: "unit"; label: string } | { kind: "supervisor" } | null;
@@ -10,10 +10,10 @@ export type ChatBinding = { kind: "unit"; label: string } | { kind: "supervisor"
 export function groupWelcomeCard(r: { binding: ChatBinding; example: string; operatorOpenId: string | null; operatorIsAdmin: boolean }): Card {
   const who = r.operatorOpenId ? `<at id="${r.operatorOpenId}"></at> ` : "";
   const next = r.binding?.kind === "unit"
-    ? `本群绑定到 **${r.binding.label}**：每周收到该单位的周报。`
+    ? `本群绑定到 **${esc(r.binding.label)}**：每周收到该单位的周报。`
     : r.binding?.kind === "supervisor"
       ? "本群是督办群：每周收到全部单位的周报汇总。"
-      : `**下一步：** ${r.operatorIsAdmin ? `${who}请` : "请管理员"}在本群 @督办助手 发送 /绑定群 ${r.example}（换成本群所属单位），本群即每周收到该单位的周报；督办室的群发送 /绑定 督办。`;
+      : `**下一步：** ${r.operatorIsAdmin ? `${who}请` : "请管理员"}在本群 @督办助手 发送 /绑定群 ${esc(r.example)}（换成本群所属单位），本群即每周收到该单位的周报；督办室的群发送 /绑定 督办。`;
   return card("督办助手已加入本群", [
     md("大家好！我是督办助手：各单位在这里查看牵头和配合的任务、填报指标数值，督办室在这里看进度和周报。"),
     md(next),

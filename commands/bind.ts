@@ -36,15 +36,15 @@ async function adminIds(s: Services): Promise<string[]> {
 /** A member asks to join a unit (admins join at once). Returns the card that answers the asker. */
 async function bindSelf(s: Services, actor: Actor, unit: Unit, chatId: string | null): Promise<Card> {
   const now = s.clock.now().toISOString();
-  if (actor.units.some((u) => u.id === unit.id)) return noticeCard("已绑定", `您已经是 **${unitLabel(unit)}** 的成员。发送 /我的任务 查看本单位任务。`);
+  if (actor.units.some((u) => u.id === unit.id)) return noticeCard("已绑定", `您已经是 **${esc(unitLabel(unit))}** 的成员。发送 /我的任务 查看本单位任务。`);
   if (actor.isAdmin) {
     await s.db.insertInto("members").values({ open_id: actor.openId, unit_id: unit.id, role: "member", name: null, created_at: now }).onConflict((oc) => oc.doNothing()).execute();
-    return noticeCard("已绑定", `您（管理员）已绑定到 **${unitLabel(unit)}**。`, "green");
+    return noticeCard("已绑定", `您（管理员）已绑定到 **${esc(unitLabel(unit))}**。`, "green");
   }
   const pending = await s.db.selectFrom("bind_requests").select(["id", "requested_at"]).where("open_id", "=", actor.openId).where("unit_id", "=", unit.id).where("status", "=", "pending").executeTakeFirst();
   // Asking again changes nothing and re-notifies nobody: say the request is still waiting, and since when.
   if (pending) {
-    return noticeCard("申请待确认", `您绑定到 **${unitLabel(unit)}** 的申请已于 ${chinaTime(pending.requested_at)} 提交，正在等待管理员确认，确认后会通知您，无需重复申请。`, "blue");
+    return noticeCard("申请待确认", `您绑定到 **${esc(unitLabel(unit))}** 的申请已于 ${chinaTime(pending.requested_at)} 提交，正在等待管理员确认，确认后会通知您，无需重复申请。`, "blue");
   }
   const req = (await s.db
     .insertInto("bind_requests")
@@ -58,8 +58,8 @@ async function bindSelf(s: Services, actor: Actor, unit: Unit, chatId: string | 
     await s.messenger.sendToUser(admin, bindRequestCard({ requestId: req.id, openId: actor.openId, unit, requestedAt: now, departments }), { dedupeKey: `bind:${req.id}:${admin}` });
   }
   return noticeCard("已提交绑定申请", admins.length
-    ? `申请绑定到 **${unitLabel(unit)}**，已通知管理员确认，确认后会通知您。`
-    : `申请绑定到 **${unitLabel(unit)}** 已记录，但尚未配置管理员（ADMIN_OPEN_IDS），请联系运维人员。`, admins.length ? "blue" : "orange");
+    ? `申请绑定到 **${esc(unitLabel(unit))}**，已通知管理员确认，确认后会通知您。`
+    : `申请绑定到 **${esc(unitLabel(unit))}** 已记录，但尚未配置管理员（ADMIN_OPEN_IDS），请联系运维人员。`, admins.length ? "blue" : "orange");
 }
 
 /** An admin binds a group to a unit; says what the group was bound to before when that changes. */
@@ -67,7 +67,7 @@ async function bindChatTo(s: Services, actor: Actor, chatId: string, unit: Unit)
   const now = s.clock.now().toISOString();
   const before = await s.db.selectFrom("chats").leftJoin("units", "units.id", "chats.unit_id")
     .select(["chats.kind", "chats.unit_id", "units.name", "units.jurisdiction"]).where("chats.chat_id", "=", chatId).executeTakeFirst();
-  if (before?.kind === "unit" && before.unit_id === unit.id) return noticeCard("无需重复绑定", `本群已绑定到 **${unitLabel(unit)}**。`);
+  if (before?.kind === "unit" && before.unit_id === unit.id) return noticeCard("无需重复绑定", `本群已绑定到 **${esc(unitLabel(unit))}**。`);
   await s.db
     .insertInto("chats")
     .values({ chat_id: chatId, kind: "unit", unit_id: unit.id, name: null, bound_by: actor.openId, bound_at: now })
@@ -75,8 +75,8 @@ async function bindChatTo(s: Services, actor: Actor, chatId: string, unit: Unit)
     .execute();
   const was = before?.kind === "supervisor" ? "督办群" : before?.name ? unitLabel({ name: before.name, jurisdiction: before.jurisdiction ?? "" }) : null;
   return noticeCard(was ? "群绑定已更改" : "群已绑定", was
-    ? `本群原绑定 **${was}**，现已改为 **${unitLabel(unit)}**，此后收到新单位的周报。`
-    : `本群已绑定到 **${unitLabel(unit)}**，每周将收到本单位周报。`, "green");
+    ? `本群原绑定 **${esc(was)}**，现已改为 **${esc(unitLabel(unit))}**，此后收到新单位的周报。`
+    : `本群已绑定到 **${esc(unitLabel(unit))}**，每周将收到本单位周报。`, "green");
 }
 
 const NOT_IN_P2P = "绑定群需要在那个群里操作：请把督办助手拉进群，在群里 @督办助手 发送 /绑定群 单位名称。私聊中不能绑定群。";
@@ -165,7 +165,7 @@ export const bindDepartment: CommandDef = {
       .values({ department_id: dept, unit_id: unit.id, bound_by: actor.openId, bound_at: now })
       .onConflict((oc) => oc.column("department_id").doUpdateSet({ unit_id: unit.id, bound_by: actor.openId, bound_at: now }))
       .execute();
-    await ctx.replyPrivately(noticeCard("部门已对应", `飞书部门 ${dept} 的成员今后自动绑定到 **${unitLabel(unit)}**（已绑定的成员不变）。`, "green"));
+    await ctx.replyPrivately(noticeCard("部门已对应", `飞书部门 ${dept} 的成员今后自动绑定到 **${esc(unitLabel(unit))}**（已绑定的成员不变）。`, "green"));
   },
 };
 

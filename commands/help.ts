@@ -16,7 +16,7 @@ function commandLines(cmds: readonly CommandDef[], example: string): string {
 /** Who the bot takes the user for, and the next step from there: a newcomer reads how to bind before anything else. */
 function youLines(actor: Actor, example: string): string[] {
   const out: string[] = [];
-  if (actor.units.length > 0) out.push(`您是 **${actor.units.map(unitLabel).join("、")}** 的成员：发送 /我的任务 查看本单位任务，/上报 填报指标数值。`);
+  if (actor.units.length > 0) out.push(`您是 **${actor.units.map((u) => esc(unitLabel(u))).join("、")}** 的成员：发送 /我的任务 查看本单位任务，/上报 填报指标数值。`);
   if (actor.isSupervisor) out.push("您在督办室：/进度 查看全部单位进度，/周报 查看汇总，/导出 导出台账。");
   if (actor.isAdmin) out.push("您是管理员：绑定申请会发给您确认；在单位的群里 @督办助手 发送 /绑定群 单位名称，该群每周收到这个单位的周报。");
   if (out.length === 0) {
@@ -30,7 +30,7 @@ async function chatLine(ctx: CommandContext, actor: Actor): Promise<string | nul
   const chat = await ctx.db.selectFrom("chats").leftJoin("units", "units.id", "chats.unit_id")
     .select(["chats.kind", "units.name", "units.jurisdiction"]).where("chats.chat_id", "=", ctx.message.chatId).executeTakeFirst();
   if (chat?.kind === "supervisor") return "本群是督办群：每周收到全部单位的周报汇总。";
-  if (chat?.kind === "unit" && chat.name) return `本群绑定到 **${unitLabel({ name: chat.name, jurisdiction: chat.jurisdiction ?? "" })}**：每周收到该单位的周报。`;
+  if (chat?.kind === "unit" && chat.name) return `本群绑定到 **${esc(unitLabel({ name: chat.name, jurisdiction: chat.jurisdiction ?? "" }))}**：每周收到该单位的周报。`;
   return actor.isAdmin
     ? "本群尚未绑定单位：在本群 @督办助手 发送 /绑定群 单位名称，本群即每周收到该单位周报。"
     : "本群尚未绑定单位：请管理员在本群 @督办助手 发送 /绑定群 单位名称。";

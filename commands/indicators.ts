@@ -43,8 +43,8 @@ export const indicators: CommandDef = {
       return;
     }
     const lines = hits.slice(0, 15).map(({ t, i }) =>
-      `· **${esc(i.name)}**　目标 ${targetText(i)}　最新 ${latestText(i)}　${statusBadge(i.status.status)}\n　<font color='grey'>[${esc(t.code)}] ${esc(truncate(t.planTitle, 20))} · ${esc(t.units.find((u) => u.role === "lead")?.name ?? "")}牵头</font>`);
-    const answer = card(`指标搜索 · “${esc(k)}” 共 ${hits.length} 个`, [md(lines.join("\n")), ...(hits.length > 15 ? [md(`另有 ${hits.length - 15} 个，请换更具体的关键词`)] : [])]);
+      `· **${esc(i.name)}**　目标 ${esc(targetText(i))}　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}\n　<font color='grey'>[${esc(t.code)}] ${esc(truncate(t.planTitle, 20))} · ${esc(t.units.find((u) => u.role === "lead")?.name ?? "")}牵头</font>`);
+    const answer = card(`指标搜索 · “${truncate(k, 20)}” 共 ${hits.length} 个`, [md(lines.join("\n")), ...(hits.length > 15 ? [md(`另有 ${hits.length - 15} 个，请换更具体的关键词`)] : [])]);
     await (pub ? ctx.reply(answer) : ctx.replyPrivately(answer));
   },
 };

@@ -1,3 +1,4 @@
+import { esc } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
@@ -57,7 +58,7 @@ export const myTasks: CommandDef = {
     const input = { ...(await myTasksInput(ctx, unit, pub && ctx.message.chatType === "group")), otherUnits: othersOf(actor.units, unit) };
     const pages = myTasksPageCount(input);
     if (arg.page > pages) {
-      await ctx.replyPrivately(errorCard(`${unitLabel(unit)} 的任务共 ${pages} 页，没有第 ${arg.page} 页。发送 /我的任务 ${pages} 查看最后一页。`));
+      await ctx.replyPrivately(errorCard(`${esc(unitLabel(unit))} 的任务共 ${pages} 页，没有第 ${arg.page} 页。发送 /我的任务 ${pages} 查看最后一页。`));
       return;
     }
     const c = myTasksCard({ ...input, page: arg.page });

@@ -1,4 +1,4 @@
-import { button, card, esc, md, rowWithButton } from "../cards/elements.js";
+import { button, card, esc, md, rowWithButton, truncate } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
 import { progressCard, taskProgressCard } from "../cards/progress.js";
 import { resolveActor } from "../src/domain/actors.js";
@@ -76,7 +76,7 @@ export const progress: CommandDef = {
       const line = `**[${esc(t.code)}]** ${esc(t.title ?? t.text.slice(0, 24))}　<font color='grey'>${esc(t.planTitle.slice(0, 16))}（${esc(t.jurisdiction)}）</font>${c ? `　${c}` : ""}`;
       return [rowWithButton(line, button("查看", { action: "task_progress", task_id: t.id }))];
     });
-    await answer(card(`进度 · “${esc(arg)}”相关任务 ${tasks.length} 项`, [
+    await answer(card(`进度 · “${truncate(arg, 20)}”相关任务 ${tasks.length} 项`, [
       ...rows,
       md(`<font color='grey'>点“查看”看单项详情${tasks.length > 10 ? `；另有 ${tasks.length - 10} 项，请换一个更具体的关键词` : ""}。</font>`),
     ]));

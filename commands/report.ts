@@ -1,3 +1,4 @@
+import { esc } from "../cards/elements.js";
 import { errorCard, noticeCard } from "../cards/notice.js";
 import { reportFormCard } from "../cards/report-form.js";
 import { answerClickPrivately } from "./my-tasks.js";
@@ -46,7 +47,7 @@ export const report: CommandDef = {
     const { indicators, card } = await formFor(ctx, unit, rest, undefined, note);
     if (indicators.length === 0) {
       await ctx.replyPrivately(
-        noticeCard("没有可填报的指标", (rest ? `本单位没有名称含“${rest}”的指标。发送 /上报 查看全部指标。` : "本单位负责的任务中没有量化指标。") + (note ? `\n${note}` : ""), "orange"),
+        noticeCard("没有可填报的指标", (rest ? `本单位没有名称含“${esc(rest)}”的指标。发送 /上报 查看全部指标。` : "本单位负责的任务中没有量化指标。") + (note ? `\n${esc(note)}` : ""), "orange"),
       );
       return;
     }

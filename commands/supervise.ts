@@ -1,3 +1,4 @@
+import { esc } from "../cards/elements.js";
 import { timelineCard } from "../cards/cuiban.js";
 import { errorCard, noticeCard } from "../cards/notice.js";
 import { reportFormCard } from "../cards/report-form.js";
@@ -71,11 +72,11 @@ export const record: CommandDef = {
     }
     const units = (await lookupUnits(ctx.db, arg)).filter((u) => u.kind === "unit");
     if (units.length === 0) {
-      await ctx.replyPrivately(errorCard(`没有找到单位“${arg}”。请写单位名称，例如 /记录 区卫健委`));
+      await ctx.replyPrivately(errorCard(`没有找到单位“${esc(arg)}”。请写单位名称，例如 /记录 区卫健委`));
       return;
     }
     if (units.length > 1) {
-      await ctx.replyPrivately(noticeCard("单位不唯一", `“${arg}”对应 ${units.length} 个单位：${units.map(unitLabel).join("、")}。请加上地区，例如 /记录 渝中区卫健委`, "orange"));
+      await ctx.replyPrivately(noticeCard("单位不唯一", `“${esc(arg)}”对应 ${units.length} 个单位：${units.map((u) => esc(unitLabel(u))).join("、")}。请加上地区，例如 /记录 渝中区卫健委`, "orange"));
       return;
     }
     await ctx.replyPrivately(timelineCard(units[0]!, await unitTimeline(ctx.db, units[0]!.id)));

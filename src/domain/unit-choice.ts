@@ -1,3 +1,4 @@
+import { esc } from "../../cards/elements.js";
 import type { Kysely } from "kysely";
 import type { Database, Unit } from "../store/schema.js";
 import type { Actor } from "./actors.js";
@@ -24,7 +25,7 @@ export async function chooseUnit(db: Kysely<Database>, actor: Actor, args: strin
     const mine = found.filter((u) => actor.units.some((a) => a.id === u.id));
     if (mine.length === 1) return { unit: mine[0]!, rest: [...words.slice(0, k), ...words.slice(k + 1)].join(" ") };
     if (mine.length === 0) {
-      return { error: `您没有绑定到 ${found.slice(0, 3).map(unitLabel).join("、")}${found.length > 3 ? " 等" : ""}。您的单位：${actor.units.map(unitLabel).join("、")}。如需加入，请发送 /绑定 单位名称。` };
+      return { error: `您没有绑定到 ${found.slice(0, 3).map((u) => esc(unitLabel(u))).join("、")}${found.length > 3 ? " 等" : ""}。您的单位：${actor.units.map((u) => esc(unitLabel(u))).join("、")}。如需加入，请发送 /绑定 单位名称。` };
     }
   }
   return { unit: actor.units[0]!, rest: words.join(" ") };

@@ -1,3 +1,4 @@
+import { esc } from "../../cards/elements.js";
 import { z } from "zod";
 import type { CardActionResponse } from "../../cards/types.js";
 import { errorCard, noticeCard } from "../../cards/notice.js";
@@ -129,7 +130,7 @@ export async function runMenu(s: Services, reg: Registry, env: MenuEnvelope): Pr
   try {
     await command.handle(ctx);
   } catch (err) {
-    if (isDubanError(err)) return answer(errorCard(err.userText));
+    if (isDubanError(err)) return answer(errorCard(esc(err.userText)));
     s.log.error("menu command failed", { command: command.name, error: String(err) });
     await answer(errorCard("处理时出错了，已记录。请稍后重试；如仍失败，请联系管理员。"));
   }
@@ -211,7 +212,7 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
     await command.handle(ctx);
   } catch (err) {
     if (isDubanError(err)) {
-      await ctx.replyPrivately(errorCard(err.userText));
+      await ctx.replyPrivately(errorCard(esc(err.userText)));
       return;
     }
     s.log.error("command failed", { command: command.name, error: String(err), stack: (err as Error).stack });
@@ -418,6 +419,6 @@ async function deliverLateResult(s: Services, body: z.infer<typeof cardEventSche
   } else if (r.card) {
     await sendPrivately(s, to, r.card.data, "direct");
   } else if (r.toast) {
-    await sendPrivately(s, to, r.toast.type === "error" ? errorCard(r.toast.content) : noticeCard("已处理", r.toast.content, "green"), "direct");
+    await sendPrivately(s, to, r.toast.type === "error" ? errorCard(esc(r.toast.content)) : noticeCard("已处理", esc(r.toast.content), "green"), "direct");
   }
 }

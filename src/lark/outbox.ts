@@ -115,7 +115,7 @@ export class OutboxMessenger implements Messenger {
 export function summarize(card: Card): string {
   const header = card.header as { title?: { content?: string } } | undefined;
   const first = (card.body.elements as { tag?: string; content?: string }[]).find((e) => e.tag === "markdown")?.content ?? "";
-  return `【${header?.title?.content ?? "卡片"}】${first.replace(/<[^>]+>/g, "").replace(/\s+/g, " ").slice(0, 80)}`;
+  return `【${header?.title?.content ?? "卡片"}】${first.replace(/<[^>]+>/g, "").replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))).replace(/\s+/g, " ").slice(0, 80)}`;
 }
 
 /** Sent rows are kept this long: long enough to answer "did the digest of week N go out?", short enough not to grow. */

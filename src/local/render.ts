@@ -19,7 +19,8 @@ export function markdownToText(md: string): string {
     .replace(/<at id="?([^">]+)"?><\/at>/g, "@$1")
     .replace(/<font color='?"?(\w+)'?"?>(.*?)<\/font>/g, (_m, color: string, t: string) => (color === "grey" ? t : `‹${t}›`))
     .replace(/\*\*(.*?)\*\*/g, "$1")
-    .replace(/\\([*_~`<>[\]])/g, "$1");
+    // Last: text escaped with numeric entities (cards/elements.ts esc) shows as the characters it stands for.
+    .replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
 }
 
 const text = (v: unknown) => (v && typeof v === "object" && "content" in v ? String((v as { content: unknown }).content) : "");
