@@ -61,7 +61,7 @@ const MARKDOWN_SPECIAL = /[&<>[\]()*_~`#+\-!|\\/:"'$={}]/g;
  * enters a markdown element. Feishu's rich-text docs prescribe HTML entities for special characters (`&#60;` for
  * `<`, `&#91;` for `[` …) and do not define backslash escapes, so every special character becomes a numeric entity
  * and shows as itself. Line structure is neutralised too: a line may not start with indentation (code block) or
- * with "1." (ordered list), and CR / U+2028 / U+2029 become plain line breaks. Truncate before escaping, never after:
+ * with "1. " (ordered list), and CR / U+2028 / U+2029 become plain line breaks. Truncate before escaping, never after:
  * cutting inside an entity would show its remains.
  */
 export function esc(s: string): string {
@@ -69,7 +69,7 @@ export function esc(s: string): string {
     .replace(/\r\n?|[\u2028\u2029]/g, "\n")
     .replace(/(^|\n)[ \t\u3000]+/g, "$1")
     .replace(MARKDOWN_SPECIAL, (c) => `&#${c.charCodeAt(0)};`)
-    .replace(/(^|\n)(\d+)\./g, "$1$2&#46;");
+    .replace(/(^|\n)(\d+)\.(?=\s|$)/g, "$1$2&#46;");
 }
 
 export const colorText = (text: string, color: string) => `<font color='${color}'>${text}</font>`;
