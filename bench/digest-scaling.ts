@@ -4,12 +4,13 @@
  * with the ratio of each doubling (linear ≈ 2.0).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSupervisorDigest, buildUnitDigest } from "../src/digest/build.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { buildCityStore } from "./city-store.js";
 
+const loadAtStart = loadavg()[0]!;
 const now = new Date("2026-11-30T01:00:00Z");
 const dir = mkdtempSync(join(tmpdir(), "duban-digest-scaling-"));
 
@@ -31,7 +32,7 @@ async function measure(scale: number) {
 const results = [];
 for (const scale of [1, 2, 4]) results.push(await measure(scale));
 rmSync(dir, { recursive: true, force: true });
-console.log("digest scaling (one run; linear = each doubling ≈ 2.0×)");
+console.log(`digest scaling (one run, load average ${loadAtStart.toFixed(1)} at start; linear = each doubling ≈ 2.0×, 4× ≈ 4.0× of 1×)`);
 for (const [k, r] of results.entries()) {
   const prev = results[k - 1];
   const ratio = (a: number, b?: number) => (b ? ` (${(a / b).toFixed(2)}× the previous)` : "");
@@ -39,3 +40,7 @@ for (const [k, r] of results.entries()) {
     `  ${r.scale}× (${r.units} units, ${r.reports.toLocaleString("en")} reports): supervisor digest ${r.supervisor.toFixed(0)} ms${ratio(r.supervisor, prev?.supervisor)}; all unit digests ${r.perUnit.toFixed(0)} ms${ratio(r.perUnit, prev?.perUnit)}`,
   );
 }
+const [one, , four] = results;
+console.log(
+  `  4× vs 1×: supervisor digest ${(four!.supervisor / one!.supervisor).toFixed(2)}×, all unit digests ${(four!.perUnit / one!.perUnit).toFixed(2)}×; supervisor digest at 4× ${four!.supervisor <= 1000 ? "within" : "over"} 1 s`,
+);

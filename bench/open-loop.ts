@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { noticeCard } from "../cards/notice.js";
 import { fixedClock } from "../src/clock.js";
@@ -26,7 +26,11 @@ const REPLIES = process.env["REPLIES"] !== "0";
 const dir = mkdtempSync(join(tmpdir(), "duban-openloop-"));
 const path = join(dir, "city.sqlite");
 buildCityStore(path);
-const rt = await startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} } });
+/** CARD_COMPARE=1: card callbacks also without the admission gate (every tap let in at once), as before it existed. */
+const CARD_COMPARE = process.env["CARD_COMPARE"] === "1";
+const start = (o: { cardConcurrency?: number; cardCapacity?: number } = {}) =>
+  startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} }, ...o });
+let rt = await start();
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
 function post(body: string): Promise<{ status: number; text: string }> {
@@ -90,10 +94,18 @@ async function openLoop(rate: number, make: (k: number) => unknown) {
     (late || busy ? `, toasts: still working ${late}, busy-retry ${busy}` : "");
 }
 
-console.log(`open-loop acks, ${SECONDS} s per rate, city store (20 plans, 2,000 measures, 200 units, 5,000 indicators, 100,000 reports), synchronous=FULL`);
+console.log(`open-loop acks (load average ${loadavg()[0]!.toFixed(1)} at start), ${SECONDS} s per rate, city store (20 plans, 2,000 measures, 200 units, 5,000 indicators, 100,000 reports), synchronous=FULL`);
 for (const [path, name, make] of [["message", "/我的任务 events", (k: number) => myTasksEvent(k, "ol")], ["card", "card report callbacks", (k: number) => reportEvent(k, "oc")]] as const) {
   if (!PATHS.includes(path)) continue;
-  console.log(`  ${name}`);
+  if (path === "card" && CARD_COMPARE) {
+    await rt.close();
+    rt = await start({ cardConcurrency: Number.MAX_SAFE_INTEGER, cardCapacity: Number.MAX_SAFE_INTEGER });
+    console.log(`  ${name}, without admission (every tap handled at once)`);
+    for (const rate of RATES) console.log(`    ${await openLoop(rate, (k) => make(k + 1_000_000))}`);
+    await rt.close();
+    rt = await start();
+  }
+  console.log(`  ${name}${path === "card" ? ", with admission (8 at once, the rest wait or are told to tap again)" : ""}`);
   for (const rate of RATES) console.log(`    ${await openLoop(rate, make)}`);
 }
 await rt.close();

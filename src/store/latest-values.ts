@@ -21,7 +21,7 @@ export interface IndicatorValues {
  * Values per indicator, split by who reported them. A report counts as the lead's when its unit leads the
  * indicator's measure directly or through a group it belongs to (各街道 → a street office). "Latest" is by period,
  * then by row within a period, so a report for an old period never hides a newer one. One statement per chunk:
- * the role is decided in SQL, the newest row per (indicator, unit, period) by a window.
+ * the role is decided in SQL, the newest row per (indicator, unit, period) by its largest id.
  */
 export async function latestValuesByRole(db: Kysely<Database>, indicatorIds: number[]): Promise<Map<number, IndicatorValues>> {
   const out = new Map<number, IndicatorValues>();
@@ -29,32 +29,32 @@ export async function latestValuesByRole(db: Kysely<Database>, indicatorIds: num
   const rows: { indicator_id: number; unit_id: number; name: string; value: number; period: string; reported_at: string; is_lead: number }[] = [];
   for (let k = 0; k < indicatorIds.length; k += 90) {
     const ids = indicatorIds.slice(k, k + 90);
+    // The newest row per (indicator, unit, period) is the largest id: a GROUP BY that walks the covering index
+    // reports_latest in order (no sort, no window over the whole history), then one primary-key look-up per result.
     const chunk = await db
-      .with("ranked", (qb) =>
+      .selectFrom((qb) =>
         qb
-          .selectFrom("reports as r")
-          .innerJoin("indicators as i", "i.id", "r.indicator_id")
-          .select([
-            "r.indicator_id", "r.unit_id", "r.value", "r.period", "r.reported_at", "i.task_id",
-            sql<number>`row_number() over (partition by r.indicator_id, r.unit_id, r.period order by r.id desc)`.as("rn"),
-          ])
-          .where("r.indicator_id", "in", ids),
+          .selectFrom("reports")
+          .select((eb) => eb.fn.max("id").as("id"))
+          .where("indicator_id", "in", ids)
+          .groupBy(["indicator_id", "unit_id", "period"])
+          .as("newest"),
       )
-      .selectFrom("ranked")
-      .innerJoin("units as u", "u.id", "ranked.unit_id")
+      .innerJoin("reports as r", "r.id", "newest.id")
+      .innerJoin("indicators as i", "i.id", "r.indicator_id")
+      .innerJoin("units as u", "u.id", "r.unit_id")
       .select([
-        "ranked.indicator_id", "ranked.unit_id", "u.name", "ranked.value", "ranked.period", "ranked.reported_at",
+        "r.indicator_id", "r.unit_id", "u.name", "r.value", "r.period", "r.reported_at",
         sql<number>`case when exists (
           select 1 from task_units tu
-          where tu.task_id = ranked.task_id and tu.role = 'lead'
-            and (tu.unit_id = ranked.unit_id
-                 or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = ranked.unit_id))
+          where tu.task_id = i.task_id and tu.role = 'lead'
+            and (tu.unit_id = r.unit_id
+                 or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = r.unit_id))
         ) then 1 else 0 end`.as("is_lead"),
       ])
-      .where("ranked.rn", "=", 1)
-      .orderBy("ranked.indicator_id")
-      .orderBy("ranked.period", "desc")
-      .orderBy("ranked.reported_at", "desc")
+      .orderBy("r.indicator_id")
+      .orderBy("r.period", "desc")
+      .orderBy("r.reported_at", "desc")
       .execute();
     rows.push(...chunk);
   }

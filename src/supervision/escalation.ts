@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
+import { groupBy } from "../domain/tasks.js";
 import { parseItems } from "./ledger.js";
 
 /** An item pushed K times or more (催办) without a report since the first push: 多次催办未落实. */
@@ -45,8 +46,10 @@ export async function escalatedItems(db: Kysely<Database>, after: number): Promi
   const ids = [...new Set(candidates.map((c) => c.indicatorId))];
   const reports = await db.selectFrom("reports").select(["indicator_id", "unit_id", "period", "reported_at"]).where("indicator_id", "in", ids).execute();
   const names = new Map((await db.selectFrom("indicators").select(["id", "name"]).where("id", "in", ids).execute()).map((i) => [i.id, i.name]));
+  // Grouped once by indicator and unit: searching all the reports for every candidate grew as their product.
+  const reportsOf = groupBy(reports, (r) => `${r.indicator_id}|${r.unit_id}`);
   return candidates
-    .filter((c) => !reports.some((r) => r.indicator_id === c.indicatorId && r.unit_id === c.unitId && r.reported_at >= c.dates[0]! && (c.period === "overdue" || r.period === c.period)))
+    .filter((c) => !(reportsOf.get(`${c.indicatorId}|${c.unitId}`) ?? []).some((r) => r.reported_at >= c.dates[0]! && (c.period === "overdue" || r.period === c.period)))
     .map((c) => ({ unitId: c.unitId, unitName: c.unitName, jurisdiction: c.jurisdiction, indicatorId: c.indicatorId, name: names.get(c.indicatorId) ?? `指标 ${c.indicatorId}`, dates: c.dates }))
     .sort((a, b) => b.dates.length - a.dates.length || a.unitName.localeCompare(b.unitName, "zh"));
 }
