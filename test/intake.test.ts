@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ExcelJS from "exceljs";
+import { MAX_IMPORT_BYTES } from "../commands/import.js";
 import { exportLedger } from "../src/ledger/index.js";
 import { SHEETS } from "../src/ledger/workbook.js";
 import { renderCard } from "../src/local/render.js";
@@ -45,12 +46,12 @@ const count = async (table: "plans" | "tasks" | "pending_imports" | "reports") =
   Number((await bot.store.db.selectFrom(table).select(bot.store.db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
 
 /** Sends a file message as Lark does (content {file_key, file_name}); the stand-in serves its bytes. */
-async function sendFile(openId: string, name: string, bytes: Uint8Array) {
+async function sendFile(openId: string, name: string, bytes: Uint8Array, o: { chunked?: boolean } = {}) {
   const key = `file_v3_test_${++fileSeq}`;
   const ev = messageEvent({ text: "", openId });
   ev.event.message.message_type = "file";
   ev.event.message.content = JSON.stringify({ file_key: key, file_name: name });
-  lark.resources.set(key, { messageId: ev.event.message.message_id, bytes });
+  lark.resources.set(key, { messageId: ev.event.message.message_id, bytes, chunked: o.chunked });
   const before = lark.sends().length;
   const res = await bot.post(undefined, await signedRequest(ev));
   expect(res.status).toBe(200);
@@ -88,6 +89,10 @@ function buttonValue(card: any, label: string): Record<string, unknown> {
   return found[0];
 }
 
+/** What an import could have written: plans, their measures, pending previews, and reported values. */
+const storedCounts = async () => ({ plans: await count("plans"), tasks: await count("tasks"), pending: await count("pending_imports"), reports: await count("reports") });
+const buttonsIn = (card: any): string[] => JSON.stringify(card).match(/"tag":"button"/g) ?? [];
+
 const yuzhongBytes = () => new Uint8Array(readFileSync(YUZHONG));
 
 describe("a plan file sent to the bot", () => {
@@ -99,10 +104,40 @@ describe("a plan file sent to the bot", () => {
     expect(lark.requests.some((r) => r.path.includes("/resources/"))).toBe(false);
   });
 
-  it("of an unsupported type gets a card that says which types work", async () => {
-    const [answer] = await sendFile(ADMIN, "方案.zip", new Uint8Array([0x50, 0x4b, 3, 4]));
-    expect(textOf(answer!)).toMatch(/无法导入该文件[\s\S]*\.docx、\.xlsx、\.pdf 或 \.txt/);
-    expect(await count("pending_imports")).toBe(0);
+  it("of an unsupported type gets a card that says which types work; it is not even downloaded, and nothing is stored", async () => {
+    const stored = await storedCounts();
+    const downloads = lark.requests.filter((r) => r.path.includes("/resources/")).length;
+    for (const name of ["方案.zip", "方案.doc", "方案"]) {
+      const sent = await sendFile(ADMIN, name, new Uint8Array([0x50, 0x4b, 3, 4]));
+      expect(sent).toHaveLength(1);
+      const text = textOf(sent[0]!);
+      expect(text).toContain("无法导入该文件");
+      expect(text).toContain(name);
+      expect(text).toContain("只能导入 .docx、.xlsx、.pdf 或 .txt 格式的方案文件");
+    }
+    expect(lark.requests.filter((r) => r.path.includes("/resources/")).length).toBe(downloads);
+    expect(await storedCounts()).toEqual(stored);
+  });
+
+  it("over the size cap gets a card naming the cap, whether the download declares its size or not, and nothing is stored", async () => {
+    const stored = await storedCounts();
+    // A real plan's text padded past 20 MB: refused for its size, never parsed.
+    const big = new Uint8Array(MAX_IMPORT_BYTES + 1);
+    big.set(yuzhongBytes());
+    for (const chunked of [false, true]) {
+      const sent = await sendFile(ADMIN, "渝中方案（含附件）.txt", big, { chunked });
+      expect(sent).toHaveLength(1);
+      const text = textOf(sent[0]!);
+      expect(text).toContain("无法导入该文件");
+      expect(text).toContain("渝中方案（含附件）.txt");
+      expect(text).toContain(`文件超过 ${MAX_IMPORT_BYTES / 1024 / 1024} MB，无法导入`);
+      expect(buttonsIn(cardOf(sent[0]!))).toEqual([]);
+    }
+    // Exactly at the cap is downloaded and handed to the reader, which answers for itself (NUL padding is binary).
+    const atCap = textOf((await sendFile(ADMIN, "渝中方案.txt", big.subarray(0, MAX_IMPORT_BYTES)))[0]!);
+    expect(atCap).not.toContain("文件超过");
+    expect(atCap).toContain("无法作为文本读取");
+    expect(await storedCounts()).toEqual(stored);
   });
 
   it("that the readers cannot read gets the reader's reason on its card, and nothing is stored", async () => {

@@ -28,7 +28,7 @@ export interface OpenPlatform {
   /** Files uploaded with POST /open-apis/im/v1/files, by the file_key the stand-in answered. */
   uploads: Map<string, { name: string; fileType: string; bytes: Uint8Array }>;
   /** Files attached to messages, downloadable with GET /open-apis/im/v1/messages/:id/resources/:file_key?type=file. */
-  resources: Map<string, { messageId: string; bytes: Uint8Array }>;
+  resources: Map<string, { messageId: string; bytes: Uint8Array; /** Sent without content-length, in 1 MB chunks. */ chunked?: boolean }>;
   /** Chat modes GET /im/v1/chats/:chat_id reports; any other chat is an ordinary group ("group" / "chat"). */
   chats: Map<string, { chat_mode: "group" | "topic" | "p2p"; group_message_type?: "chat" | "thread" }>;
   /**
@@ -146,6 +146,20 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
       const r = resources.get(decodeURIComponent(m0[2]!));
       if (url.searchParams.get("type") !== "file" && url.searchParams.get("type") !== "image") return json(res, 400, { code: 234001, msg: "Invalid request param." });
       if (!r || r.messageId !== decodeURIComponent(m0[1]!)) return json(res, 400, { code: 234003, msg: "File not in msg." });
+      if (r.chunked) {
+        // A download whose size is not declared up front: the bot must stop reading at its cap on its own.
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        for (let at = 0; at < r.bytes.length && !res.destroyed; at += 1 << 20) {
+          if (!res.write(Buffer.from(r.bytes.subarray(at, at + (1 << 20))))) {
+            await new Promise<void>((ok) => {
+              const done = () => { res.off("drain", done); res.off("close", done); ok(); };
+              res.on("drain", done);
+              res.on("close", done);
+            });
+          }
+        }
+        return res.end();
+      }
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(r.bytes.length) });
       return res.end(Buffer.from(r.bytes));
     }
