@@ -7,7 +7,7 @@ import { loadConfig, reminderSettingsOf } from "../src/config.js";
 import { unitTasks } from "../src/domain/tasks.js";
 import { buttonsOf } from "../src/local/chat-client.js";
 import { renderCard } from "../src/local/render.js";
-import { DEFAULT_REMINDER_SETTINGS, mayRemind, unitReminderItems } from "../src/reminders/plan.js";
+import { DEFAULT_REMINDER_SETTINGS, mayRemind, planReminders, unitReminderItems } from "../src/reminders/plan.js";
 import { enqueueReminders } from "../src/reminders/send.js";
 import type { Unit } from "../src/store/schema.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
@@ -92,6 +92,29 @@ describe("before the period closes", () => {
   it("says nothing about indicators on Monday 21st, ten days before", async () => {
     const items = await unitReminderItems(bot.store.db, unit, at("2026-12-21T02:00:00Z"));
     expect(items.filter((i) => i.kind === "indicator")).toEqual([]);
+  });
+
+  it("plans the same reminders reading all units at once as reading them one by one (a group's lead included)", async () => {
+    const db = bot.store.db;
+    const now = at("2026-12-25T02:00:00Z");
+    // 各街道 supports only in this plan; for this check it also leads one measure, so its street offices are asked.
+    const group = await db.selectFrom("units").select("id").where("name", "=", "各街道").where("jurisdiction", "=", "重庆市渝中区").executeTakeFirstOrThrow();
+    const street = await db.selectFrom("unit_group_members").select("unit_id").where("group_id", "=", group.id).executeTakeFirstOrThrow();
+    const task = await db.selectFrom("task_units").innerJoin("indicators", "indicators.task_id", "task_units.task_id").select("task_units.task_id")
+      .where("task_units.role", "=", "lead").where("task_units.unit_id", "!=", unit.id).executeTakeFirstOrThrow();
+    await db.insertInto("task_units").values({ task_id: task.task_id, unit_id: group.id, role: "lead", ordinal: 99, printed_name: "各街道" }).execute();
+    try {
+      const batched = await planReminders(db, now);
+      expect(batched.map((p) => p.unit.id)).toEqual(expect.arrayContaining([unit.id, street.unit_id]));
+      for (const p of batched) expect(p.items).toEqual(await unitReminderItems(db, p.unit, now));
+      // Every unit someone would hear from (here: each has a demo member) that the batch leaves out has nothing due.
+      const planned = new Set(batched.map((p) => p.unit.id));
+      const units = await db.selectFrom("units").selectAll().where("kind", "=", "unit")
+        .where("id", "in", db.selectFrom("members").select("unit_id").where("unit_id", "is not", null)).execute();
+      for (const u of units.filter((u) => !planned.has(u.id))) expect(await unitReminderItems(db, u, now)).toEqual([]);
+    } finally {
+      await db.deleteFrom("task_units").where("task_id", "=", task.task_id).where("unit_id", "=", group.id).execute();
+    }
   });
 
   it("on Friday 25th sends the unit's chat one card listing every unreported indicator, each with 上报", async () => {

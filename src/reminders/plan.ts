@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { DEFAULT_TZ, periodLabel, periodLastDay, previousPeriod, type LocalDate } from "../domain/period.js";
-import { chunked, unitTasks } from "../domain/tasks.js";
+import { chunked, groupBy, loadTaskViews, unitTasks, type TaskView } from "../domain/tasks.js";
 import type { Database, Unit } from "../store/schema.js";
 import { parseItems } from "../supervision/ledger.js";
 import { cnCalendarDay } from "./holidays-cn.js";
@@ -149,15 +149,63 @@ async function remindedKeys(db: Kysely<Database>, unitId: number): Promise<Set<s
   return new Set(rows.flatMap((r) => parseItems(r)));
 }
 
-/** What one unit should be reminded of today (assumes the caller checked mayRemind). */
+/** What the plan needs to know of one unit: the measures it leads (directly or through a group), in plan order. */
+interface UnitFacts {
+  leadTasks: TaskView[];
+  /** "indicatorId@period" this unit has reported (the previous period's gap is this unit's, not a supporter's). */
+  reported: Set<string>;
+  /** Stage keys already in the record. */
+  done: Set<string>;
+}
+
+/** What one unit should be reminded of today (assumes the caller checked mayRemind). One unit, its own queries. */
 export async function unitReminderItems(db: Kysely<Database>, unit: Unit, now: Date, s: ReminderSettings = DEFAULT_REMINDER_SETTINGS): Promise<ReminderItem[]> {
-  const today = dayNum(localClock(now, s.tz).date);
-  const tasks = (await unitTasks(db, unit, now)).filter((t) => t.role === "lead");
-  // Periods this unit has reported per indicator: the previous period's gap is this unit's, not a supporter's.
-  const reported = await chunked(tasks.flatMap((t) => t.indicators.map((i) => i.id)), (ids) =>
+  const leadTasks = (await unitTasks(db, unit, now)).filter((t) => t.role === "lead");
+  const reported = await chunked(leadTasks.flatMap((t) => t.indicators.map((i) => i.id)), (ids) =>
     db.selectFrom("reports").select(["indicator_id", "period"]).where("unit_id", "=", unit.id).where("indicator_id", "in", ids).execute(),
   );
-  const reportedKeys = new Set(reported.map((r) => `${r.indicator_id}@${r.period}`));
+  return itemsOf({ leadTasks, reported: new Set(reported.map((r) => `${r.indicator_id}@${r.period}`)), done: await remindedKeys(db, unit.id) }, now, s);
+}
+
+/**
+ * The same facts for many units in a fixed number of statements (each chunked under D1's 100 parameters): group
+ * memberships, lead links, the task views once for all, the reports of the previous periods, the record. Reading
+ * unit by unit cost about eight statements per unit.
+ */
+async function loadFacts(db: Kysely<Database>, units: Unit[], now: Date): Promise<Map<number, UnitFacts>> {
+  const ids = units.map((u) => u.id);
+  const memberships = await chunked(ids, (c) => db.selectFrom("unit_group_members").select(["group_id", "unit_id"]).where("unit_id", "in", c).execute());
+  const groupsOf = groupBy(memberships, (m) => m.unit_id);
+  const responsible = [...new Set([...ids, ...memberships.map((m) => m.group_id)])];
+  const links = await chunked(responsible, (c) =>
+    db.selectFrom("task_units").innerJoin("tasks", "tasks.id", "task_units.task_id").select(["task_units.task_id", "task_units.unit_id"])
+      .where("task_units.unit_id", "in", c).where("task_units.role", "=", "lead").where("tasks.retired_at", "is", null).execute(),
+  );
+  const leadOf = groupBy(links, (l) => l.unit_id);
+  const views = await loadTaskViews(db, [...new Set(links.map((l) => l.task_id))], now);
+  // Only the previous periods are looked up (the current one is in the views), which keeps the read small.
+  const periods = [...new Set(views.flatMap((v) => v.indicators.map((i) => previousPeriod(i.currentPeriod))))];
+  const reports = periods.length
+    ? await chunked(ids, (c) => db.selectFrom("reports").select(["unit_id", "indicator_id", "period"]).where("unit_id", "in", c).where("period", "in", periods).execute(), 80)
+    : [];
+  const reportsOf = groupBy(reports, (r) => r.unit_id);
+  const events = await chunked(ids, (c) => db.selectFrom("supervision_events").select(["unit_id", "items"]).where("kind", "=", "reminder").where("unit_id", "in", c).execute());
+  const eventsOf = groupBy(events, (e) => e.unit_id);
+  const out = new Map<number, UnitFacts>();
+  for (const u of units) {
+    const tasks = new Set([u.id, ...(groupsOf.get(u.id) ?? []).map((g) => g.group_id)].flatMap((id) => (leadOf.get(id) ?? []).map((l) => l.task_id)));
+    out.set(u.id, {
+      leadTasks: views.filter((v) => tasks.has(v.id)),
+      reported: new Set((reportsOf.get(u.id) ?? []).map((r) => `${r.indicator_id}@${r.period}`)),
+      done: new Set((eventsOf.get(u.id) ?? []).flatMap((e) => parseItems(e))),
+    });
+  }
+  return out;
+}
+
+/** The plan for one unit from its facts: pure, the same for the per-unit and the batched reads. */
+function itemsOf({ leadTasks: tasks, reported: reportedKeys, done }: UnitFacts, now: Date, s: ReminderSettings): ReminderItem[] {
+  const today = dayNum(localClock(now, s.tz).date);
   const items: ReminderItem[] = [];
   for (const t of tasks) {
     for (const i of t.indicators) {
@@ -203,7 +251,6 @@ export async function unitReminderItems(db: Kysely<Database>, unit: Unit, now: D
       items.push({ key: `task:${t.id}#overdue`, kind: "measure", reason: "overdue", indicatorId: null, name: label, text: `完成时限 ${t.deadlineText ?? t.deadline}（${fmt(end)}）已过，已逾期` });
     }
   }
-  const done = await remindedKeys(db, unit.id);
   const seen = new Set<string>();
   return items.filter((i) => !done.has(i.key) && !seen.has(i.key) && seen.add(i.key));
 }
@@ -222,9 +269,10 @@ export async function planReminders(db: Kysely<Database>, now: Date, s: Reminder
     ]))
     .orderBy("id")
     .execute();
+  const facts = await loadFacts(db, units, now);
   const out: UnitReminder[] = [];
   for (const unit of units) {
-    const items = await unitReminderItems(db, unit, now, s);
+    const items = itemsOf(facts.get(unit.id)!, now, s);
     if (items.length) out.push({ unit, items });
   }
   return out;
