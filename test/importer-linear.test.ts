@@ -159,6 +159,18 @@ describe("adversarial text at the caps", () => {
     }
   }, 120_000);
 
+  it("a run-on table at the cap (office names glued for pages) is rebuilt within a budget, and past it is left with a warning", () => {
+    const header = "序号项目名称主要内容分管领导牵头单位配合单位1建设中心。";
+    const block = `王小明${"区卫健委区财政局".repeat(40)}。`;
+    const page = (k: number) => `${k}、${k === 1 ? header : ""}${block.repeat(Math.floor((LIMITS.maxLineChars - 60) / block.length))}`;
+    const one = parseDocument(`${PLAN_HEAD}${page(1)}`);
+    expect(one.tasks.length).toBeGreaterThan(0);
+    for (const t of one.tasks) expect(t.units.length).toBeGreaterThan(0);
+    // Pages joined by their numbers: far more than any plan's table, so nothing is rebuilt and the admin is told.
+    const many = parseDocument(`${PLAN_HEAD}${Array.from({ length: 8 }, (_, k) => page(k + 1)).join("\n")}`);
+    expect(many.warnings.join()).toContain("未重建");
+  }, 60_000);
+
   it("a line at the cap made of a real measure repeated reads as one measure with its units", () => {
     const body = "到2025年，精品中医馆、示范中医馆分别达到5个、1个，基层医疗卫生机构由80%提高到90%，";
     const text = `1. ${body.repeat(Math.floor((LIMITS.maxLineChars - 40) / body.length))}（责任单位：县卫健局、县医保局）`;

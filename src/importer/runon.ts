@@ -1,6 +1,6 @@
 import type { CleanLine } from "./normalize.js";
 import { columnKind, isHeaderRow, type ColumnKind } from "./table.js";
-import { unitRunAt, type UnitRun } from "./unit-run.js";
+import { unitRunReader, type UnitRun } from "./unit-run.js";
 
 /**
  * Tables copied from a PDF or a document-sharing page with no delimiter at all: the header's column names run
@@ -19,6 +19,7 @@ const CN = "一二三四五六七八九十";
 const CIRCLED = /[\u2460-\u2473]/;
 const ORDINAL = new RegExp(`^([${CN}]{1,3})[、.．]?`);
 const DEADLINE = /^(?:20\d{2}年(?:\d{1,2}月)?(?:底前|底|前|内|末)?|\d{1,2}月(?:底前|底|前)?|年底前?|长期|持续推进|持续)/;
+const MAX_RUN_ON_CHARS = 60_000;
 const PAGE_MARK = /^(\d{1,2})、/;
 
 /** The column names of a glued header starting at `at` (which holds 序号), and where the header ends. */
@@ -75,6 +76,9 @@ interface Row {
 export function expandRunOnTables(lines: CleanLine[], warnings: string[]): CleanLine[] {
   if (!lines.some((l) => l.text.includes("序号"))) return lines;
   const out: CleanLine[] = [];
+  // A run-on copy of a plan's table is a few thousand characters; past this budget the text is no such copy, and
+  // the budget keeps the rebuild's cost bounded whatever an upload holds.
+  let budget = MAX_RUN_ON_CHARS;
   for (let k = 0; k < lines.length; k++) {
     const l = lines[k]!;
     const at = l.text.indexOf("序号");
@@ -96,6 +100,12 @@ export function expandRunOnTables(lines: CleanLine[], warnings: string[]): Clean
         body = { text: body.text + lines[next]!.text.slice(m[0].length), orig: body.orig + lines[next]!.orig.slice(m[0].length) };
       }
     }
+    if (body.text.length > budget) {
+      warnings.push(`第 ${l.line} 行起的无分隔符表格过长（${body.text.length} 字），未重建，请改发 Word 或 Excel 原件`);
+      out.push(l);
+      continue;
+    }
+    budget -= body.text.length;
     // A header repeated at the top of each page is no row.
     const glued = l.text.slice(at, head.end);
     body = withoutAll(body, glued);
@@ -190,18 +200,24 @@ function readRows(body: Pair, kinds: ColumnKind[], line: number): Row[] {
   // them (most names are three characters, so three wins a tie unless another reading starts a name with its place).
   // Office names open with their place (区民政局): of two equal readings, the one whose first name does wins.
   const placeFirst = (run: UnitRun) => "省市区县镇乡各".includes(s[run.pieces[0]![0]]!);
-  // Without a name the run is read as it stands (a row whose person cell is empty).
+  const unitRunAt = unitRunReader(s);
+  const seen = new Map<number, ReturnType<typeof unitsAtUncached>>();
   const unitsAt = (p: number) => {
+    if (!seen.has(p)) seen.set(p, unitsAtUncached(p));
+    return seen.get(p)!;
+  };
+  // Without a name the run is read as it stands (a row whose person cell is empty).
+  const unitsAtUncached = (p: number) => {
     let found: { person: [number, number] | null; run: UnitRun } | null = null;
     for (const len of personFirst ? [3, 2, 4] : []) {
       if (p + len > s.length || !CJK.test(s.slice(p, p + len))) continue;
-      const run = unitRunAt(s, p + len);
+      const run = unitRunAt(p + len);
       if (!run) continue;
       const better = !found || run.pieces.length > found.run.pieces.length || (run.pieces.length === found.run.pieces.length && placeFirst(run) && !placeFirst(found.run));
       if (better) found = { person: [p, p + len], run };
     }
     if (found) return found;
-    const run = unitRunAt(s, p);
+    const run = unitRunAt(p);
     return run ? { person: null, run } : null;
   };
   const rowStartAt = (p: number): { code: [number, number]; end: number; section: boolean } | null => {
