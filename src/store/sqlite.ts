@@ -48,8 +48,8 @@ export interface OpenSqliteOptions {
   /** `:memory:` for tests; otherwise a file path (its folder is created). */
   path: string;
   /**
-   * FULL makes an acknowledged report survive power loss, not only a crash; it costs ~2× on single-row
-   * writes (see ../shared/docs figures), which this bot's write rate can afford.
+   * FULL makes an acknowledged report survive power loss, not only a crash. Each event's work commits once (see
+   * Services.transaction), so FULL costs one fsync per commit, which this bot's write rate can afford.
    */
   synchronous?: "NORMAL" | "FULL";
 }
