@@ -33,6 +33,13 @@ const baseSchema = z.object({
   CUIBAN_DUE_DAYS: z.coerce.number().int().positive().default(3),
   /** After this many 催办 without a report, an item is listed under 多次催办未落实 in the supervisor digest. */
   CUIBAN_ESCALATE_AFTER: z.coerce.number().int().positive().default(2),
+  /**
+   * Several instances on one database: an outbox row claimed by an instance is taken over by another only after
+   * this many seconds (the claimer died); longer than any one send with its retries' pacing can take.
+   */
+  OUTBOX_LEASE_SECONDS: z.coerce.number().positive().default(300),
+  /** The digest and reminder schedulers run on the one instance holding this lease; a dead holder's lapses after it. */
+  SCHEDULER_LEASE_SECONDS: z.coerce.number().positive().default(60),
   /** Reminders: how often the job looks (croner, China time), and the working hours and days it may send in. */
   REMINDER_CRON: z.string().default("*/30 * * * *"),
   REMINDER_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/).default("08:30-18:00"),

@@ -1,6 +1,8 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { Context } from "hono";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { botAdded, cardActions, commands } from "../../commands/index.js";
 import { createApp } from "../app.js";
@@ -17,6 +19,7 @@ import { OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS } from "..
 import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
 import { SharedRateLimiter } from "../lark/rate-limit.js";
 import { createLogger, createPlainLogger } from "../log.js";
+import { keepLease } from "../store/lease.js";
 import { openStore, type Store } from "../store/open.js";
 import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
@@ -76,6 +79,8 @@ export interface Runtime {
   services: Services;
   worker: OutboxWorker | null;
   seeded: SeedCounts | null;
+  /** This process among the instances sharing one database (holder of the scheduler lease). */
+  instanceId: string;
   /** Resolves when the work queued after HTTP answers has finished (tests wait on it). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -85,6 +90,7 @@ export interface Runtime {
 export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const env = o.env ?? process.env;
   const config = loadConfig(env);
+  const instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const clock = o.clock ?? systemClock;
   const secrets = config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : [];
   const log = o.log ?? (config.mode === "local" ? createPlainLogger() : createLogger(secrets));
@@ -132,7 +138,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   if (client) {
     // Instances sharing PostgreSQL share Lark's per-app limits too, so they pace their sends in the database.
     const pacer = store.dialect === "postgres" ? new SharedRateLimiter(store.db, clock, sleep) : undefined;
-    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row), ...(pacer ? { pacer } : {}) });
+    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row), leaseMs: config.OUTBOX_LEASE_SECONDS * 1000, ...(pacer ? { pacer } : {}) });
     await worker.start(o.outboxPollMs ?? 1000, { soleInstance: store.dialect === "sqlite" });
   }
 
@@ -195,11 +201,16 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   }
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : (o.port ?? config.PORT);
-  const stopDigest = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ) : () => {};
-  const stopReminders = o.scheduler ? startReminderScheduler(services, config.REMINDER_CRON, reminderSettingsOf(config)) : () => {};
-  const stopScheduler = () => {
+  // Every instance runs croner; the one holding the scheduler lease does the work, and when it dies another takes
+  // the lease over once it has lapsed (outbox keys keep a digest once per chat and week even across a hand-over).
+  const lease = o.scheduler ? keepLease({ db: store.db, clock, log, name: "scheduler", holder: instanceId, ttlMs: config.SCHEDULER_LEASE_SECONDS * 1000 }) : null;
+  const mayRun = () => lease?.held() ?? Promise.resolve(false);
+  const stopDigest = o.scheduler ? startDigestScheduler(services, config.DIGEST_CRON, config.DIGEST_TZ, mayRun) : () => {};
+  const stopReminders = o.scheduler ? startReminderScheduler(services, config.REMINDER_CRON, reminderSettingsOf(config), mayRun) : () => {};
+  const stopScheduler = async () => {
     stopDigest();
     stopReminders();
+    await lease?.stop();
   };
 
   return {
@@ -211,8 +222,9 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     worker,
     seeded,
     idle,
+    instanceId,
     async close() {
-      stopScheduler();
+      await stopScheduler();
       clearInterval(pruneTimer);
       await new Promise<void>((r) => server.close(() => r()));
       await idle();

@@ -7,11 +7,13 @@ import { enqueueReminders } from "./send.js";
 /**
  * Node: croner looks every half hour (China time); enqueueReminders itself keeps quiet outside working hours and
  * sends each reminder once, so the schedule only decides how soon after 08:30 the first ones go.
- * (Workers run the same function from the 5-minute cron trigger.)
+ * (Workers run the same function from the 5-minute cron trigger.) `mayRun`: only the instance holding the scheduler
+ * lease does the work.
  */
-export function startReminderScheduler(s: Services, cronExpr: string, settings: ReminderSettings): () => void {
+export function startReminderScheduler(s: Services, cronExpr: string, settings: ReminderSettings, mayRun: () => Promise<boolean> = async () => true): () => void {
   const job = new Cron(cronExpr, { timezone: settings.tz, protect: true }, async () => {
     try {
+      if (!(await mayRun())) return;
       await enqueueReminders(s, s.clock.now(), settings);
     } catch (err) {
       s.log.error("reminders failed", { error: String(err) });

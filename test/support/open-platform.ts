@@ -23,6 +23,17 @@ export interface OpenPlatform {
   failNext(n: number, how: { status: number; code: number; resetSeconds?: number }, only?: (r: Recorded) => boolean): void;
   /** Delay every answer by `ms`. */
   setDelay(ms: number): void;
+  /** Requests matching `only` are recorded, then wait unanswered until `release()` (an instance killed meanwhile). */
+  hold(only: (r: Recorded) => boolean): void;
+  /** Lets the held requests through: each is processed as Lark would process a request whose sender went away. */
+  release(): void;
+  /**
+   * Lark's idempotent send: a message or reply carrying a `uuid` already used creates no second message (it answers
+   * the first one's id). Off unless a test turns it on, since tests on separate stores reuse the same row ids.
+   */
+  dedupeByUuid: boolean;
+  /** Messages created (sends and replies), per uuid: a resend with the same uuid does not count twice. */
+  created: Map<string, number>;
   users: Map<string, string[]>;
   departments: Map<string, string>;
   /** Files uploaded with POST /open-apis/im/v1/files, by the file_key the stand-in answered. */
@@ -81,6 +92,23 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   const requests: Recorded[] = [];
   const failures: { status: number; code: number; resetSeconds?: number; only?: (r: Recorded) => boolean }[] = [];
   let delay = 0;
+  let holdOnly: ((r: Recorded) => boolean) | null = null;
+  let released: Promise<void> = Promise.resolve();
+  let releaseHeld = () => {};
+  const byUuid = new Map<string, string>();
+  const created = new Map<string, number>();
+  const state = { dedupeByUuid: false };
+  /** A uuid seen before (with dedupe on) answers the earlier message; otherwise `make` creates one and counts it. */
+  const createOnce = (body: unknown, make: () => string): string => {
+    const uuid = (body as { uuid?: unknown } | null)?.uuid;
+    if (typeof uuid !== "string") return make();
+    const prior = state.dedupeByUuid ? byUuid.get(uuid) : undefined;
+    if (prior) return prior;
+    const id = make();
+    byUuid.set(uuid, id);
+    created.set(uuid, (created.get(uuid) ?? 0) + 1);
+    return id;
+  };
   let msg = 0;
   const users = new Map<string, string[]>();
   const departments = new Map<string, string>();
@@ -116,6 +144,7 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
     }
     const rec: Recorded = { method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams), body, headers: req.headers, at: Date.now() };
     requests.push(rec);
+    if (holdOnly?.(rec)) await released;
     if (delay) await new Promise((r) => setTimeout(r, delay));
     const p = url.pathname;
     let m0: RegExpExecArray | null;
@@ -164,12 +193,12 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
       return res.end(Buffer.from(r.bytes));
     }
     if (p === "/open-apis/im/v1/messages" && req.method === "POST") {
-      const id = `om_sent_${++msg}`;
+      const id = createOnce(body, () => `om_sent_${++msg}`);
       sent.set(id, String((body as { receive_id?: unknown } | null)?.receive_id ?? ""));
       return json(res, 200, { code: 0, msg: "success", data: { message_id: id } });
     }
     if (/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/.test(p)) {
-      const id = `om_reply_${++msg}`;
+      const id = createOnce(body, () => `om_reply_${++msg}`);
       sent.set(id, "");
       return json(res, 200, { code: 0, msg: "success", data: { message_id: id } });
     }
@@ -230,6 +259,21 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
       for (let i = 0; i < n; i++) failures.push({ ...how, only });
     },
     setDelay: (ms) => void (delay = ms),
+    hold(only) {
+      holdOnly = only;
+      released = new Promise((r) => (releaseHeld = r));
+    },
+    release() {
+      holdOnly = null;
+      releaseHeld();
+    },
+    get dedupeByUuid() {
+      return state.dedupeByUuid;
+    },
+    set dedupeByUuid(on: boolean) {
+      state.dedupeByUuid = on;
+    },
+    created,
     users,
     departments,
     uploads,
