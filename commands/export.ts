@@ -1,8 +1,7 @@
 import { card, esc, md } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
-import { resolveActor } from "../src/domain/actors.js";
-import { unboundTextFor } from "../src/domain/first-steps.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
+import { viewerOf } from "../src/events/viewer.js";
 import type { CommandDef } from "../src/events/types.js";
 import { CHAT_ROW_CAP, exportLedger, type LedgerScope } from "../src/ledger/index.js";
 
@@ -16,12 +15,9 @@ export const exportLedgerCommand: CommandDef = {
   summary: "导出督办台账（Excel）：督办室导出全部、某个方案或某个单位；单位导出本单位任务",
   examples: ["/导出", "/导出 方案 1", "/导出 渝中区卫健委"],
   async handle(ctx) {
-    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
-    const seesAll = actor.isSupervisor || actor.isAdmin;
-    if (!seesAll && actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
-      return;
-    }
+    const viewer = await viewerOf(ctx);
+    if (!viewer) return;
+    const { actor, seesAll } = viewer;
     const arg = ctx.args.trim();
     const scope: LedgerScope = {};
     const planArg = /^(?:方案\s*)?(\d+)$/.exec(arg);

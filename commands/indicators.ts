@@ -1,10 +1,9 @@
 import { card, esc, md, truncate } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
 import { latestText, statusBadge, targetText } from "../cards/format.js";
-import { resolveActor } from "../src/domain/actors.js";
-import { unboundTextFor } from "../src/domain/first-steps.js";
 import { loadTaskViews, unitTasks } from "../src/domain/tasks.js";
 import { splitPublic } from "../src/events/private-answer.js";
+import { viewerOf } from "../src/events/viewer.js";
 import type { CommandDef } from "../src/events/types.js";
 
 export const indicators: CommandDef = {
@@ -13,13 +12,10 @@ export const indicators: CommandDef = {
   summary: "按名称或原文关键词搜索本单位指标（督办室搜索全部）；群里只有自己可见，加“公开”发到群里",
   examples: ["/指标 覆盖率", "/指标 临床重点专科", "/指标 覆盖率 公开"],
   async handle(ctx) {
-    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
-    const seesAll = actor.isSupervisor || actor.isAdmin;
     // Latest values are a unit's own business: a unit searches its own measures, only the supervising office all.
-    if (!seesAll && actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor, "查询本单位指标")));
-      return;
-    }
+    const viewer = await viewerOf(ctx, "查询本单位指标");
+    if (!viewer) return;
+    const { actor, seesAll } = viewer;
     const { pub, rest } = splitPublic(ctx.args);
     const k = rest.trim().replace(/[%_]/g, "");
     if (!k) {

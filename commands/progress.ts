@@ -2,12 +2,12 @@ import { button, card, esc, md, rowWithButton, truncate } from "../cards/element
 import { errorCard } from "../cards/notice.js";
 import { progressCard, taskProgressCard } from "../cards/progress.js";
 import { resolveActor } from "../src/domain/actors.js";
-import { unboundTextFor } from "../src/domain/first-steps.js";
 import { findTasks, unitProgress } from "../src/domain/progress.js";
 import { STATUS_LABEL } from "../src/domain/status.js";
 import { unitTasks } from "../src/domain/tasks.js";
 import { lookupUnits, unitLabel } from "../src/domain/units-lookup.js";
 import { loadTaskViews } from "../src/domain/tasks.js";
+import { viewerOf } from "../src/events/viewer.js";
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { splitPublic } from "../src/events/private-answer.js";
 import { answerClickPrivately } from "./my-tasks.js";
@@ -18,12 +18,9 @@ export const progress: CommandDef = {
   summary: "查看进度：督办室看全部单位，单位看本单位；可指定单位、任务编号或关键词；群里只有自己可见，加“公开”发到群里",
   examples: ["/进度", "/进度 渝中区卫健委", "/进度 9", "/进度 家庭医生", "/进度 公开"],
   async handle(ctx) {
-    const actor = await resolveActor(ctx, ctx.message.senderOpenId);
-    const seesAll = actor.isSupervisor || actor.isAdmin;
-    if (!seesAll && actor.units.length === 0) {
-      await ctx.replyPrivately(errorCard(await unboundTextFor(ctx.db, actor)));
-      return;
-    }
+    const viewer = await viewerOf(ctx);
+    if (!viewer) return;
+    const { actor, seesAll } = viewer;
     const now = ctx.clock.now();
     // In a group the answer is private unless 公开: an admin's all-units table is not for every member of a group.
     const { pub, rest } = splitPublic(ctx.args);
