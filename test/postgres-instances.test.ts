@@ -73,8 +73,11 @@ describe("an instance SIGKILLed while it holds claimed outbox rows", () => {
       const holder = async () => (await store.db.selectFrom("leases").select("holder").where("name", "=", "scheduler").executeTakeFirst())?.holder;
       await until("A to hold the scheduler lease", async () => (await holder()) === idA);
 
-      const messenger = new OutboxMessenger(store.db, fixedClock(new Date().toISOString()));
-      for (let i = 0; i < 10; i++) await messenger.sendToChat(`oc_crash_${i}`, noticeCard("通知", `第 ${i} 条`));
+      // One commit, so A's poll sees all ten at once (queued one by one, a poll between inserts claims only some).
+      await store.db.transaction().execute(async (trx) => {
+        const messenger = new OutboxMessenger(trx, fixedClock(new Date().toISOString()));
+        for (let i = 0; i < 10; i++) await messenger.sendToChat(`oc_crash_${i}`, noticeCard("通知", `第 ${i} 条`));
+      });
       // A claims all ten (one batch) and has eight in flight (its concurrency); two wait behind them, claimed.
       await lark.waitForSends(8, 30_000);
       const claimed = await store.db.selectFrom("outbox").select(["id", "claimed_at"]).where("status", "=", "sending").execute();
