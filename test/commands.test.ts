@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { findUnits } from "../src/store/units.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { larkEnv, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+import { cardOf, chatWith, textOf } from "./support/chat.js";
 
 let lark: OpenPlatform;
 let bot: Awaited<ReturnType<typeof startTestServer>>;
@@ -23,24 +24,9 @@ afterAll(async () => {
   await lark.close();
 });
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
-const textOf = (r: Recorded) => renderCard(cardOf(r));
-
-/** Sends a text as Lark would and returns what the open platform received in answer. */
-async function say(openId: string, text: string, o: { group?: boolean; chatId?: string } = {}) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...o })));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before);
-}
-
-async function callback(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, formValue })));
-  expect(res.status).toBe(200);
-  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
-}
+const chat = chatWith(() => bot, () => lark);
+const say = chat.say;
+const callback = (openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) => chat.click(openId, value, { formValue });
 
 const reportRows = () => bot.store.db.selectFrom("reports").selectAll().orderBy("id").execute();
 

@@ -6,12 +6,13 @@ import { buildSupervisorDigest } from "../src/digest/build.js";
 import { parseCommand } from "../src/events/parse-command.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { APP, cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { APP, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 import { lintCard } from "./support/card-lint.js";
 import { exampleUnitName, unboundText } from "../src/domain/first-steps.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { findUnits } from "../src/store/units.js";
+import { cardOf, chatWith, textOf } from "./support/chat.js";
 
 // Conversations a new user has with the bot, each ending in words that say what to do next.
 let lark: OpenPlatform;
@@ -28,28 +29,12 @@ afterAll(async () => {
   await lark.close();
 });
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
-const textOf = (r: Recorded) => renderCard(cardOf(r));
 const valuesOf = (c: unknown, action: string) => [...JSON.stringify(c).matchAll(new RegExp(`\\{"action":"${action}"[^}]*\\}`, "g"))].map((m) => JSON.parse(m[0]));
 
-async function say(openId: string, text: string, o: { group?: boolean; chatId?: string } = {}) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...o })));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  const sent = lark.sends().slice(before);
-  // Every card these conversations produce is one Feishu would accept.
-  for (const r of sent) if (r.body?.card || r.body?.msg_type === "interactive") expect(lintCard(cardOf(r)).problems, text).toEqual([]);
-  return sent;
-}
-async function click(openId: string, value: Record<string, unknown>, chatId = "oc_chat") {
-  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, chatId })));
-  const answer = (await res.json()) as { toast?: { content: string }; card?: { data: any } };
-  await bot.idle();
-  await bot.worker!.kick();
-  return answer;
-}
+// Every card these conversations produce must be one Feishu would accept: the harness lints each send.
+const chat = chatWith(() => bot, () => lark, { lint: true });
+const say = chat.say;
+const click = (openId: string, value: Record<string, unknown>, chatId = "oc_chat") => chat.click(openId, value, { chatId });
 
 describe("a newcomer's first messages", () => {
   // The /绑定 line the bot suggests, exactly as written on its card.

@@ -3,8 +3,9 @@ import { clockStartingAt } from "../src/clock.js";
 import { renderCard } from "../src/local/render.js";
 import { applyRoster, parseRoster, RosterError } from "../src/store/roster.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { larkEnv, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+import { cardOf, chatWith, textOf } from "./support/chat.js";
 
 // Issue 12 (4, 6): group-led indicators are reportable by the group's members from the roster, and listed under
 // 无人可填报 until a group has members; an official bound to two units picks which one a command is for.
@@ -21,27 +22,16 @@ afterAll(async () => {
   await lark.close();
 });
 
-const signed = (envelope: unknown) => signedRequest(envelope, { timestamp: Math.floor(clock.now().getTime() / 1000) });
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
-async function say(openId: string, text: string) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signed(messageEvent({ text, openId })));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before).map((r) => renderCard(cardOf(r)));
-}
+const chat = chatWith(() => bot, () => lark, { clock });
+/** What the sender reads in answer, as the terminal chat shows it. */
+const say = async (openId: string, text: string) => (await chat.say(openId, text)).map(textOf);
 async function formSubmit(openId: string, keyword: string) {
   const before = lark.sends().length;
   await say(openId, `/上报 ${keyword}`);
   const form = cardOf(lark.sends()[before]!).body.elements.find((e: any) => e.tag === "form");
   return form.elements.find((e: any) => e.tag === "button").behaviors[0].value as Record<string, unknown>;
 }
-async function callback(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const res = await bot.post(undefined, await signed(cardEvent({ openId, value, formValue })));
-  expect(res.status).toBe(200);
-  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
-}
+const callback = (openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) => chat.click(openId, value, { formValue });
 
 describe("无人可填报 in the supervisor's views", () => {
   it("lists a group without members and a unit without an official, with why and how to fix, until someone can report", async () => {

@@ -4,8 +4,9 @@ import { readNumber } from "../src/domain/number-input.js";
 import { checkReportPeriod, reportWindow } from "../src/domain/period.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { larkEnv, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { chatWith } from "./support/chat.js";
 
 // Issue 12: numbers officials can trust. The bot's clock starts at 24 Nov 2026, 10:00 in Chongqing: the current
 // quarter is 2026Q4 and 2026Q3 closed on 10 Oct); requests are signed at the bot's time so the replay check agrees.
@@ -26,23 +27,11 @@ afterAll(async () => {
   await lark.close();
 });
 
-const signedAtBotTime = (envelope: unknown) => signedRequest(envelope, { timestamp: Math.floor(clock.now().getTime() / 1000) });
 const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
 
-async function say(openId: string, text: string) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedAtBotTime(messageEvent({ text, openId })));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before);
-}
-
-async function callback(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const res = await bot.post(undefined, await signedAtBotTime(cardEvent({ openId, value, formValue })));
-  expect(res.status).toBe(200);
-  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
-}
+const chat = chatWith(() => bot, () => lark, { clock });
+const say = (openId: string, text: string) => chat.say(openId, text);
+const callback = (openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) => chat.click(openId, value, { formValue });
 
 const reportCount = async () => (await bot.store.db.selectFrom("reports").select("id").execute()).length;
 

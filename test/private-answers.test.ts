@@ -8,8 +8,9 @@ import { OutboxMessenger } from "../src/lark/outbox.js";
 import { renderCard } from "../src/local/render.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { cardEvent, larkEnv, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+import { cardOf, chatWith } from "./support/chat.js";
 
 let lark: OpenPlatform;
 let bot: Awaited<ReturnType<typeof startTestServer>>;
@@ -27,24 +28,13 @@ afterAll(async () => {
   await lark.close();
 });
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+const chat = chatWith(() => bot, () => lark);
+const say = (openId: string, text: string, chatId: string) => chat.say(openId, text, { group: true, chatId });
 
-async function say(openId: string, text: string, chatId: string) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, group: true, chatId })));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before);
-}
-
+/** A click in a group chat: the callback's answer and every send it caused. */
 async function click(openId: string, value: Record<string, unknown>, chatId: string, messageId: string) {
   const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, chatId, messageId })));
-  expect(res.status).toBe(200);
-  const answer = (await res.json()) as { toast?: { type: string; content: string }; card?: unknown };
-  await bot.idle();
-  await bot.worker!.kick();
+  const answer = await chat.click(openId, value, { chatId, messageId });
   return { answer, sent: lark.sends().slice(before) };
 }
 
