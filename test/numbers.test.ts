@@ -5,8 +5,8 @@ import { checkReportPeriod, reportWindow } from "../src/domain/period.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { larkEnv, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
-import { chatWith } from "./support/chat.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+import { cardOf, chatWith } from "./support/chat.js";
 
 // Issue 12: numbers officials can trust. The bot's clock starts at 24 Nov 2026, 10:00 in Chongqing: the current
 // quarter is 2026Q4 and 2026Q3 closed on 10 Oct); requests are signed at the bot's time so the replay check agrees.
@@ -27,7 +27,6 @@ afterAll(async () => {
   await lark.close();
 });
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
 
 const chat = chatWith(() => bot, () => lark, { clock });
 const say = (openId: string, text: string) => chat.say(openId, text);
