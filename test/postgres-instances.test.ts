@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { noticeCard } from "../cards/notice.js";
-import { fixedClock } from "../src/clock.js";
+import { fixedClock, systemClock } from "../src/clock.js";
+import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { OutboxMessenger } from "../src/lark/outbox.js";
 import { holdLease } from "../src/store/lease.js";
 import { openStore } from "../src/store/open.js";
@@ -110,6 +111,99 @@ describe("an instance SIGKILLed while it holds claimed outbox rows", () => {
       await b?.close();
       await store.close();
       await lark.close();
+    }
+  });
+});
+
+describe("one chat's messages, delivered by two instances", () => {
+  const quiet = { info() {}, warn() {}, error() {} };
+  const noPacing = { acquire: async () => {} };
+  const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const text = (row: { payload: string }) => (JSON.parse(row.payload) as { card: { body: { elements: { content?: string }[] } } }).card.body.elements.map((e) => e.content ?? "").join("");
+
+  it("while one instance is still sending a chat's earlier message, the other leaves that chat's later ones alone", async () => {
+    const url = await server.createDatabase("order_gate");
+    const storeA = await openStore({ databaseUrl: url, databasePath: "" });
+    const storeB = await openStore({ databaseUrl: url, databasePath: "" });
+    try {
+      const messenger = new OutboxMessenger(storeA.db, systemClock);
+      for (let i = 1; i <= 6; i++) await messenger.sendToChat("oc_order", noticeCard("通知", `第 ${i} 条`));
+      for (let i = 1; i <= 2; i++) await messenger.sendToChat("oc_other", noticeCard("通知", `另一群第 ${i} 条`));
+      const arrived: { chat: string; id: number; by: string }[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let stuck!: () => void;
+      const aStuck = new Promise<void>((r) => (stuck = r));
+      // A claims the first three messages to oc_order and is slow to hear back about the first (a slow network).
+      const a = createOutboxWorker({ db: storeA.db, clock: systemClock, sleep: realSleep, log: quiet, pacer: noPacing, serializeClaims: true, batchSize: 3, send: async (row) => {
+        if (arrived.length === 0) (stuck(), await gate);
+        arrived.push({ chat: row.target, id: row.id, by: "A" });
+        return null;
+      } });
+      const b = createOutboxWorker({ db: storeB.db, clock: systemClock, sleep: realSleep, log: quiet, pacer: noPacing, serializeClaims: true, send: async (row) => (arrived.push({ chat: row.target, id: row.id, by: "B" }), null) });
+      const draining = a.drainOnce();
+      await aStuck;
+      await b.drainOnce();
+      // B delivered the other chat, and nothing to oc_order: its messages 4–6 would have arrived before 1–3.
+      expect(arrived.map((r) => r.chat)).toEqual(["oc_other", "oc_other"]);
+      const waiting = await storeB.db.selectFrom("outbox").select(["payload", "status"]).where("target", "=", "oc_order").orderBy("id").execute();
+      expect(waiting.map((r) => r.status)).toEqual(["sending", "sending", "sending", "pending", "pending", "pending"]);
+      release();
+      await draining;
+      await b.drainOnce();
+      const rows = await storeB.db.selectFrom("outbox").select(["id", "payload", "status"]).where("target", "=", "oc_order").orderBy("id").execute();
+      expect(rows.every((r) => r.status === "sent")).toBe(true);
+      // What the chat shows, top to bottom.
+      const byId = new Map(rows.map((r) => [r.id, text(r)]));
+      expect(arrived.filter((r) => r.chat === "oc_order").map((r) => byId.get(r.id)!.match(/第 \d 条/)![0])).toEqual(["第 1 条", "第 2 条", "第 3 条", "第 4 条", "第 5 条", "第 6 条"]);
+    } finally {
+      await storeA.close();
+      await storeB.close();
+    }
+  });
+
+  it("under load from both instances, every chat gets its messages once, in the order they were queued, never two at a time", async () => {
+    const url = await server.createDatabase("order_load");
+    const stores = [await openStore({ databaseUrl: url, databasePath: "" }), await openStore({ databaseUrl: url, databasePath: "" })];
+    try {
+      const messenger = new OutboxMessenger(stores[0]!.db, systemClock);
+      const log: { chat: string; id: number; start: number; end: number }[] = [];
+      let clockTick = 0;
+      const workers = stores.map((s) =>
+        createOutboxWorker({ db: s.db, clock: systemClock, sleep: realSleep, log: quiet, pacer: noPacing, serializeClaims: true, batchSize: 4, concurrency: 3, send: async (row) => {
+          const start = ++clockTick;
+          // Uneven network: some sends take a few milliseconds, so the instances overlap in every way.
+          await realSleep(row.id % 3 === 0 ? 4 : 0);
+          log.push({ chat: row.target, id: row.id, start, end: ++clockTick });
+          return null;
+        } }),
+      );
+      const chats = Array.from({ length: 6 }, (_, i) => `oc_load_${i}`);
+      let queued = 0;
+      // Messages keep arriving while both instances deliver, as answers do while a digest goes out.
+      const producer = (async () => {
+        for (let wave = 0; wave < 10; wave++) {
+          for (let k = 0; k < 12; k++) await messenger.sendToChat(chats[(wave * 5 + k) % chats.length]!, noticeCard("通知", `${wave}-${k}`), {}), queued++;
+          await realSleep(5);
+        }
+      })();
+      let producing = true;
+      void producer.finally(() => (producing = false));
+      await Promise.all(workers.map(async (w) => {
+        while (producing || (await stores[0]!.db.selectFrom("outbox").select("id").where("status", "<>", "sent").execute()).length > 0) {
+          await w.drainOnce();
+          await realSleep(1);
+        }
+      }));
+      expect(log).toHaveLength(queued);
+      expect(new Set(log.map((r) => r.id)).size).toBe(queued);
+      for (const chat of chats) {
+        const sends = log.filter((r) => r.chat === chat).sort((x, y) => x.start - y.start);
+        expect(sends.map((r) => r.id)).toEqual(sends.map((r) => r.id).sort((x, y) => x - y));
+        for (let i = 1; i < sends.length; i++) expect(sends[i]!.start).toBeGreaterThan(sends[i - 1]!.end);
+      }
+    } finally {
+      for (const s of stores) await s.close();
     }
   });
 });

@@ -221,7 +221,7 @@ describe("Lark's limits are per app, so instances on one database pace their sen
     const b = await startTestServer(opts);
     try {
       const messenger = new OutboxMessenger(a.store.db, systemClock);
-      // 110 chats once each, and one chat ten times (every twelfth row), so both instances claim some of its rows.
+      // 110 chats once each, and one chat ten times (every twelfth row), its rows one at a time whichever instance claims them.
       const targets = Array.from({ length: 120 }, (_, i) => (i % 12 === 5 ? "oc_busy" : `oc_chat_${i}`));
       for (const [i, t] of targets.entries()) await messenger.sendToChat(t, noticeCard("通知", `第 ${i} 条`));
       let [byA, byB] = await Promise.all([a.worker!.drainOnce(), b.worker!.drainOnce()]);

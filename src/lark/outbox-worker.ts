@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
 import type { Database, OutboxRow } from "../store/schema.js";
@@ -26,7 +26,16 @@ export interface OutboxWorkerDeps {
    * database pass a SharedRateLimiter, since the limits are per app.
    */
   pacer?: Pacer;
+  /**
+   * PostgreSQL with several instances: claims are taken one at a time across instances (a transaction-scoped
+   * advisory lock), so a claim always sees the rows the previous one marked 'sending'. On SQLite and D1 every
+   * statement is already serialized and the claim is one statement, so no lock is needed there.
+   */
+  serializeClaims?: boolean;
 }
+
+/** Any fixed number: the advisory lock key all instances take around a claim. */
+const CLAIM_LOCK = 0x64756261; // "duba"
 
 /**
  * Delivers due outbox rows in order, paced by Lark's limits, retrying with exponential backoff (or the wait Lark
@@ -90,31 +99,52 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
     }
   }
 
+  /**
+   * Claims up to `batchSize` due rows (null when none is due). A target with a row 'sending' — claimed by this or
+   * another instance and not yet settled — is skipped: its later rows wait until that send has an outcome, so one
+   * chat gets its messages in id order even when several instances deliver (a reply never lands before the message
+   * it follows). Rows of one target within a claim are delivered in order by one queue below.
+   */
+  async function claim(db: Kysely<Database>): Promise<OutboxRow[] | null> {
+    const candidates = await db
+      .selectFrom("outbox")
+      .select("id")
+      .where("status", "=", "pending")
+      .where("next_attempt_at", "<=", deps.clock.now().toISOString())
+      .where((eb) => eb.not(eb.exists(eb.selectFrom("outbox as busy").select("busy.id").whereRef("busy.target", "=", "outbox.target").where("busy.status", "=", "sending"))))
+      .orderBy("priority", "desc")
+      .orderBy("id")
+      // Small claims: an answer queued while a batch is being paced out waits for that batch only.
+      .limit(batchSize)
+      .execute();
+    if (candidates.length === 0) return null;
+    const ids = candidates.map((r) => r.id);
+    // One statement, so atomic on SQLite and D1: a row another drain took meanwhile is not taken again, and a
+    // target another drain started on meanwhile is left to it.
+    return db
+      .updateTable("outbox")
+      .set({ status: "sending", claimed_at: deps.clock.now().toISOString() })
+      .where("id", "in", ids)
+      .where("status", "=", "pending")
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom("outbox as busy").select("busy.id").whereRef("busy.target", "=", "outbox.target").where("busy.status", "=", "sending").where("busy.id", "not in", ids))),
+      )
+      .returningAll()
+      .execute();
+  }
+
   /** Delivers what is due now; returns how many rows it tried. */
   async function drainOnce(): Promise<number> {
     let tried = 0;
     for (;;) {
-      const candidates = await deps.db
-        .selectFrom("outbox")
-        .select("id")
-        .where("status", "=", "pending")
-        .where("next_attempt_at", "<=", deps.clock.now().toISOString())
-        .orderBy("priority", "desc")
-        .orderBy("id")
-        // Small claims: an answer queued while a batch is being paced out waits for that batch only.
-        .limit(batchSize)
-        .execute();
-      if (candidates.length === 0) return tried;
-      // Claim atomically: a row another drain already took is not delivered twice.
-      const due = (
-        await deps.db
-          .updateTable("outbox")
-          .set({ status: "sending", claimed_at: deps.clock.now().toISOString() })
-          .where("id", "in", candidates.map((r) => r.id))
-          .where("status", "=", "pending")
-          .returningAll()
-          .execute()
-      ).sort((a, b) => b.priority - a.priority || a.id - b.id);
+      const claimed = deps.serializeClaims
+        ? await deps.db.transaction().execute(async (trx) => {
+            await sql`SELECT pg_advisory_xact_lock(${CLAIM_LOCK})`.execute(trx);
+            return claim(trx);
+          })
+        : await claim(deps.db);
+      if (claimed === null) return tried;
+      const due = claimed.sort((a, b) => b.priority - a.priority || a.id - b.id);
       if (due.length === 0) continue;
       // Rows to one target go in order; different targets go in parallel up to `concurrency`.
       const byTarget = new Map<string, OutboxRow[]>();

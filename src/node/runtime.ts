@@ -138,7 +138,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   if (client) {
     // Instances sharing PostgreSQL share Lark's per-app limits too, so they pace their sends in the database.
     const pacer = store.dialect === "postgres" ? new SharedRateLimiter(store.db, clock, sleep) : undefined;
-    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row), leaseMs: config.OUTBOX_LEASE_SECONDS * 1000, ...(pacer ? { pacer } : {}) });
+    worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row), leaseMs: config.OUTBOX_LEASE_SECONDS * 1000, serializeClaims: store.dialect === "postgres", ...(pacer ? { pacer } : {}) });
     await worker.start(o.outboxPollMs ?? 1000, { soleInstance: store.dialect === "sqlite" });
   }
 
