@@ -6,7 +6,7 @@ import { buildSupervisorDigest } from "../src/digest/build.js";
 import { parseCommand } from "../src/events/parse-command.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { APP, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { APP, larkEnv, messageEvent, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 import { lintCard } from "./support/card-lint.js";
 import { exampleUnitName, unboundText } from "../src/domain/first-steps.js";
@@ -111,14 +111,7 @@ describe("a newcomer's first messages", () => {
       header: { event_id: eventId, event_type: "im.chat.member.bot.added_v1", create_time: String(Date.now()), token: APP.token, app_id: APP.id, tenant_key: "tk" },
       event: { chat_id: chatId, operator_id: { open_id: openId, union_id: "on_x" }, external: false, operator_tenant_key: "tk", name: "渝中区卫健委工作群" },
     });
-    const post = async (env: unknown) => {
-      const before = lark.sends().length;
-      const res = await bot.post(undefined, await signedRequest(env));
-      expect(res.status).toBe(200);
-      await bot.idle();
-      await bot.worker!.kick();
-      return lark.sends().slice(before);
-    };
+    const post = async (env: unknown) => (await chat.deliver(env)).sent;
     const first = await post(added("oc_new_group", "ou_admin", "ev_added_1"));
     expect(first).toHaveLength(1);
     expect(first[0]!.body.receive_id).toBe("oc_new_group");
@@ -137,14 +130,10 @@ describe("a newcomer's first messages", () => {
   });
 
   it("a picture gets told the bot reads text, not 未知命令", async () => {
-    const before = lark.sends().length;
     const ev = messageEvent({ text: "", openId: "ou_first_e" });
     ev.event.message.message_type = "image";
     ev.event.message.content = JSON.stringify({ image_key: "img_x" });
-    await bot.post(undefined, await signedRequest(ev));
-    await bot.idle();
-    await bot.worker!.kick();
-    const text = textOf(lark.sends().slice(before)[0]!);
+    const text = textOf((await chat.deliver(ev)).sent[0]!);
     expect(text).toContain("我只能读文字消息");
     expect(text).not.toContain("未知命令");
   });

@@ -8,9 +8,10 @@ import { exportLedger } from "../src/ledger/index.js";
 import { SHEETS } from "../src/ledger/workbook.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { larkEnv, messageEvent, startTestServer } from "./support/events.js";
 import { lintCard } from "./support/card-lint.js";
 import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { cardOf, chatWith, textOf as shown } from "./support/chat.js";
 
 /**
  * Plans in through the chat: a file message → the bot downloads it from the open platform (message resource API)
@@ -36,14 +37,15 @@ afterAll(async () => {
   rmSync(seeds, { recursive: true, force: true });
 });
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
 /** The card as text, after checking it is one Feishu accepts (JSON 2.0 schema, ≤ 200 elements, ≤ 30 KB). */
 const textOf = (r: Recorded) => {
   expect(lintCard(cardOf(r)).problems).toEqual([]);
-  return renderCard(cardOf(r));
+  return shown(r);
 };
 const count = async (table: "plans" | "tasks" | "pending_imports" | "reports") =>
   Number((await bot.store.db.selectFrom(table).select(bot.store.db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow()).n);
+
+const chat = chatWith(() => bot, () => lark);
 
 /** Sends a file message as Lark does (content {file_key, file_name}); the stand-in serves its bytes. */
 async function sendFile(openId: string, name: string, bytes: Uint8Array, o: { chunked?: boolean } = {}) {
@@ -52,28 +54,11 @@ async function sendFile(openId: string, name: string, bytes: Uint8Array, o: { ch
   ev.event.message.message_type = "file";
   ev.event.message.content = JSON.stringify({ file_key: key, file_name: name });
   lark.resources.set(key, { messageId: ev.event.message.message_id, bytes, chunked: o.chunked });
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(ev));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before);
+  return (await chat.deliver(ev, name)).sent;
 }
 
-async function say(openId: string, text: string) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId })));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before);
-}
-
-async function click(openId: string, value: Record<string, unknown>) {
-  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value })));
-  expect(res.status).toBe(200);
-  return (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
-}
+const say = (openId: string, text: string) => chat.say(openId, text);
+const click = (openId: string, value: Record<string, unknown>) => chat.click(openId, value);
 
 function buttonValue(card: any, label: string): Record<string, unknown> {
   const found: any[] = [];

@@ -7,7 +7,8 @@ import { seedStore } from "../src/node/seed.js";
 import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
 import { appendDelivery, appendEvent } from "../src/supervision/ledger.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { larkEnv, startTestServer } from "./support/events.js";
+import { chatWith } from "./support/chat.js";
 import { lintCard } from "./support/card-lint.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 
@@ -164,14 +165,8 @@ describe("/导出 in chat", () => {
     await lark.close();
   });
 
-  async function say(openId: string, text: string, chatId?: string) {
-    const before = lark.sends().length;
-    const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...(chatId ? { chatId } : {}) })));
-    expect(res.status).toBe(200);
-    await bot.idle();
-    await bot.worker!.kick();
-    return lark.sends().slice(before);
-  }
+  const chat = chatWith(() => bot, () => lark);
+  const say = (openId: string, text: string, chatId?: string) => chat.say(openId, text, chatId ? { chatId } : {});
 
   it("uploads the workbook through im.file.create and sends it as a file message to the supervisor's chat", async () => {
     const uploadsBefore = lark.uploads.size;

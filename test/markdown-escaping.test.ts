@@ -16,8 +16,9 @@ import { seedStore } from "../src/node/seed.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
 import { lintCard } from "./support/card-lint.js";
-import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import { larkEnv, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+import { cardOf, chatWith } from "./support/chat.js";
 
 /**
  * Finding 7: text that did not come from our code (unit names from documents, task titles, units of measure, typed
@@ -154,15 +155,7 @@ describe("typed input echoed in answers is inert (finding 7)", () => {
     await lark.close();
   });
 
-  const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
-  async function say(openId: string, text: string) {
-    const before = lark.sends().length;
-    const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId })));
-    expect(res.status).toBe(200);
-    await bot.idle();
-    await bot.worker!.kick();
-    return lark.sends().slice(before);
-  }
+  const say = chatWith(() => bot, () => lark).say;
 
   it("/绑定, /指标, /进度, /上报 and an unknown command with a link and <at id=all> answer without either", async () => {
     const member = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");

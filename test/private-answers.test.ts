@@ -33,9 +33,8 @@ const say = (openId: string, text: string, chatId: string) => chat.say(openId, t
 
 /** A click in a group chat: the callback's answer and every send it caused. */
 async function click(openId: string, value: Record<string, unknown>, chatId: string, messageId: string) {
-  const before = lark.sends().length;
-  const answer = await chat.click(openId, value, { chatId, messageId });
-  return { answer, sent: lark.sends().slice(before) };
+  const { body: answer, sent } = await chat.press(openId, value, { chatId, messageId });
+  return { answer, sent };
 }
 
 describe("topic groups, where Lark has no only-you cards", () => {

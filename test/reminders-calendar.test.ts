@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock.js";
 import { loadConfig, reminderSettingsOf } from "../src/config.js";
@@ -10,9 +7,10 @@ import { CN_HOLIDAYS, expandDates } from "../src/reminders/holidays-cn.js";
 import { mayRemind } from "../src/reminders/plan.js";
 import { enqueueReminders } from "../src/reminders/send.js";
 import type { Unit } from "../src/store/schema.js";
-import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { larkEnv, startTestServer } from "./support/events.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import type { startTestServer } from "./support/events.js";
+import type { OpenPlatform } from "./support/open-platform.js";
+import { cardOf } from "./support/chat.js";
+import { startYuzhongBot } from "./support/yuzhong-bot.js";
 
 /**
  * Reminders and China's official holiday arrangement for 2026 (国务院办公厅, 2025-11-04): 国庆节 1–7 October is off,
@@ -20,29 +18,17 @@ import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/o
  */
 let lark: OpenPlatform;
 let bot: Awaited<ReturnType<typeof startTestServer>>;
-let seeds: string;
+let fixture: Awaited<ReturnType<typeof startYuzhongBot>>;
 let unit: Unit;
 const UNIT_CHAT = "oc_calendar_unit";
 const clock = fixedClock("2026-09-28T02:00:00Z");
 const settings = reminderSettingsOf(loadConfig({ DUBAN_LOCAL: "1" }));
 
 beforeAll(async () => {
-  seeds = mkdtempSync(join(tmpdir(), "duban-seeds-"));
-  for (const f of ["000_yuzhong-medical-service-system.txt", "roster.json"]) copyFileSync(join("seeds", f), join(seeds, f));
-  lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds, demoRoster: true, clock, sleep: async (ms) => clock.advance(ms) });
-  const member = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
-  const m = await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", member).executeTakeFirstOrThrow();
-  unit = await bot.store.db.selectFrom("units").selectAll().where("id", "=", m.unit_id!).executeTakeFirstOrThrow();
-  await bot.store.db.insertInto("chats").values({ chat_id: UNIT_CHAT, kind: "unit", unit_id: unit.id, name: "渝中卫健工作群", bound_by: "t", bound_at: "2026-09-01" }).execute();
+  fixture = await startYuzhongBot(clock, { id: UNIT_CHAT, boundAt: "2026-09-01" });
+  ({ lark, bot, unit } = fixture);
 });
-afterAll(async () => {
-  await bot.close();
-  await lark.close();
-  rmSync(seeds, { recursive: true, force: true });
-});
-
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+afterAll(() => fixture.close());
 
 /** Runs the reminder job at a China-time instant and returns what reached the unit's chat, rendered. */
 async function remindAt(iso: string, s = settings) {

@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock.js";
 import { loadConfig, reminderSettingsOf } from "../src/config.js";
@@ -10,10 +7,11 @@ import { renderCard } from "../src/local/render.js";
 import { DEFAULT_REMINDER_SETTINGS, mayRemind, planReminders, unitReminderItems } from "../src/reminders/plan.js";
 import { enqueueReminders } from "../src/reminders/send.js";
 import type { Unit } from "../src/store/schema.js";
-import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, signedRequest, startTestServer } from "./support/events.js";
+import type { startTestServer } from "./support/events.js";
 import { lintCard } from "./support/card-lint.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import type { OpenPlatform, Recorded } from "./support/open-platform.js";
+import { cardOf, chatWith } from "./support/chat.js";
+import { startYuzhongBot } from "./support/yuzhong-bot.js";
 
 /**
  * Reminders before deadlines, on a fixed clock. December 2026: the quarter, the month and the year all end on
@@ -22,7 +20,7 @@ import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/o
  */
 let lark: OpenPlatform;
 let bot: Awaited<ReturnType<typeof startTestServer>>;
-let seeds: string;
+let fixture: Awaited<ReturnType<typeof startYuzhongBot>>;
 let member: string;
 let unit: Unit;
 const UNIT_CHAT = "oc_reminder_unit";
@@ -33,22 +31,12 @@ const at = (iso: string) => {
 };
 
 beforeAll(async () => {
-  seeds = mkdtempSync(join(tmpdir(), "duban-seeds-"));
-  for (const f of ["000_yuzhong-medical-service-system.txt", "roster.json"]) copyFileSync(join("seeds", f), join(seeds, f));
-  lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds, demoRoster: true, clock, sleep: async (ms) => clock.advance(ms) });
-  member = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
-  const m = await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", member).executeTakeFirstOrThrow();
-  unit = await bot.store.db.selectFrom("units").selectAll().where("id", "=", m.unit_id!).executeTakeFirstOrThrow();
-  await bot.store.db.insertInto("chats").values({ chat_id: UNIT_CHAT, kind: "unit", unit_id: unit.id, name: "渝中卫健工作群", bound_by: "t", bound_at: "2026-11-01" }).execute();
+  fixture = await startYuzhongBot(clock, { id: UNIT_CHAT, boundAt: "2026-11-01" });
+  ({ lark, bot, member, unit } = fixture);
 });
-afterAll(async () => {
-  await bot.close();
-  await lark.close();
-  rmSync(seeds, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
+const chat = chatWith(() => bot, () => lark, { clock });
 const toChat = (sent: Recorded[]) => sent.filter((r) => r.body?.receive_id === UNIT_CHAT);
 
 async function run(iso: string) {
@@ -158,12 +146,7 @@ describe("before the period closes", () => {
   it("a member's 上报 from the reminder opens the form only for them, preselected", async () => {
     const ev = await bot.store.db.selectFrom("outbox").select("payload").where("target", "=", UNIT_CHAT).where("dedupe_key", "like", "reminder:%").executeTakeFirstOrThrow();
     const first = buttonsOf(JSON.parse(ev.payload).card).map((b) => b.value).find((v) => v.action === "open_report_form")!;
-    const before = lark.sends().length;
-    const res = await bot.post(undefined, await signedRequest(cardEvent({ openId: member, value: first, chatId: UNIT_CHAT }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
-    expect(res.status).toBe(200);
-    await bot.idle();
-    await bot.worker!.kick();
-    const sent = lark.sends().slice(before);
+    const { sent } = await chat.press(member, first, { chatId: UNIT_CHAT });
     expect(sent.map((r) => r.path)).toEqual(["/open-apis/ephemeral/v1/send"]);
     expect(sent[0]!.body).toMatchObject({ chat_id: UNIT_CHAT, open_id: member });
     const form = cardOf(sent[0]!).body.elements.find((e: any) => e.tag === "form");

@@ -1,6 +1,3 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cuibanCard, timelineCard, urgentNoticeCard } from "../cards/cuiban.js";
@@ -9,14 +6,16 @@ import { fixedClock } from "../src/clock.js";
 import { buttonsOf } from "../src/local/chat-client.js";
 import { renderCard } from "../src/local/render.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, menuEvent, messageEvent, signedRequest, startTestServer } from "./support/events.js";
+import { menuEvent, type startTestServer } from "./support/events.js";
 import { lintCard } from "./support/card-lint.js";
-import { startOpenPlatform, type OpenPlatform, type Recorded } from "./support/open-platform.js";
+import type { OpenPlatform } from "./support/open-platform.js";
+import { cardOf, chatWith, textOf } from "./support/chat.js";
+import { startYuzhongBot } from "./support/yuzhong-bot.js";
 
 /** 督办 loop, slice 1: 催办 from /进度, the repeat guard, the urgent call from the second one, and the record. */
 let lark: OpenPlatform;
 let bot: Awaited<ReturnType<typeof startTestServer>>;
-let seeds: string;
+let fixture: Awaited<ReturnType<typeof startYuzhongBot>>;
 let yuzhong: string; // demo member of 区卫健委（重庆市渝中区）
 let yuzhongUnitId: number;
 const SUPERVISOR = "ou_demo_supervisor";
@@ -25,44 +24,19 @@ const UNIT_CHAT = "oc_yuzhong_health";
 const clock = fixedClock("2026-11-24T02:00:00Z");
 
 beforeAll(async () => {
-  seeds = mkdtempSync(join(tmpdir(), "duban-seeds-"));
-  for (const f of ["000_yuzhong-medical-service-system.txt", "roster.json"]) copyFileSync(join("seeds", f), join(seeds, f));
-  lark = await startOpenPlatform();
-  // The rate limiter waits through `sleep`; on a fixed clock waiting is moving the clock.
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: seeds, demoRoster: true, clock, sleep: async (ms) => clock.advance(ms) });
-  yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
-  const unit = await bot.store.db.selectFrom("members").select("unit_id").where("open_id", "=", yuzhong).executeTakeFirstOrThrow();
-  yuzhongUnitId = unit.unit_id!;
-  await bot.store.db.insertInto("chats").values({ chat_id: UNIT_CHAT, kind: "unit", unit_id: yuzhongUnitId, name: "渝中卫健工作群", bound_by: "t", bound_at: "2026-11-01" }).execute();
+  fixture = await startYuzhongBot(clock, { id: UNIT_CHAT, boundAt: "2026-11-01" });
+  ({ lark, bot, member: yuzhong } = fixture);
+  yuzhongUnitId = fixture.unit.id;
 });
-afterAll(async () => {
-  await bot.close();
-  await lark.close();
-  rmSync(seeds, { recursive: true, force: true });
-});
+afterAll(() => fixture.close());
 
-const cardOf = (r: Recorded): any => (r.body.card ? r.body.card : JSON.parse(r.body.content));
-const textOf = (r: Recorded) => renderCard(cardOf(r));
 const buttons = (card: any): any[] => buttonsOf(card).map((b) => b.value);
 
-async function say(openId: string, text: string, o: { group?: boolean; chatId?: string } = {}) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(messageEvent({ text, openId, ...o }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
-  expect(res.status).toBe(200);
-  await bot.idle();
-  await bot.worker!.kick();
-  return lark.sends().slice(before);
-}
-
-async function click(openId: string, value: Record<string, unknown>, o: { chatId?: string; formValue?: Record<string, unknown> } = {}) {
-  const before = lark.sends().length;
-  const res = await bot.post(undefined, await signedRequest(cardEvent({ openId, value, chatId: o.chatId ?? "oc_demo_supervisor", formValue: o.formValue }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { toast?: { type: string; content: string }; card?: { data: any } };
-  await bot.idle();
-  await bot.worker!.kick();
-  return { body, sent: lark.sends().slice(before) };
-}
+const chat = chatWith(() => bot, () => lark, { clock });
+const say = chat.say;
+/** A click (in the supervisor's chat unless another is named): the callback's answer and every send it caused. */
+const click = (openId: string, value: Record<string, unknown>, o: { chatId?: string; formValue?: Record<string, unknown> } = {}) =>
+  chat.press(openId, value, { chatId: o.chatId ?? "oc_demo_supervisor", formValue: o.formValue });
 
 const events = () => bot.store.db.selectFrom("supervision_events").selectAll().orderBy("id").execute();
 const deliveries = () => bot.store.db.selectFrom("supervision_deliveries").selectAll().orderBy("id").execute();
@@ -351,14 +325,7 @@ describe("督办 cards", () => {
 });
 
 describe("one-tap menu (application.bot.menu_v6)", () => {
-  async function tap(openId: string, eventKey: string, eventId?: string) {
-    const before = lark.sends().length;
-    const res = await bot.post(undefined, await signedRequest(menuEvent({ openId, eventKey, eventId }), { timestamp: Math.floor(clock.now().getTime() / 1000) }));
-    expect(res.status).toBe(200);
-    await bot.idle();
-    await bot.worker!.kick();
-    return { body: await res.json(), sent: lark.sends().slice(before) };
-  }
+  const tap = (openId: string, eventKey: string, eventId?: string) => chat.deliver(menuEvent({ openId, eventKey, eventId }), eventKey);
 
   it("runs the command of the tapped entry and answers the user in their chat with the bot", async () => {
     const { sent } = await tap(yuzhong, "my_tasks");
