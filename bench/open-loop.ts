@@ -4,6 +4,9 @@
  * at 100, 500 and 1,000 events/s offered, prints p50/p99/max of the ack (from the scheduled send), the share past
  * Lark's 3 s deadline, and how many were shed with 503 (Lark retries those later). Then the delay of a reply
  * queued behind 1,000 digest rows. One run on the city-sized store (local mode, SQLite synchronous=FULL).
+ * For /我的任务 also the reply: from the scheduled send to the end of the command's run (its reply is in the outbox),
+ * for the events that were accepted. MESSAGE_COMPARE=1 runs /我的任务 first without the wait budget (every event
+ * accepted until the queue holds 2,000), then with it (WORK_WAIT_BUDGET_SECONDS, 10 s by default).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -16,6 +19,7 @@ import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { startRuntime } from "../src/node/runtime.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { CARD_BUSY, CARD_STILL_WORKING } from "../src/events/dispatch.js";
+import { commands } from "../commands/index.js";
 import { buildCityStore, myTasksEvent, reportEvent } from "./city-store.js";
 
 const SECONDS = Number(process.env["SECONDS"] ?? 4);
@@ -28,8 +32,18 @@ const path = join(dir, "city.sqlite");
 buildCityStore(path);
 /** CARD_COMPARE=1: card callbacks also without the admission gate (every tap let in at once), as before it existed. */
 const CARD_COMPARE = process.env["CARD_COMPARE"] === "1";
-const start = (o: { cardConcurrency?: number; cardCapacity?: number } = {}) =>
-  startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} }, ...o });
+const MESSAGE_COMPARE = process.env["MESSAGE_COMPARE"] === "1";
+/** When each message's command finished (its reply queued), by message id. */
+const answeredAt = new Map<string, number>();
+const timedCommands = commands.map((c) => ({
+  ...c,
+  handle: async (ctx: Parameters<typeof c.handle>[0]) => {
+    await c.handle(ctx);
+    answeredAt.set(ctx.message.messageId, performance.now());
+  },
+}));
+const start = (o: { cardConcurrency?: number; cardCapacity?: number; workWaitBudgetMs?: number } = {}) =>
+  startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} }, commands: timedCommands, ...o });
 let rt = await start();
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
@@ -67,17 +81,21 @@ async function openLoop(rate: number, make: (k: number) => unknown) {
   const errorCodes: Record<number, number> = {};
   const start = performance.now();
   const inflight: Promise<void>[] = [];
+  // Accepted messages: when they were due, to time their replies once everything has run.
+  const acceptedDue = new Map<string, number>();
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const body = JSON.stringify(make(++seq));
+    const event = make(++seq) as { event: { message?: { message_id: string } } };
+    const body = JSON.stringify(event);
     inflight.push(
       post(body).then(({ status, text }) => {
         const ms = performance.now() - due;
         if (status === 503) shed++;
         else if (status !== 200) (failed++, (errorCodes[status] = (errorCodes[status] ?? 0) + 1));
         else {
+          if (event.event.message) acceptedDue.set(event.event.message.message_id, due);
           lat.push(ms);
           const a = cardAnswer(text);
           if (a === "late") late++;
@@ -90,8 +108,20 @@ async function openLoop(rate: number, make: (k: number) => unknown) {
   await rt.idle();
   lat.sort((a, b) => a - b);
   const over3 = lat.filter((x) => x > 3000).length;
+  const replies: number[] = [];
+  let unanswered = 0;
+  for (const [id, due] of acceptedDue) {
+    const at = answeredAt.get(id);
+    if (at === undefined) unanswered++;
+    else replies.push(at - due);
+  }
+  replies.sort((a, b) => a - b);
+  const replyLine = acceptedDue.size
+    ? `; replies to the ${replies.length} accepted: p50 ${pct(replies, 50).toFixed(0)} ms, p99 ${pct(replies, 99).toFixed(0)} ms, max ${(replies.at(-1) ?? 0).toFixed(0)} ms, over 10 s ${((100 * replies.filter((x) => x > 10_000).length) / Math.max(1, replies.length)).toFixed(1)}%${unanswered ? `, UNANSWERED ${unanswered}` : ""}`
+    : "";
   return `${String(rate).padStart(5)}/s offered: p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${(lat.at(-1) ?? 0).toFixed(0)} ms, over 3 s ${((100 * over3) / Math.max(1, lat.length)).toFixed(1)}%, shed 503 ${shed}, errors ${failed}${failed ? ` (${Object.entries(errorCodes).map(([k, v]) => `${k === "0" ? "no answer" : `HTTP ${k}`}: ${v}`).join(", ")})` : ""}` +
-    (late || busy ? `, toasts: still working ${late}, busy-retry ${busy}` : "");
+    (late || busy ? `, toasts: still working ${late}, busy-retry ${busy}` : "") +
+    replyLine;
 }
 
 console.log(`open-loop acks (load average ${loadavg()[0]!.toFixed(1)} at start), ${SECONDS} s per rate, city store (20 plans, 2,000 measures, 200 units, 5,000 indicators, 100,000 reports), synchronous=FULL`);
@@ -105,7 +135,15 @@ for (const [path, name, make] of [["message", "/我的任务 events", (k: number
     await rt.close();
     rt = await start();
   }
-  console.log(`  ${name}${path === "card" ? ", with admission (8 at once, the rest wait or are told to tap again)" : ""}`);
+  if (path === "message" && MESSAGE_COMPARE) {
+    await rt.close();
+    rt = await start({ workWaitBudgetMs: Number.POSITIVE_INFINITY });
+    console.log(`  ${name}, without the wait budget (accepted until 2,000 are queued)`);
+    for (const rate of RATES) console.log(`    ${await openLoop(rate, (k) => make(k + 2_000_000))}`);
+    await rt.close();
+    rt = await start();
+  }
+  console.log(`  ${name}${path === "card" ? ", with admission (8 at once, the rest wait or are told to tap again)" : `, with the wait budget (${rt.config.WORK_WAIT_BUDGET_SECONDS} s)`}`);
   for (const rate of RATES) console.log(`    ${await openLoop(rate, make)}`);
 }
 await rt.close();

@@ -12,10 +12,17 @@ export interface AppDeps {
   services: Services;
   registry: Registry;
   config: Pick<AppConfig, "lark" | "mode" | "unsigned" | "MAX_BODY_BYTES" | "REPLAY_WINDOW_SECONDS">;
-  /** Runs work after the HTTP answer: an in-process queue on Node, executionCtx.waitUntil on Workers. */
-  runLater: (c: Context, work: () => Promise<void>) => void;
-  /** True when the after-answer queue is full: new events get 503 so Lark retries them later instead of timing out. */
-  overloaded?: () => boolean;
+  /**
+   * Runs work after the HTTP answer: an in-process queue on Node, executionCtx.waitUntil on Workers. `kind` says
+   * what the work is ("command", "import", "greeting"), for the queue's estimate of how long new work would wait.
+   */
+  runLater: (c: Context, work: () => Promise<void>, kind?: string) => void;
+  /**
+   * Non-null when work accepted now would wait past the queue's budget (src/node/work-queue.ts): new events get 503
+   * with Retry-After and nothing is stored, so Lark delivers them again later instead of their answers coming late.
+   * `alreadyWaitedMs`: time since the request arrived, which counts against the budget too.
+   */
+  overloaded?: (alreadyWaitedMs: number) => { retryAfterSeconds: number } | null;
   /**
    * The peer address from the runtime (the socket on Node), for the loopback-only rule of local and unsigned mode;
    * null when unknown, which refuses. Never from a client-sent header.
@@ -50,6 +57,14 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const { services: s, registry, config } = deps;
   const cardGate = deps.cardAdmission ?? createAdmission();
+  // Checked after the event is verified and parsed (a forged or malformed one gets its 4xx, not a 503) and before
+  // anything is stored, so a refused event leaves no trace and its redelivery is handled as new.
+  const shed = (c: Context, arrivedAt: number): Response | null => {
+    const over = deps.overloaded?.(performance.now() - arrivedAt);
+    if (!over) return null;
+    c.header("Retry-After", String(over.retryAfterSeconds));
+    return c.json({ error: "busy, retry later" }, 503);
+  };
 
   // For a load balancer: an instance whose database does not answer is taken out of rotation (503), not fed events.
   app.get("/healthz", async (c) => {
@@ -146,17 +161,18 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.message.receive_v1") {
       const env = parseMessageEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.message.receive_v1: ${env.error.issues[0]?.path.join(".")}` });
-      if (deps.overloaded?.()) {
-        c.header("Retry-After", "5");
-        return c.json({ error: "busy, retry later" }, 503);
-      }
-      const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work));
+      const busy = shed(c, arrivedAt);
+      if (busy) return busy;
+      const kind = env.data.event.message.message_type === "file" ? "import" : "command";
+      const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work, kind));
       return c.json({ msg: fresh ? "success" : "duplicate" });
     }
     if (eventType === "application.bot.menu_v6") {
       const env = parseMenuEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed application.bot.menu_v6: ${env.error.issues[0]?.path.join(".")}` });
-      const fresh = await acceptMenu(s, registry, env.data, (work) => deps.runLater(c, work));
+      const busy = shed(c, arrivedAt);
+      if (busy) return busy;
+      const fresh = await acceptMenu(s, registry, env.data, (work) => deps.runLater(c, work, "command"));
       return c.json({ msg: fresh ? "success" : "duplicate" });
     }
     if (eventType === "card.action.trigger") {
@@ -174,7 +190,9 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.chat.member.bot.added_v1") {
       const env = parseBotAddedEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.chat.member.bot.added_v1: ${env.error.issues[0]?.path.join(".")}` });
-      const fresh = await acceptBotAdded(s, registry, env.data, (work) => deps.runLater(c, work));
+      const busy = shed(c, arrivedAt);
+      if (busy) return busy;
+      const fresh = await acceptBotAdded(s, registry, env.data, (work) => deps.runLater(c, work, "greeting"));
       return c.json({ msg: fresh ? "success" : "duplicate" });
     }
     return c.json({ msg: "ignored" });

@@ -38,6 +38,11 @@ const baseSchema = z.object({
    * this many seconds (the claimer died); longer than any one send with its retries' pacing can take.
    */
   OUTBOX_LEASE_SECONDS: z.coerce.number().positive().default(300),
+  /**
+   * Node: an event whose work would wait longer than this behind the events already accepted is refused with 503
+   * (Lark delivers it again 15 s, 5 min, 1 h, 6 h later), so every accepted event is answered within about this.
+   */
+  WORK_WAIT_BUDGET_SECONDS: z.coerce.number().positive().default(10),
   /** The digest and reminder schedulers run on the one instance holding this lease; a dead holder's lapses after it. */
   SCHEDULER_LEASE_SECONDS: z.coerce.number().positive().default(60),
   /** Reminders: how often the job looks (croner, China time), and the working hours and days it may send in. */

@@ -7,7 +7,7 @@ import { OutboxMessenger, pruneSentOutbox } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createWorkQueue } from "../src/node/work-queue.js";
 import { createAdmission } from "../src/events/admission.js";
-import type { CardActionDef } from "../src/events/types.js";
+import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { cardEvent, larkEnv, localEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform } from "./support/open-platform.js";
@@ -27,17 +27,50 @@ describe("work after the answer", () => {
     expect(order.indexOf("macrotask")).toBeLessThan(50);
   });
 
-  it("reports full past its capacity and keeps going after a failing job", async () => {
+  it("refuses past its capacity and keeps going after a failing job", async () => {
     const errors: unknown[] = [];
     const q = createWorkQueue({ concurrency: 1, capacity: 3, onError: (e) => errors.push(e) });
     q.push(async () => {
       throw new Error("boom");
     });
     for (let i = 0; i < 3; i++) q.push(async () => {});
-    expect(q.full()).toBe(true);
+    expect(q.overloaded()).not.toBeNull();
     await q.idle();
-    expect(q.full()).toBe(false);
+    expect(q.overloaded()).toBeNull();
     expect(errors).toHaveLength(1);
+  });
+
+  it("refuses a job once the measured cost of the jobs ahead exceeds the wait budget, counting each kind at its own cost", async () => {
+    let t = 0;
+    const q = createWorkQueue({ concurrency: 1, waitBudgetMs: 2500, now: () => t });
+    // One command measured at 1 s, one plan import at 60 s.
+    q.push(async () => void (t += 1000), "command");
+    await q.idle();
+    q.push(async () => void (t += 60_000), "import");
+    await q.idle();
+    // Nothing queued: a new command starts at once, however slow the last import was.
+    expect(q.estimatedWaitMs()).toBe(0);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const held = async () => {
+      await gate;
+      t += 1000;
+    };
+    const accepted: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      if (q.overloaded()) break;
+      q.push(held, "command");
+      accepted.push(i);
+    }
+    // Each accepted while at most 2.5 s of measured work was ahead: 0, ½, 1½, 2½ s. The fifth would wait 3½ s
+    // (one running, half done on average, and three queued) and is refused, told to come back in a second.
+    expect(accepted).toEqual([0, 1, 2, 3]);
+    expect(q.overloaded()).toEqual({ estimatedWaitMs: 3500, retryAfterSeconds: 1 });
+    open();
+    await q.idle();
+    expect(q.overloaded()).toBeNull();
+    // Time the event already spent before reaching the queue (a slow server reading it) counts against the budget.
+    expect(q.overloaded(3000)).toEqual({ estimatedWaitMs: 3000, retryAfterSeconds: 1 });
   });
 
   it("answers a request while a long command's queries are still running", async () => {
@@ -70,12 +103,73 @@ describe("work after the answer", () => {
     try {
       const res = await fetch(`${bot.url}/webhook/event`, await signedRequest(messageEvent({ text: "/帮助", openId: "ou_someone" })));
       expect(res.status).toBe(503);
-      expect(res.headers.get("retry-after")).toBe("5");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       const events = await bot.store.db.selectFrom("processed_events").select("key").execute();
       expect(events).toHaveLength(0);
     } finally {
       await bot.close();
       await lark.close();
+    }
+  });
+});
+
+describe("message events under overload", () => {
+  it("refuses with 503 the events whose reply would wait past the budget, stores nothing for them, answers every accepted one, and handles a refused one when Lark delivers it again", async () => {
+    // Plan imports are the slow jobs: a download and a parse, run outside the event's transaction (a held
+    // transaction would stall every other statement, the acks' included). This one takes 1 s of virtual time, and
+    // while `gate` is shut it cannot finish, so the backlog stays put.
+    let t = 0;
+    let gate: Promise<void> = Promise.resolve();
+    const slowImport: CommandDef = {
+      name: "导入",
+      summary: "slow import",
+      handle: async (ctx) => {
+        await gate;
+        t += 1000;
+        await ctx.reply(noticeCard("导入", `好了 ${ctx.message.messageId}`));
+      },
+    };
+    const bot = await startTestServer({ env: localEnv, seedsDir: null, commands: [slowImport], cardActions: [], workConcurrency: 1, workWaitBudgetMs: 3000, workNow: () => t });
+    const send = (n: number) => {
+      const e = messageEvent({ text: "", openId: "ou_a", eventId: `ev_${n}`, messageId: `om_${n}` });
+      Object.assign(e.event.message, { message_type: "file", content: JSON.stringify({ file_key: `file_${n}`, file_name: "计划.docx" }) });
+      return bot.post(e);
+    };
+    const replies = async () => (await bot.store.db.selectFrom("outbox").select("target").where("kind", "=", "reply").execute()).map((r) => r.target).sort();
+    try {
+      // The first event measures what the command costs.
+      expect((await send(0)).status).toBe(200);
+      await bot.idle();
+      let open!: () => void;
+      gate = new Promise<void>((r) => (open = r));
+      const status: Record<number, number> = {};
+      const retryAfter: string[] = [];
+      for (let n = 1; n <= 8; n++) {
+        const res = await send(n);
+        status[n] = res.status;
+        if (res.status === 503) retryAfter.push(res.headers.get("retry-after") ?? "");
+      }
+      // Accepted while at most 3 s of work was ahead (0, ½, 1½, 2½ s); the other four would have waited 3½ s or more.
+      expect(status).toEqual({ 1: 200, 2: 200, 3: 200, 4: 200, 5: 503, 6: 503, 7: 503, 8: 503 });
+      expect(retryAfter.every((s) => Number(s) >= 1)).toBe(true);
+      // Nothing of the refused events was kept: no de-duplication row (Lark's redelivery is handled as new), no reply.
+      const keys = (await bot.store.db.selectFrom("processed_events").select("key").execute()).map((r) => r.key);
+      for (let n = 5; n <= 8; n++) {
+        expect(keys).not.toContain(`event:ev_${n}`);
+        expect(keys).not.toContain(`message:om_${n}`);
+      }
+      open();
+      await bot.idle();
+      // Every accepted event got its reply, once.
+      expect(await replies()).toEqual(["om_0", "om_1", "om_2", "om_3", "om_4"]);
+      const done = await bot.store.db.selectFrom("processed_events").select(["key", "status"]).where("key", "like", "event:%").orderBy("key").execute();
+      expect(done).toEqual([0, 1, 2, 3, 4].map((n) => ({ key: `event:ev_${n}`, status: "done" })));
+      // The backlog has drained: Lark's retry of a refused event is accepted and answered.
+      expect((await send(5)).status).toBe(200);
+      await bot.idle();
+      expect(await replies()).toEqual(["om_0", "om_1", "om_2", "om_3", "om_4", "om_5"]);
+    } finally {
+      await bot.close();
     }
   });
 });

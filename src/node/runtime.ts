@@ -44,9 +44,15 @@ export interface RuntimeOptions {
   scheduler?: boolean;
   sleep?: (ms: number) => Promise<void>;
   outboxPollMs?: number;
-  /** Jobs after the answer running at once, and how many may wait before the webhook sheds load with 503. */
+  /**
+   * Jobs after the answer running at once, how many may wait, and the longest estimated wait (ms) for a new job
+   * before the webhook sheds load with 503 (src/node/work-queue.ts); `workNow` is the clock the queue measures job
+   * costs with (tests pass a virtual one).
+   */
   workConcurrency?: number;
   workCapacity?: number;
+  workWaitBudgetMs?: number;
+  workNow?: () => number;
   /** Card callbacks handled at once, and how many may wait for a turn before being answered "busy, tap again". */
   cardConcurrency?: number;
   cardCapacity?: number;
@@ -145,9 +151,11 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const queue = createWorkQueue({
     concurrency: o.workConcurrency,
     capacity: o.workCapacity,
+    waitBudgetMs: o.workWaitBudgetMs ?? config.WORK_WAIT_BUDGET_SECONDS * 1000,
+    now: o.workNow,
     onError: (err) => log.error("background work failed", { error: String(err) }),
   });
-  const runLater = (_c: Context | null, work: () => Promise<void>) => queue.push(work);
+  const runLater = (_c: Context | null, work: () => Promise<void>, kind?: string) => queue.push(work, kind);
   const idle = () => queue.idle();
   const registry = { commands: o.commands ?? commands, cardActions: o.cardActions ?? cardActions, botAdded };
   const app = createApp({
@@ -155,7 +163,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     registry,
     config,
     runLater,
-    overloaded: () => queue.full(),
+    overloaded: (alreadyWaitedMs) => queue.overloaded(alreadyWaitedMs),
     cardAdmission: createAdmission({ concurrency: o.cardConcurrency, capacity: o.cardCapacity }),
     remoteAddress: (c) => nodeEnv(c)?.incoming.socket?.remoteAddress ?? null,
     closeAfterResponse: (c) => {
