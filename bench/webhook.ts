@@ -1,7 +1,7 @@
 /**
  * Events/s through /webhook/event (signature over the raw body, AES decrypt, token, durable dedupe in SQLite,
  * dispatch to a no-op command) against a bare Hono route on the same machine, measured in one run with autocannon.
- * Each event costs two commits (inbox row, then 'done'); with synchronous=FULL (the default) fsync dominates —
+ * Each event costs two commits (inbox row, then its command with the 'done' mark); with synchronous=FULL (the default) fsync dominates —
  * run with SQLITE_SYNCHRONOUS=NORMAL to see the cost of the protocol work alone.
  */
 import { createCipheriv, createHash, randomBytes } from "node:crypto";
@@ -42,7 +42,7 @@ function signedEvent(i: number) {
 
 async function run(url: string, requests: () => { body?: string; headers?: Record<string, string> }) {
   const r = await autocannon({ url, connections: 20, duration: DURATION, method: "POST", setupClient: undefined, requests: [{ setupRequest: (req: any) => ({ ...req, ...requests() }) }] } as any);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx };
+  return { rps: r.requests.average, total: r.requests.total as number, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx as number };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "duban-bench-"));
@@ -65,7 +65,10 @@ const bareRes = await run(`http://127.0.0.1:${barePort}/bare`, () => sample);
 const ours = await run(`${rt.url}/webhook/event`, () => prebuilt[next++ % prebuilt.length]!);
 console.log(`webhook bench (${DURATION}s each, 20 connections, loopback, one run, SQLite synchronous=${process.env["SQLITE_SYNCHRONOUS"]?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL"})`);
 console.log(`  bare Hono route:   ${bareRes.rps.toFixed(0)} req/s  p50 ${bareRes.p50} ms  p99 ${bareRes.p99} ms`);
-console.log(`  /webhook/event:    ${ours.rps.toFixed(0)} events/s  p50 ${ours.p50} ms  p99 ${ours.p99} ms  (non-2xx ${ours.non2xx})`);
+console.log(`  /webhook/event:    ${ours.rps.toFixed(0)} answers/s  p50 ${ours.p50} ms  p99 ${ours.p99} ms  (non-2xx ${ours.non2xx} of ${ours.total})`);
+// Closed loop with 20 connections offers events as fast as they are answered, faster than the work after the answer
+// can run: past the wait budget the rest are answered 503 (Lark delivers them again later), counted apart here.
+console.log(`  accepted (200):    ${((ours.total - ours.non2xx) / DURATION).toFixed(0)} events/s; the other ${ours.non2xx} answered 503 (the work queued after the answer would have waited past its budget)`);
 console.log(`  ratio:             ${(ours.rps / bareRes.rps).toFixed(2)} of a bare Hono route`);
 if (next > prebuilt.length) console.log(`  note: ${next - prebuilt.length} requests reused an event id and were answered as duplicates`);
 bareServer.close();
