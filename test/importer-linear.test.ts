@@ -88,7 +88,8 @@ describe("importer regular expressions run in linear time", () => {
       // The checker picks an exact automaton analysis where the pattern is small enough and a seeded fuzzer (same
       // verdict on every run) elsewhere; a fuzzer's finding is confirmed by the exact analysis, which is slower.
       let r = await check(p.source, p.flags, { timeout: 30_000, randomSeed: 1 });
-      if (r.status === "vulnerable" && r.checker === "fuzz") {
+      // A fuzzer that runs out of time on a loaded machine says "unknown": the exact analysis decides that too.
+      if ((r.status === "vulnerable" && r.checker === "fuzz") || r.status === "unknown") {
         const exact = await check(p.source, p.flags, { checker: "automaton", timeout: 60_000 });
         if (exact.status === "safe") r = exact;
       }

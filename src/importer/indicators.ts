@@ -7,7 +7,7 @@ import type { DueYearSource, ParsedIndicator } from "./types.js";
  * ranges' upper ends, years and subject counts before the verb are not targets.
  */
 const UNIT =
-  "万人次|万人|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天";
+  "万人次|万人|万名|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天";
 /** Ages and durations are mostly descriptions (65岁以上老年人, 3天以上): a target only right after its verb (寿命达到79岁). */
 /** Units that count things (个, 名, 万人次): their indicator reads "…数"; rates, ages and durations do not. */
 const isCount = (unit: string) => !/^(%|‰|个百分点|百分点|岁|分钟|小时|工作日|天)$/.test(unit) && !unit.startsWith("/");
@@ -23,7 +23,7 @@ export function mentionsIn(clause: string): RegExpMatchArray[] {
   return [...clause.matchAll(NUMBER_RUN)].filter((m) => m[2] !== undefined);
 }
 
-const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|建设|新建|新增|创建|打造|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|创成|竣工|建设|新建|新增|创建|打造|支持|再就业|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
 const AFTER_GE = /^(以上|及以上|多|余)/;
 /** "增长10%左右", "稳定在95%": an estimate or a level to hold is reported as equal. */
@@ -134,9 +134,13 @@ function clauseIndicators(
     // "覆盖率100%": a rate stated right before its number is a target even without a verb.
     const rateBefore = /(率|比例|占比)(为|要)?$/.test(before);
     // "其中10%达到推荐标准", "100%的村卫生室达到基本标准": a share that must reach a standard.
-    const shareReaching = unit === "%" && /^(以上)?(的)?[^，,。；;]{0,20}(达到|达|实现|建成)/.test(after);
-    const continues = carried !== null && before.replace(/^[\s、，,和及以]+/, "") === "";
-    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching || (continues && carried === ">=");
+    const shareReaching = unit === "%" && /^(以上)?(的)?[^，,。；;]{0,20}(达到|达|实现|建成|完成)/.test(after);
+    // "为300名老年人提供…", "对50户家庭进行改造": a count after 为/对 names whom the work serves, so the count is the target.
+    const served = isCount(unit) && /^[^，,。；;]{0,20}(提供|进行|配备|开展|实施)/.test(after) && /(?<![成作定称改视认针面相核比绝])(?:为|对)(?:全区|全市|全县|全镇)?$/.test(before);
+    // "其中幼儿园7个、小学4个" and a following "中小学4580个": a breakdown of the previous target keeps its direction.
+    const breakdown = carried !== null && isCount(unit) && (/^[\s、，,]*其中/.test(clause) || /^[\s、，,]*[^\d\s，,、。；;：:]{1,8}$/.test(before) && /^[。；;，,]?$/.test(after));
+    const continues = carried !== null && (before.replace(/^[\s、，,和及以]+/, "") === "" || breakdown);
+    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching || served || (continues && carried === ">=");
     const leAfter = AFTER_LE.test(after) || (continues && carried === "<=");
     // "力争50%左右" still asks for at least: a stated floor outweighs the estimate.
     const eq = (AFTER_EQ.test(after) && !/(力争|争取|不低于|不少于)$/.test(before)) || EQ_BEFORE.test(before);
