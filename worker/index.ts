@@ -12,6 +12,7 @@ import { OutboxMessenger } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createLogger } from "../src/log.js";
 import { openD1 } from "../src/store/d1.js";
+import { errorLogFields } from "../src/lark/errors.js";
 
 /** Must match the first cron in wrangler.toml; the other trigger only sweeps the outbox. */
 const DIGEST_CRON = "0 1 * * MON";
@@ -73,7 +74,7 @@ export default {
       services,
       registry: { commands, cardActions, botAdded },
       config,
-      runLater: (_c, work) => ctx.waitUntil(work().then(() => outbox?.drainOnce()).catch((err) => services.log.error("background work failed", { error: String(err) }))),
+      runLater: (_c, work) => ctx.waitUntil(work().then(() => outbox?.drainOnce()).catch((err) => services.log.error("background work failed", { ...errorLogFields(err) }))),
       // Workers expose no peer address of their own (CF-Connecting-IP is a header a client can send too): unknown,
       // so the loopback-only modes (local, LARK_ALLOW_UNSIGNED) refuse every request here.
       remoteAddress: () => null,

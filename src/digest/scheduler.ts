@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import type { Services } from "../events/types.js";
 import { enqueueWeeklyDigests } from "./send.js";
+import { errorLogFields } from "../lark/errors.js";
 
 /**
  * Node: croner in the process, in the plan's time zone. (Workers use a UTC cron trigger calling the same function.)
@@ -12,7 +13,7 @@ export function startDigestScheduler(s: Services, cronExpr = "0 9 * * MON", tz =
       if (!(await mayRun())) return;
       await enqueueWeeklyDigests(s, s.clock.now());
     } catch (err) {
-      s.log.error("weekly digest failed", { error: String(err) });
+      s.log.error("weekly digest failed", { ...errorLogFields(err) });
     }
   });
   s.log.info("digest scheduled", { cron: cronExpr, tz, next: job.nextRun()?.toISOString() });

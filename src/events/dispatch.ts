@@ -10,6 +10,7 @@ import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
 import { parseCommand } from "./parse-command.js";
 import { sendPrivately } from "./private-answer.js";
 import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
+import { describeLarkError, larkErrorFields, errorLogFields } from "../lark/errors.js";
 
 /** The toast of a callback answered before its handler finished: the result follows as a card update. */
 export const CARD_STILL_WORKING = "正在处理，请稍候查看结果";
@@ -131,7 +132,7 @@ export async function runMenu(s: Services, reg: Registry, env: MenuEnvelope): Pr
     await command.handle(ctx);
   } catch (err) {
     if (isDubanError(err)) return answer(errorCard(esc(err.userText)));
-    s.log.error("menu command failed", { command: command.name, error: String(err) });
+    s.log.error("menu command failed", { command: command.name, ...errorLogFields(err) });
     await answer(errorCard("处理时出错了，已记录。请稍后重试；如仍失败，请联系管理员。"));
   }
 }
@@ -148,7 +149,7 @@ export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, 
         await markEvent(tx.db, env.header.event_id, "done");
       });
     } catch (err) {
-      await markEvent(s.db, env.header.event_id, "failed", String(err));
+      await markEvent(s.db, env.header.event_id, "failed", describeLarkError(larkErrorFields(err)));
     }
   });
   return true;
@@ -215,7 +216,7 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
       await ctx.replyPrivately(errorCard(esc(err.userText)));
       return;
     }
-    s.log.error("command failed", { command: command.name, error: String(err), stack: (err as Error).stack });
+    s.log.error("command failed", { command: command.name, ...errorLogFields(err), stack: (err as Error).stack });
     await ctx.replyPrivately(errorCard("处理时出错了，已记录。请稍后重试；如仍失败，请联系管理员。"));
   }
 }
@@ -236,8 +237,8 @@ export async function acceptBotAdded(
       await reg.botAdded?.(s, { eventId, chatId: env.event.chat_id, operatorOpenId: env.event.operator_id?.open_id ?? null });
       await markEvent(s.db, eventId, "done");
     } catch (err) {
-      s.log.error("bot-added greeting failed", { eventId, error: String(err) });
-      await markEvent(s.db, eventId, "failed", String(err));
+      s.log.error("bot-added greeting failed", { eventId, ...errorLogFields(err) });
+      await markEvent(s.db, eventId, "failed", describeLarkError(larkErrorFields(err)));
     }
   });
   return true;
@@ -284,8 +285,8 @@ async function processMessage(s: Services, reg: Registry, env: MessageEnvelope):
       await markEvent(tx.db, env.header.event_id, "done");
     });
   } catch (err) {
-    s.log.error("event processing failed", { eventId: env.header.event_id, error: String(err) });
-    await markEvent(s.db, env.header.event_id, "failed", String(err));
+    s.log.error("event processing failed", { eventId: env.header.event_id, ...errorLogFields(err) });
+    await markEvent(s.db, env.header.event_id, "failed", describeLarkError(larkErrorFields(err)));
   }
 }
 
@@ -301,7 +302,7 @@ export async function resumeUnfinished(s: Services, reg: Registry, runLater: (wo
     const menu = parseMenuEnvelope(payload);
     if (menu.success) {
       runLater(async () => {
-        await runMenu(s, reg, menu.data).catch((err) => s.log.error("menu command failed", { error: String(err) }));
+        await runMenu(s, reg, menu.data).catch((err) => s.log.error("menu command failed", { ...errorLogFields(err) }));
         await markEvent(s.db, menu.data.header.event_id, "done");
       });
       resumed++;
@@ -350,7 +351,7 @@ export async function runCardAction(
   if (res === stillWorking) {
     // The answer has gone out without the result: deliver it afterwards, as the delayed-update page prescribes.
     const actionName = String(body.event.action.value["action"] ?? "");
-    void work.then((r) => deliverLateResult(s, body, r)).catch((err) => s.log.error("late card result lost", { action: actionName, error: String(err) }));
+    void work.then((r) => deliverLateResult(s, body, r)).catch((err) => s.log.error("late card result lost", { action: actionName, ...errorLogFields(err) }));
   }
   return res;
 }
@@ -397,10 +398,10 @@ async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof
           await markEvent(s.db, body.header.event_id, "done");
           return { toast: { type: "error", content: err.userText } };
         }
-        s.log.error("card action failed", { action: actionName, error: String(err), stack: (err as Error).stack });
+        s.log.error("card action failed", { action: actionName, ...errorLogFields(err), stack: (err as Error).stack });
         // In a transaction: roll the handler's partial writes back; the failure is recorded after the rollback.
-        if (inTransaction) throw new CardActionFailed(String(err));
-        await markEvent(s.db, body.header.event_id, "failed", String(err));
+        if (inTransaction) throw new CardActionFailed(describeLarkError(larkErrorFields(err)));
+        await markEvent(s.db, body.header.event_id, "failed", describeLarkError(larkErrorFields(err)));
         return FAILED_TOAST;
       },
     );

@@ -5,6 +5,7 @@ import type { OutboxRow } from "../store/schema.js";
 import { DubanError } from "../domain/errors.js";
 import type { ChatInfo, Directory, FileSource } from "./messenger.js";
 import { fromBase64, type OutboxPayload } from "./outbox.js";
+import { describeLarkError, larkBodyFields, larkErrorFields, type LarkErrorFields, errorLogFields, larkLogFields } from "./errors.js";
 
 /** A delivery failure, classified: retryable ones come back later, permanent ones are kept as failed. */
 export class SendError extends Error {
@@ -14,6 +15,8 @@ export class SendError extends Error {
     /** Seconds Lark asked us to wait (x-ogw-ratelimit-reset), when it said. */
     readonly retryAfterSeconds: number | null,
     readonly code: number | null,
+    /** What the log shows: http status, Lark's code and msg, log_id (never the request or its token). */
+    readonly fields: LarkErrorFields = {},
   ) {
     super(message);
     this.name = "SendError";
@@ -33,8 +36,8 @@ export function createLarkClient(cfg: LarkConfig, log: Logger): lark.Client {
     cache: new lark.DefaultCache(),
     loggerLevel: lark.LoggerLevel.fatal,
     logger: {
-      error: (...a: unknown[]) => log.error("lark sdk", { detail: String(a) }),
-      warn: (...a: unknown[]) => log.warn("lark sdk", { detail: String(a) }),
+      error: (...a: unknown[]) => log.error("lark sdk", sdkLogFields(a)),
+      warn: (...a: unknown[]) => log.warn("lark sdk", sdkLogFields(a)),
       info: () => {},
       debug: () => {},
       trace: () => {},
@@ -42,19 +45,33 @@ export function createLarkClient(cfg: LarkConfig, log: Logger): lark.Client {
   });
 }
 
+/**
+ * What the SDK's own logger is handed (strings, and error objects that carry the request with its Authorization
+ * header): strings as they are, anything else reduced to the fields of a Lark error. Never `String(args)`, which
+ * printed "[object Object]", nor a serialised object, which would print the tenant_access_token.
+ */
+export function sdkLogFields(args: unknown[]): Record<string, unknown> {
+  // The SDK hands its logger arrays of its own arguments (nested), so flatten deeply before looking at them.
+  const flat = (args as unknown[]).flat(4);
+  const text = flat.filter((a): a is string => typeof a === "string").join(" ").slice(0, 500);
+  const errors = flat.filter((a) => a !== null && typeof a === "object").map((a) => larkErrorFields(a));
+  return { ...(text ? { detail: text } : {}), ...(errors.length === 1 ? larkLogFields(errors[0]!) : errors.length ? { errors } : {}) };
+}
+
 function classify(err: unknown): SendError {
-  const e = err as { response?: { status?: number; data?: { code?: number; msg?: string }; headers?: Record<string, string> }; message?: string; code?: string };
-  const status = e.response?.status ?? null;
-  const code = e.response?.data?.code ?? null;
+  const f = larkErrorFields(err);
+  const status = f.http_status ?? null;
+  const code = f.code ?? null;
+  const e = err as { response?: { headers?: Record<string, string> } };
   const reset = Number(e.response?.headers?.["x-ogw-ratelimit-reset"]);
-  const msg = `${status ?? e.code ?? "network"} ${code ?? ""} ${e.response?.data?.msg ?? e.message ?? ""}`.trim();
   const retryable = status === null || status === 429 || status >= 500 || (code !== null && RETRYABLE_CODES.has(code));
-  return new SendError(msg, retryable, Number.isFinite(reset) && reset > 0 ? reset : null, code);
+  return new SendError(describeLarkError(f), retryable, Number.isFinite(reset) && reset > 0 ? reset : null, code, f);
 }
 
 function check(res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined): string | null {
   if (res && typeof res.code === "number" && res.code !== 0) {
-    throw new SendError(`code ${res.code} ${res.msg ?? ""}`, RETRYABLE_CODES.has(res.code), null, res.code);
+    const f = larkBodyFields(res);
+    throw new SendError(describeLarkError(f), RETRYABLE_CODES.has(res.code), null, res.code, f);
   }
   return res?.data?.message_id ?? null;
 }
@@ -140,7 +157,7 @@ export class LarkDirectory implements Directory {
       }
       return out;
     } catch (err) {
-      this.log.warn("contact lookup failed", { openId, error: classify(err).message });
+      this.log.warn("contact lookup failed", { openId, ...errorLogFields(err) });
       return [];
     }
   }
@@ -153,7 +170,7 @@ export class LarkDirectory implements Directory {
       if (!mode) return null;
       return { chatMode: mode, groupMessageType: (res.data as { group_message_type?: string } | undefined)?.group_message_type ?? null };
     } catch (err) {
-      this.log.warn("chat info lookup failed", { chatId, error: classify(err).message });
+      this.log.warn("chat info lookup failed", { chatId, ...errorLogFields(err) });
       return null;
     }
   }
@@ -169,7 +186,7 @@ export class LarkFiles implements FileSource {
       res = await this.client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: "file" } });
     } catch (err) {
       const e = classify(err);
-      this.log.warn("file download failed", { messageId, error: e.message });
+      this.log.warn("file download failed", { messageId, ...larkLogFields(e.fields) });
       throw new DubanError("file_unavailable", `下载文件失败（${e.code ?? "网络错误"}）。请稍后重新发送；如仍失败，请管理员确认机器人已开通 im:message 权限（群聊中的文件还需 im:message.group_msg）。`);
     }
     const tooLarge = () => new DubanError("file_too_large", `文件超过 ${Math.round(maxBytes / 1024 / 1024)} MB，无法导入。请删去附件中的图片或拆分后再发送。`);

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
 import type { Database, OutboxRow } from "../store/schema.js";
 import { SendError } from "./client.js";
+import { describeLarkError, larkErrorFields, larkLogFields, errorLogFields } from "./errors.js";
 import { appendDelivery } from "../supervision/ledger.js";
 import type { OutboxPayload } from "./outbox.js";
 import { RateLimiter, type Pacer } from "./rate-limit.js";
@@ -74,7 +75,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           .execute();
         return;
       }
-      const e = err instanceof SendError ? err : new SendError(String(err), true, null, null);
+      const e = err instanceof SendError ? err : new SendError(describeLarkError(larkErrorFields(err)), true, null, null, larkErrorFields(err));
       const attempts = row.attempts + 1;
       const give = !e.retryable || attempts >= maxAttempts;
       const backoffS = e.retryAfterSeconds ?? Math.min(300, 2 ** attempts);
@@ -94,7 +95,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         kind: row.kind,
         target: row.target,
         attempts,
-        error: e.message,
+        // Lark's code, msg and log_id (what its support asks for) as fields of their own; the request never.
+        ...(Object.keys(e.fields).length ? larkLogFields(e.fields) : { error: e.message }),
       });
     }
   }
@@ -204,7 +206,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         if (stopped) return;
         reclaimExpired()
           .then(() => kick())
-          .catch((err) => deps.log.error("outbox worker error", { error: String(err) }))
+          .catch((err) => deps.log.error("outbox worker error", { ...errorLogFields(err) }))
           .finally(() => {
             if (!stopped) timer = setTimeout(tick, intervalMs);
           });

@@ -25,6 +25,7 @@ import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
 import { createAdmission } from "../events/admission.js";
+import { errorLogFields } from "../lark/errors.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -153,7 +154,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     capacity: o.workCapacity,
     waitBudgetMs: o.workWaitBudgetMs ?? config.WORK_WAIT_BUDGET_SECONDS * 1000,
     now: o.workNow,
-    onError: (err) => log.error("background work failed", { error: String(err) }),
+    onError: (err) => log.error("background work failed", { ...errorLogFields(err) }),
   });
   const runLater = (_c: Context | null, work: () => Promise<void>, kind?: string) => queue.push(work, kind);
   const idle = () => queue.idle();
@@ -177,7 +178,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     Promise.all([
       pruneProcessedEvents(store.db, new Date(clock.now().getTime() - config.REPLAY_WINDOW_SECONDS * 1000)),
       pruneSentOutbox(store.db, new Date(clock.now().getTime() - SENT_OUTBOX_RETENTION_DAYS * 86_400_000)),
-    ]).catch((err) => log.error("pruning processed_events/outbox failed", { error: String(err) }));
+    ]).catch((err) => log.error("pruning processed_events/outbox failed", { ...errorLogFields(err) }));
   await prune();
   const pruneTimer = setInterval(() => void prune(), 3600_000);
   pruneTimer.unref();

@@ -3,6 +3,7 @@ import type { Services } from "../events/types.js";
 import { cnCalendarKnows } from "./holidays-cn.js";
 import { localClock, type ReminderSettings } from "./plan.js";
 import { enqueueReminders } from "./send.js";
+import { errorLogFields } from "../lark/errors.js";
 
 /**
  * Node: croner looks every half hour (China time); enqueueReminders itself keeps quiet outside working hours and
@@ -16,7 +17,7 @@ export function startReminderScheduler(s: Services, cronExpr: string, settings: 
       if (!(await mayRun())) return;
       await enqueueReminders(s, s.clock.now(), settings);
     } catch (err) {
-      s.log.error("reminders failed", { error: String(err) });
+      s.log.error("reminders failed", { ...errorLogFields(err) });
     }
   });
   s.log.info("reminders scheduled", { cron: cronExpr, tz: settings.tz, hours: settings.hours, calendar: settings.calendar, next: job.nextRun()?.toISOString() });

@@ -120,9 +120,17 @@ export async function startOpenPlatform(): Promise<OpenPlatform> {
   const sent = new Map<string, string>();
   const urgent = { calls: [] as { messageId: string; userIds: string[] }[], unread: new Map<string, number>(), botNotIn: new Set<string>(), invalidUsers: new Set<string>(), scopeGranted: true };
 
+  let logSeq = 0;
+  /**
+   * Like Feishu, every answer carries its log id in the `X-Tt-Logid` header, and an error body (code ≠ 0) repeats it
+   * as `error.log_id` — what Lark support asks for, so our logs must show it.
+   */
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    res.writeHead(status, { "content-type": "application/json", ...headers });
-    res.end(JSON.stringify(body));
+    const logId = `20261205${String(++logSeq).padStart(6, "0")}STANDIN`;
+    const b = body as { code?: unknown } | null;
+    const out = b && typeof b === "object" && typeof b.code === "number" && b.code !== 0 ? { ...b, error: { log_id: logId } } : body;
+    res.writeHead(status, { "content-type": "application/json", "x-tt-logid": logId, ...headers });
+    res.end(JSON.stringify(out));
   };
 
   const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
