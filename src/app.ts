@@ -47,11 +47,19 @@ const FORWARDING_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", 
 
 type Reject = { status: 400 | 401 | 403 | 413 | 415; reason: string };
 const UNSIGNED: Reject = { status: 401, reason: "signature headers missing" };
+const TOKEN_MISMATCH: Reject = { status: 401, reason: "verification token mismatch" };
+/**
+ * An encrypted URL check is about 210 bytes ({"encrypt": base64(iv ‖ AES(challenge, token, type))}); every event is
+ * larger. An unsigned body above this is refused before it is parsed or decrypted.
+ */
+const URL_CHECK_MAX_BYTES = 512;
 const reject = (c: Context, r: Reject) => c.json({ error: r.reason }, r.status);
 
 /**
- * The webhook. Order matters: size and type before reading, signature over the raw bytes before parsing trust,
- * decryption, the token, then durable de-duplication, and the answer before any slow work.
+ * The webhook. Order matters: type and size before reading, the signature over the raw bytes before parsing or
+ * decrypting, then the token, durable de-duplication, and the answer before any slow work. Every refusal is
+ * `{"error": reason}` with one status per cause (415 type, 413 size, 401 signature/timestamp/token, 400 malformed,
+ * 403 loopback-only modes) and stores nothing.
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -104,6 +112,19 @@ export function createApp(deps: AppDeps): Hono {
       throw err;
     }
 
+    const lark = config.lark;
+    const encryptKey = lark?.LARK_ENCRYPT_KEY;
+    // Verify before reading anything: a signed request is checked over the raw bytes before its JSON is parsed or
+    // its payload decrypted, so a forged one costs one SHA-256 and nothing else.
+    const signed = Boolean(encryptKey && c.req.header("x-lark-signature"));
+    if (encryptKey && signed) {
+      const bad = await checkSignature(c, encryptKey, raw, s.clock.now(), config.REPLAY_WINDOW_SECONDS);
+      if (bad) return reject(c, bad);
+    }
+    // With a key, only the URL check arrives unsigned (Feishu docs: the signature "不包括请求网址校验"), and it is
+    // small. Anything larger is refused unread: no parse, no decrypt.
+    if (encryptKey && !signed && raw.byteLength > URL_CHECK_MAX_BYTES) return reject(c, UNSIGNED);
+
     let body: unknown;
     try {
       body = parseJsonBounded(new TextDecoder("utf-8", { fatal: true }).decode(raw));
@@ -112,33 +133,23 @@ export function createApp(deps: AppDeps): Hono {
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) return reject(c, { status: 400, reason: "body must be a JSON object" });
 
-    const lark = config.lark;
-    // Verify before decrypting: an unauthenticated AES-CBC decrypt whose failures answer differently would be a
-    // padding oracle. Only the URL check arrives unsigned; it is decrypted, and every unsigned request that does not
-    // turn out to be a URL check gets the same 401, whatever failed.
-    const encryptKey = lark?.LARK_ENCRYPT_KEY;
-    const signed = Boolean(encryptKey && c.req.header("x-lark-signature"));
-    if (encryptKey && signed) {
-      const bad = await checkSignature(c, encryptKey, raw, s.clock.now(), config.REPLAY_WINDOW_SECONDS);
-      if (bad) return reject(c, bad);
-    }
-
     let envelope = body as Record<string, unknown>;
     if (typeof envelope["encrypt"] === "string") {
       if (!encryptKey) return reject(c, { status: 400, reason: "encrypted payload but no LARK_ENCRYPT_KEY configured" });
       try {
         envelope = parseJsonBounded(await larkDecrypt(encryptKey, envelope["encrypt"])) as Record<string, unknown>;
       } catch (err) {
+        // Unsigned: one answer whatever failed, so the decrypt (of a URL-check-sized body) is no padding oracle.
         if (!signed) return reject(c, UNSIGNED);
         if (err instanceof JsonTooDeep) return reject(c, { status: 400, reason: err.message });
         return reject(c, { status: 400, reason: "cannot decrypt payload" });
       }
-      if (typeof envelope !== "object" || envelope === null) return reject(c, signed ? { status: 400, reason: "decrypted payload is not an object" } : UNSIGNED);
+      if (typeof envelope !== "object" || envelope === null || Array.isArray(envelope)) return reject(c, signed ? { status: 400, reason: "decrypted payload is not an object" } : UNSIGNED);
     }
 
     // The URL check carries no signature headers; the token is its proof.
     if (envelope["type"] === "url_verification") {
-      if (lark && envelope["token"] !== lark.LARK_VERIFICATION_TOKEN) return reject(c, { status: 403, reason: "verification token mismatch" });
+      if (lark && envelope["token"] !== lark.LARK_VERIFICATION_TOKEN) return reject(c, TOKEN_MISMATCH);
       if (typeof envelope["challenge"] !== "string") return reject(c, { status: 400, reason: "challenge missing" });
       return c.json({ challenge: envelope["challenge"] });
     }
@@ -147,7 +158,7 @@ export function createApp(deps: AppDeps): Hono {
     const header = envelope["header"] as Record<string, unknown> | undefined;
     if (lark) {
       const token = envelope["schema"] ? header?.["token"] : envelope["token"];
-      if (token !== lark.LARK_VERIFICATION_TOKEN) return reject(c, { status: 401, reason: "verification token mismatch" });
+      if (token !== lark.LARK_VERIFICATION_TOKEN) return reject(c, TOKEN_MISMATCH);
     }
 
     if (envelope["schema"] !== "2.0") {

@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app.js";
 import { fixedClock } from "../src/clock.js";
 import { loadConfig } from "../src/config.js";
@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { larkEncrypt, larkSignature } from "../src/http/lark-crypto.js";
-import { APP, cardEvent, larkEnv, localEnv, messageEvent, startTestServer } from "./support/events.js";
+import { APP, cardEvent, larkEnv, localEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 
 const MiB = 1024 * 1024;
@@ -245,18 +245,82 @@ describe("no encrypt key, no signature (finding 6)", () => {
   });
 });
 
-describe("refusals of unsigned encrypted bodies are indistinguishable (finding 9)", () => {
-  it("garbage ciphertext and a valid ciphertext of a non-challenge get the same 401", async () => {
-    const good = JSON.stringify({ encrypt: await larkEncrypt(APP.key, JSON.stringify(messageEvent({ text: "/帮助", openId: "ou_x" }))) });
-    const garbage = JSON.stringify({ encrypt: Buffer.alloc(48, 7).toString("base64") });
-    const answers = await Promise.all(
-      [good, garbage].map(async (body) => {
-        const r = await fetch(`${bot.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body });
-        return { status: r.status, body: await r.text() };
-      }),
-    );
-    expect(answers[0]).toEqual({ status: 401, body: JSON.stringify({ error: "signature headers missing" }) });
-    expect(answers[1]).toEqual(answers[0]);
+describe("a forged or unsigned encrypted body is refused before it is decrypted (finding 9)", () => {
+  /** Counts AES decryptions in this process (the bot runs in it), letting each one run for real. */
+  async function decryptsDuring(send: () => Promise<Response>) {
+    const spy = vi.spyOn(globalThis.crypto.subtle, "decrypt");
+    try {
+      const res = await send();
+      return { status: res.status, body: await res.text(), decrypts: spy.mock.calls.length };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+  const event = () => messageEvent({ text: "/绑定 督办", openId: "ou_admin", chatId: "oc_forged", group: true });
+  const post = (req: RequestInit) => fetch(`${bot.url}/webhook/event`, req);
+
+  it("a bad signature, a stale timestamp or no signature at all: 401 and not one decryption", async () => {
+    const forged = await signedRequest(event());
+    forged.headers["x-lark-signature"] = "0".repeat(64);
+    const otherKey = await signedRequest(event(), { key: "attacker-key" });
+    const stale = await signedRequest(event(), { timestamp: Math.floor(Date.now() / 1000) - 9 * 3600 });
+    const { headers: _h, ...unsigned } = await signedRequest(event());
+    const cases: [RequestInit, string][] = [
+      [forged, "signature mismatch"],
+      [otherKey, "signature mismatch"],
+      [stale, "timestamp outside the replay window"],
+      [{ ...unsigned, headers: { "content-type": "application/json" } }, "signature headers missing"],
+    ];
+    for (const [req, error] of cases) {
+      expect(await decryptsDuring(() => post(req))).toEqual({ status: 401, body: JSON.stringify({ error }), decrypts: 0 });
+    }
+    // The genuine request is decrypted once, so the counter sees decryptions.
+    const genuine = await signedRequest(event());
+    expect(await decryptsDuring(() => post(genuine))).toMatchObject({ status: 200, decrypts: 1 });
+    await bot.idle();
+  });
+
+  it("only a body small enough to be the URL check is decrypted unsigned, and every failure then gets the same 401", async () => {
+    const challenge = JSON.stringify({ encrypt: await larkEncrypt(APP.key, JSON.stringify({ challenge: "c1", token: APP.token, type: "url_verification" })) });
+    expect(await decryptsDuring(() => post({ method: "POST", headers: { "content-type": "application/json" }, body: challenge }))).toEqual({ status: 200, body: JSON.stringify({ challenge: "c1" }), decrypts: 1 });
+    const small = [
+      JSON.stringify({ encrypt: await larkEncrypt(APP.key, JSON.stringify({ schema: "2.0", header: { event_type: "x", token: APP.token } })) }),
+      JSON.stringify({ encrypt: Buffer.alloc(48, 7).toString("base64") }),
+      JSON.stringify({ encrypt: await larkEncrypt(APP.key, "[1]") }),
+      JSON.stringify({ encrypt: "not base64 at all!" }),
+    ];
+    const answers = await Promise.all(small.map((body) => post({ method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => ({ status: r.status, body: await r.text() }))));
+    for (const a of answers) expect(a).toEqual({ status: 401, body: JSON.stringify({ error: "signature headers missing" }) });
+  });
+});
+
+describe("every refusal has one status and body per cause and stores nothing (finding 9)", () => {
+  const plain = (body: string, type = "application/json"): RequestInit => ({ method: "POST", headers: { "content-type": type }, body });
+  const ev = () => messageEvent({ text: "/绑定 督办", openId: "ou_admin", chatId: "oc_refused", group: true });
+  const cases: [string, () => Promise<RequestInit>, number, string][] = [
+    ["a wrong content type", async () => plain("a=1", "application/x-www-form-urlencoded"), 415, "content-type must be application/json"],
+    ["an oversize body", async () => plain(JSON.stringify({ pad: "x".repeat(70_000) })), 413, "body larger than 65536 bytes"],
+    ["a forged signature", async () => ({ ...(await signedRequest(ev())), headers: { ...(await signedRequest({})).headers } }), 401, "signature mismatch"],
+    ["a stale timestamp", async () => signedRequest(ev(), { timestamp: Math.floor(Date.now() / 1000) - 86_400 }), 401, "timestamp outside the replay window"],
+    ["no signature", async () => plain(JSON.stringify(ev())), 401, "signature headers missing"],
+    ["a wrong token in a signed event", async () => signedRequest(messageEvent({ text: "/帮助", openId: "ou_t", token: "bad" })), 401, "verification token mismatch"],
+    ["a wrong token in the URL check", async () => plain(JSON.stringify({ challenge: "c", token: "bad", type: "url_verification" })), 401, "verification token mismatch"],
+    ["a wrong token in an encrypted URL check", async () => plain(JSON.stringify({ encrypt: await larkEncrypt(APP.key, JSON.stringify({ challenge: "c", token: "bad", type: "url_verification" })) })), 401, "verification token mismatch"],
+    ["malformed JSON, signed", async () => signedRawRequest("{not json", false), 400, "malformed JSON"],
+    ["malformed JSON, unsigned", async () => plain("{not json"), 400, "malformed JSON"],
+    ["a JSON array, signed", async () => signedRawRequest("[1]", false), 400, "body must be a JSON object"],
+  ];
+
+  it.each(cases)("%s: the same answer on both webhooks, nothing stored, nothing sent", async (_name, build, status, error) => {
+    const outbox = () => bot.store.db.selectFrom("outbox").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    const before = { events: await countEvents(), outbox: await outbox(), sends: lark.sends().length };
+    for (const path of ["/webhook/event", "/webhook/card"]) {
+      const res = await fetch(`${bot.url}${path}`, await build());
+      expect({ status: res.status, body: await res.text() }).toEqual({ status, body: JSON.stringify({ error }) });
+    }
+    await bot.idle();
+    expect({ events: await countEvents(), outbox: await outbox(), sends: lark.sends().length }).toEqual(before);
+    expect(await bot.store.db.selectFrom("chats").select("chat_id").where("chat_id", "=", "oc_refused").execute()).toEqual([]);
   });
 });
 

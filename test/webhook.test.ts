@@ -29,11 +29,11 @@ const replies = () => lark.sends().filter((r) => r.path.endsWith("/reply"));
 const cardText = (r: { body: any }) => JSON.stringify(JSON.parse(r.body.content));
 
 describe("the URL check", () => {
-  it("echoes a plain challenge when the token is right, and refuses a wrong token", async () => {
+  it("echoes a plain challenge when the token is right, and refuses a wrong token (401, like an event's)", async () => {
     const ok = await fetch(`${bot.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ challenge: "abc", token: APP.token, type: "url_verification" }) });
     expect(await ok.json()).toEqual({ challenge: "abc" });
     const bad = await fetch(`${bot.url}/webhook/event`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ challenge: "abc", token: "nope", type: "url_verification" }) });
-    expect(bad.status).toBe(403);
+    expect(bad.status).toBe(401);
   });
 
   it("decrypts an encrypted challenge (no signature headers, as Lark sends it)", async () => {
