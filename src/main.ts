@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from "./config.js";
 import { removeRuntimeFile, writeRuntimeFile } from "./node/runtime-file.js";
 import { startRuntime, type Runtime } from "./node/runtime.js";
+import { startupLines } from "./node/startup-banner.js";
 
 /**
  * The bot on the embedded SQLite store, seeded from seeds/. `npm start` runs it for a Lark tenant (LARK_* set);
@@ -45,20 +46,7 @@ async function main(): Promise<number | null> {
     throw err;
   }
   const log = rt.services.log;
-  if (rt.seeded) {
-    log.info(`已加载种子数据 seeded: ${rt.seeded.plans} 个方案 plans, ${rt.seeded.tasks} 项任务 tasks, ${rt.seeded.units} 个单位 units, ${rt.seeded.indicators} 个指标 indicators, ${rt.seeded.members} 个成员 members`);
-  }
-  if (rt.config.mode === "local") {
-    log.info("");
-    log.info("=====================================================================");
-    log.info(" 本地模式 LOCAL MODE (DUBAN_LOCAL=1) — 不连接飞书开放平台，不校验身份。");
-    log.info(" 切勿在反向代理之后或对外网开放时使用。Never expose it, not even via a proxy.");
-    log.info(" Events are accepted unsigned from loopback only; every reply goes to");
-    log.info(" the local outbox (table `outbox`) and is printed here.");
-    log.info(` Try: npm run chat -- --as 渝中区卫健委 "/我的任务"     Stop: Ctrl-C`);
-    log.info("=====================================================================");
-  }
-  log.info(`督办助手已启动 listening on ${rt.config.mode === "local" ? rt.url : `port ${rt.port}`} (${rt.config.mode} mode, database ${rt.store.label}, pid ${process.pid})`);
+  for (const line of startupLines(rt, process.pid)) log.info(line);
 
   // The chat client reads the SQLite file directly; with PostgreSQL there is no file to point it at.
   const databasePath = rt.store.dialect === "sqlite" ? rt.store.label : "";
