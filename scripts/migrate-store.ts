@@ -22,6 +22,7 @@ try {
   const total = report.tables.reduce((s, t) => s + t.rows, 0);
   console.log(`已复制 ${report.tables.length} 张表、${total} 行到 PostgreSQL，行数核对一致 copied ${total} rows:`);
   for (const t of report.tables) console.log(`  ${t.table.padEnd(24)} ${t.rows}`);
+  console.log("已为目标数据库收集查询统计信息 (ANALYZE)，可以启动实例。");
 } catch (err) {
   console.error(`迁移失败，目标数据库未写入任何数据 migration failed, nothing written: ${(err as Error).message}`);
   process.exit(1);

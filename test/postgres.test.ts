@@ -5,6 +5,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "kysely";
 import { fixedClock, systemClock } from "../src/clock.js";
 import { click, resolveSpeaker, say } from "../src/local/chat-client.js";
 import { renderCallbackResponse, renderCard } from "../src/local/render.js";
@@ -272,8 +273,15 @@ describe("moving a SQLite store to PostgreSQL", () => {
     const url = await server.createDatabase("moved");
     const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/migrate-store.ts", "--from", file, "--to", url], { encoding: "utf8" });
     expect(out).toMatch(/已复制 \d+ 张表/);
+    expect(out).toContain("ANALYZE");
 
     const moved = await openStore({ databaseUrl: url, databasePath: "" });
+    // The planner has statistics from the start (not -1 "never analyzed" until autovacuum comes by): every copied
+    // table was analyzed, and the row estimate the planner uses for units is the number of units copied.
+    const stats = await sql<{ relname: string; last_analyze: Date | null }>`SELECT relname, last_analyze FROM pg_stat_user_tables`.execute(moved.db);
+    expect(stats.rows.filter((t) => t.last_analyze === null).map((t) => t.relname)).toEqual([]);
+    const units = await sql<{ reltuples: number }>`SELECT reltuples FROM pg_class WHERE relname = 'units' AND relkind = 'r'`.execute(moved.db);
+    expect(Number(units.rows[0]!.reltuples)).toBe(before.units.length);
     expect(await moved.db.selectFrom("units").selectAll().orderBy("id").execute()).toEqual(before.units);
     expect(await moved.db.selectFrom("reports").selectAll().execute()).toEqual(before.reports);
     // A new row gets the next id, not one that collides with a copied id.

@@ -10,8 +10,8 @@ export interface CopyReport {
 /**
  * Moves an existing SQLite store to PostgreSQL: the target gets the schema from the same migrations, then every
  * table is copied in foreign-key order inside one PostgreSQL transaction (all or nothing), identity counters are
- * moved past the copied ids, and the row counts are compared. A target that already holds data is refused, so a
- * second run cannot mix two stores.
+ * moved past the copied ids, the row counts are compared, and the target is ANALYZEd so its first queries are planned
+ * from statistics. A target that already holds data is refused, so a second run cannot mix two stores.
  */
 export async function copySqliteToPostgres(from: string, to: string, batch = 500): Promise<CopyReport> {
   const source = new BetterSqlite3(from, { readonly: false, fileMustExist: true });
@@ -37,6 +37,9 @@ export async function copySqliteToPostgres(from: string, to: string, batch = 500
       const n = Number((await sql<{ n: number }>`SELECT COUNT(*) AS n FROM ${sql.table(table)}`.execute(target.db)).rows[0]?.n ?? 0);
       if (n !== rows) throw new Error(`表 ${table} 复制后行数不符：源 ${rows}，目标 ${n}`);
     }
+    // Rows written in bulk leave the planner without statistics until autovacuum gets round to them, and until then
+    // it plans from guessed row counts. Gather them now, before the first instance starts.
+    await sql`ANALYZE`.execute(target.db);
     return report;
   } finally {
     source.close();
