@@ -28,4 +28,25 @@ describe("counts an official reports as targets", () => {
       [3, "万名", ">="],
     ]);
   });
+
+  it("a bare 万 scales the count its clause names: people before or after it, or the unit written after it", () => {
+    expect(targets("新增城镇就业1.2万，社区食堂服务人次达到30万以上，新建绿地3万平方米。")).toEqual([
+      [1.2, "万人", ">="],
+      [30, "万人次", ">="],
+      [3, "万平方米", ">="],
+    ]);
+    expect(targets("为2.5万65岁以上居民免费开展健康体检。")).toEqual([[2.5, "万人", ">="]]);
+  });
+
+  it("接种 is a target verb like other completion verbs", () => {
+    expect(targets("今年重点为在校女生接种620人，为800名老年人接种肺炎疫苗。")).toEqual([
+      [620, "人", ">="],
+      [800, "名", ">="],
+    ]);
+  });
+
+  it("a count that only defines a group (超过 N 的 + noun) is not a target; the result asked of the group is", () => {
+    expect(targets("在校学生超过500人的学校配备专职校医2名。")).toEqual([[2, "名", ">="]]);
+    expect(targets("培育年产值超过1000万的企业，建成10个以上的示范园区。")).toEqual([[10, "个", ">="]]);
+  });
 });

@@ -7,7 +7,7 @@ import type { DueYearSource, ParsedIndicator } from "./types.js";
  * ranges' upper ends, years and subject counts before the verb are not targets.
  */
 const UNIT =
-  "万人次|万人|万名|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天";
+  "万人次|万人|万名|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天|万|亿";
 /** Ages and durations are mostly descriptions (65岁以上老年人, 3天以上): a target only right after its verb (寿命达到79岁). */
 /** Units that count things (个, 名, 万人次): their indicator reads "…数"; rates, ages and durations do not. */
 const isCount = (unit: string) => !/^(%|‰|个百分点|百分点|岁|分钟|小时|工作日|天)$/.test(unit) && !unit.startsWith("/");
@@ -18,13 +18,37 @@ const NUM = "(\\d+(?:\\.\\d+)?)";
 // is consumed once: a required unit would make the engine rescan a long run from each of its digits.
 const NUMBER_RUN = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})?`, "g");
 
+/** Units a bare 万/亿 scale can carry right after it ("5万平方米", "2万户"). */
+const SCALED_BASE = /^(人次|人|名|户|个|家|例|册|件|台|套|辆|株|亩|平方米|公里|吨|元)/;
+/** People counted by the name before a bare 万 ("服务人次达200万", "参保人数达到37.69万", "新增就业1.2万"). */
+const PEOPLE = "人次|人|居民|群众|儿童|学生|妇女|患者|农民|职工|劳动力";
+const PEOPLE_BEFORE = new RegExp(`(${PEOPLE}|人数|就业|就业岗位)$`);
+/** …or by the noun phrase right after it ("为3.078万60岁以上老年人接种"), within a few characters of its clause. */
+const PEOPLE_AFTER = new RegExp(`^[^，,。；;、]{0,12}?(${PEOPLE})(?![才工民])`);
+
+/**
+ * A bare 万/亿 is a scale, not a unit: the unit is what it scales, taken from the unit written after it, else from
+ * the people the clause counts (before or after it), else the scale alone. `extra` is how many characters of `after`
+ * the unit took.
+ */
+function scaledUnit(scale: string, before: string, after: string): { unit: string; extra: number } {
+  const base = SCALED_BASE.exec(after);
+  if (base) return { unit: scale + base[1]!, extra: base[1]!.length };
+  const name = trailingVerbsOff(before).trimEnd();
+  const people = PEOPLE_BEFORE.exec(name)?.[1] ?? PEOPLE_AFTER.exec(after)?.[1];
+  if (people) return { unit: scale + (people === "人次" ? "人次" : "人"), extra: 0 };
+  return { unit: scale, extra: 0 };
+}
+
 /** Numbers with a unit of measure in a clause: [whole, value, unit], in order. */
 export function mentionsIn(clause: string): RegExpMatchArray[] {
   return [...clause.matchAll(NUMBER_RUN)].filter((m) => m[2] !== undefined);
 }
 
-const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|创成|竣工|建设|新建|新增|创建|打造|支持|再就业|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|创成|竣工|建设|新建|新增|创建|打造|支持|再就业|接种|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
+/** Comparisons that, before "N…的 + noun", set a threshold for a group rather than a result to reach. */
+const GROUP_THRESHOLD = /^(超过|高于|低于|不足|大于|小于|多于|少于|不超过|不高于|不低于|不少于|≥|>|＞|≧|≤|<|＜|≦)/;
 const AFTER_GE = /^(以上|及以上|多|余)/;
 /** "增长10%左右", "稳定在95%": an estimate or a level to hold is reported as equal. */
 const AFTER_EQ = /^左右/;
@@ -115,9 +139,11 @@ function clauseIndicators(
   for (const m of mentions) {
     const at = m.index ?? 0;
     const before = clause.slice(0, at);
-    const after = clause.slice(at + m[0].length);
+    const scaled = m[2] === "万" || m[2] === "亿" ? scaledUnit(m[2], before, clause.slice(at + m[0].length)) : null;
+    const end = at + m[0].length + (scaled?.extra ?? 0);
+    const after = clause.slice(end);
     const prevChar = clause[at - 1] ?? "";
-    const unit = m[2]!;
+    const unit = scaled?.unit ?? m[2]!;
     const value = Number(m[1]);
     // A year written after the number in its clause (申报1家…作为2023—2024年度项目) does not date it.
     const year = recurring ? null : at < years.from ? years.before : years.year;
@@ -136,7 +162,7 @@ function clauseIndicators(
     // "其中10%达到推荐标准", "100%的村卫生室达到基本标准": a share that must reach a standard.
     const shareReaching = unit === "%" && /^(以上)?(的)?[^，,。；;]{0,20}(达到|达|实现|建成|完成)/.test(after);
     // "为300名老年人提供…", "对50户家庭进行改造": a count after 为/对 names whom the work serves, so the count is the target.
-    const served = isCount(unit) && /^[^，,。；;]{0,20}(提供|进行|配备|开展|实施)/.test(after) && /(?<![成作定称改视认针面相核比绝])(?:为|对)(?:全区|全市|全县|全镇)?$/.test(before);
+    const served = isCount(unit) && /^[^，,。；;]{0,20}(提供|进行|配备|开展|实施|接种)/.test(after) && /(?<![成作定称改视认针面相核比绝])(?:为|对)(?:全区|全市|全县|全镇)?$/.test(before);
     // "其中幼儿园7个、小学4个" and a following "中小学4580个": a breakdown of the previous target keeps its direction.
     const breakdown = carried !== null && isCount(unit) && (/^[\s、，,]*其中/.test(clause) || /^[\s、，,]*[^\d\s，,、。；;：:]{1,8}$/.test(before) && /^[。；;，,]?$/.test(after));
     const continues = carried !== null && (before.replace(/^[\s、，,和及以]+/, "") === "" || breakdown);
@@ -144,6 +170,9 @@ function clauseIndicators(
     const leAfter = AFTER_LE.test(after) || (continues && carried === "<=");
     // "力争50%左右" still asks for at least: a stated floor outweighs the estimate.
     const eq = (AFTER_EQ.test(after) && !/(力争|争取|不低于|不少于)$/.test(before)) || EQ_BEFORE.test(before);
+    // "床位超过20张的卫生院": a count compared inside an attributive phrase (…的 + noun) names a group, not a result.
+    const cue = before.slice(Math.max(lastGe, lastLe));
+    if (isCount(unit) && /^(及?以上|以下)?的/.test(after) && (Math.max(lastGe, lastLe) < 0 || GROUP_THRESHOLD.test(cue))) continue;
     // A count before the verb is the subject (4家公立医院…实现100%…), unless a bound follows it.
     if (!geBefore && !leBefore && !geAfter && !leAfter && !eq) continue;
     if (DESCRIPTIVE_UNIT.test(unit) && !ADJACENT_CUE.test(before)) continue;
@@ -155,7 +184,7 @@ function clauseIndicators(
       cmp,
       year,
       ...statedBaseline(before),
-      quote: rawClause.slice(0, at + m[0].length + (after.match(/^(以上|以内|以下|及以上|左右)/)?.[0].length ?? 0)).replace(/^[，,、]/, ""),
+      quote: rawClause.slice(0, end + (after.match(/^(以上|以内|以下|及以上|左右)/)?.[0].length ?? 0)).replace(/^[，,、]/, ""),
     });
   }
   return out;
