@@ -5,9 +5,10 @@ import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { parseCli } from "../src/cli/args.js";
 import { fixedClock } from "../src/clock.js";
-import { resolveSpeaker, type ChatTarget, type Delivered } from "../src/local/chat-client.js";
+import { resolveSpeaker, say, type ChatTarget, type Delivered } from "../src/local/chat-client.js";
 import { chatRequest, chatSpec, runChatCommand, type ChatCommand } from "../src/local/chat-session.js";
 import { localUploadsDir } from "../src/local/files.js";
+import { displayWidth } from "../src/local/render.js";
 import { startRuntime } from "../src/node/runtime.js";
 import { startupLines } from "../src/node/startup-banner.js";
 
@@ -39,7 +40,11 @@ interface LocalStep {
 interface OffscreenStep {
   offscreen: (ctx: WalkthroughContext) => Promise<void>;
 }
-type Step = ChatStep | LocalStep | OffscreenStep;
+/** A card as the JSON the bot sends (an excerpt, for the protocol section): no command line, only the card. */
+interface CardJsonStep {
+  cardJson: (ctx: WalkthroughContext) => Promise<unknown>;
+}
+type Step = ChatStep | LocalStep | OffscreenStep | CardJsonStep;
 
 interface Block {
   name: string;
@@ -50,6 +55,8 @@ interface WalkthroughContext {
   /** Files the user has: the README's `--file` names, and what the bot sent (saved as the client saves them). */
   files: Map<string, Uint8Array>;
   chat(args: string): Promise<string>;
+  /** The cards the bot answers a message with, as JSON (what Lark receives). */
+  cardsOf(as: string, text: string): Promise<unknown[]>;
   latestPlanId(): Promise<number>;
 }
 
@@ -117,6 +124,15 @@ export const BLOCKS: Block[] = [
     ],
   },
   {
+    name: "report-form-json",
+    steps: [
+      {
+        // The form of the report block above, as Lark receives it; long parts cut to … (see formExcerpt).
+        cardJson: async (ctx) => formExcerpt((await ctx.cardsOf("渝中区卫健委", "/上报 签约"))[0]),
+      },
+    ],
+  },
+  {
     name: "import",
     steps: [
       { args: "--as ou_demo_admin --file plan.docx" },
@@ -151,6 +167,79 @@ export const BLOCKS: Block[] = [
     ],
   },
 ];
+
+/** Printed as a bare … : the rest of an object or array is left out. */
+const MORE = "\u0000…";
+
+/** Keeps `keys` of an object (in the card's order) and marks the rest as left out. */
+function pick(o: unknown, keys: string[]): Record<string, unknown> {
+  const r = o as Record<string, unknown>;
+  const kept = Object.fromEntries(Object.keys(r).filter((k) => keys.includes(k)).map((k) => [k, r[k]]));
+  return Object.keys(r).length > Object.keys(kept).length ? { ...kept, [MORE]: MORE } : kept;
+}
+
+/** The report form's JSON with the parts a reader of the protocol needs: its structure, names and callback value. */
+function formExcerpt(card: unknown): unknown {
+  const c = card as { body: { elements: Record<string, unknown>[] } } & Record<string, unknown>;
+  const [text, form] = c.body.elements as [Record<string, unknown>, { elements: Record<string, unknown>[] } & Record<string, unknown>];
+  const fields = form.elements.map((f) => {
+    // Options and the button's text are left out (marked …); the callback value is what Lark posts back.
+    if (f["tag"] === "select_static") return { ...pick(f, ["tag", "name", "required", "initial_index", "options"]), options: [MORE] };
+    if (f["tag"] === "button") {
+      const behaviors = (f["behaviors"] as { type: string; value: Record<string, unknown> }[]).map((b) => ({ ...b, value: { ...b.value, nonce: "…" } }));
+      return { ...pick(f, ["tag", "name", "type", "form_action_type", "behaviors"]), behaviors };
+    }
+    return pick(f, f["name"] === "value" ? ["tag", "name", "required", "label"] : f["name"] === "period" ? ["tag", "name", "required", "default_value"] : ["tag", "name", "input_type", "rows", "max_length"]);
+  });
+  const md = String(text["content"]).split("\n");
+  return { ...c, body: { elements: [{ ...text, content: `${md.slice(0, 2).join("\n")}\n…` }, { ...form, elements: fields }] } };
+}
+
+/**
+ * JSON laid out as a person would excerpt it: a value on one line when it fits in `width` columns (a Chinese
+ * character is two); otherwise an array of objects one object a line, and an object's entries packed onto lines
+ * indented under the line it opens on.
+ */
+export function compactJson(v: unknown, width = 118, indent = 0, col = indent): string {
+  const flat = inlineJson(v);
+  if (col + displayWidth(flat) <= width || v === null || typeof v !== "object") return flat;
+  const inner = indent + 2;
+  if (Array.isArray(v) && v.every((y) => y !== null && typeof y === "object")) {
+    return `[${v.map((y, n) => `\n${" ".repeat(inner)}${compactJson(y, width, inner, inner)}${n === v.length - 1 ? " ]" : ","}`).join("")}`;
+  }
+  const isArr = Array.isArray(v);
+  const entries: [string, unknown][] = isArr ? (v as unknown[]).map((y) => ["", y]) : Object.entries(v as object).filter(([, y]) => y !== undefined).map(([k, y]) => (k === MORE ? ["", MORE] : [`${JSON.stringify(k)}: `, y]));
+  let out = isArr ? "[ " : "{ ";
+  let at = col + 2;
+  let lineIndent = indent;
+  entries.forEach(([key, y], n) => {
+    const tail = n === entries.length - 1 ? (isArr ? " ]" : " }") : ",";
+    let piece = key + compactJson(y, width, lineIndent, at + displayWidth(key));
+    if (n > 0 && at + displayWidth(piece.split("\n")[0]!) + (piece.includes("\n") ? 0 : tail.length) > width) {
+      out = `${out.trimEnd()}\n${" ".repeat(inner)}`;
+      at = lineIndent = inner;
+      piece = key + compactJson(y, width, lineIndent, at + displayWidth(key));
+    }
+    out += piece + tail + (n === entries.length - 1 ? "" : " ");
+    const lines = piece.split("\n");
+    if (lines.length > 1) {
+      const last = lines[lines.length - 1]!;
+      lineIndent = last.length - last.trimStart().length;
+      at = displayWidth(last) + tail.length + 1;
+    } else at += displayWidth(piece) + tail.length + 1;
+  });
+  return out;
+}
+
+function inlineJson(x: unknown): string {
+  if (x === MORE) return "…";
+  if (Array.isArray(x)) return x.length ? `[ ${x.map(inlineJson).join(", ")} ]` : "[]";
+  if (x && typeof x === "object") {
+    const e = Object.entries(x).filter(([, y]) => y !== undefined);
+    return e.length ? `{ ${e.map(([k, y]) => (k === MORE ? "…" : `${JSON.stringify(k)}: ${inlineJson(y)}`)).join(", ")} }` : "{}";
+  }
+  return JSON.stringify(x);
+}
 
 /** A workbook with some cells of one indicator's row of the 指标 sheet changed, as an official would in Excel. */
 async function editIndicator(bytes: Uint8Array, indicator: string, cells: Record<string, string | number>): Promise<Uint8Array> {
@@ -205,6 +294,9 @@ export async function generateWalkthrough(blocks: Block[] = BLOCKS): Promise<Map
       };
       return (await runChatCommand(target, speaker, cmd, { saveFile })).replace(/^\n+|\s+$/g, "");
     },
+    async cardsOf(as, text) {
+      return (await say(target, await resolveSpeaker(target.db, as), text)).map((d) => d.card);
+    },
     async latestPlanId() {
       return (await target.db.selectFrom("plans").select((eb) => eb.fn.max("id").as("m")).executeTakeFirstOrThrow()).m ?? 0;
     },
@@ -216,6 +308,8 @@ export async function generateWalkthrough(blocks: Block[] = BLOCKS): Promise<Map
       for (const step of block.steps) {
         if ("offscreen" in step) {
           await step.offscreen(ctx);
+        } else if ("cardJson" in step) {
+          parts.push(compactJson(await step.cardJson(ctx)));
         } else if ("local" in step) {
           // The in-process bot listens on a free port and runs in this process; `npm run local` has the default port.
           const lines = startupLines(rt, process.pid).map((l) =>
@@ -236,21 +330,21 @@ export async function generateWalkthrough(blocks: Block[] = BLOCKS): Promise<Map
   return out;
 }
 
-const BLOCK = /<!-- walkthrough:([\w-]+) -->\n```text\n([\s\S]*?)\n```\n<!-- \/walkthrough -->/g;
+const BLOCK = /<!-- walkthrough:([\w-]+) -->\n```(\w+)\n([\s\S]*?)\n```\n<!-- \/walkthrough -->/g;
 
 /** The marked blocks of a README, by name. */
 export function readmeBlocks(readme: string): Map<string, string> {
-  return new Map([...readme.matchAll(BLOCK)].map((m) => [m[1]!, m[2]!]));
+  return new Map([...readme.matchAll(BLOCK)].map((m) => [m[1]!, m[3]!]));
 }
 
 /** The README with each marked block replaced by its generated text; blocks the README does not mark are an error. */
 export function applyWalkthrough(readme: string, generated: Map<string, string>): string {
   const seen = new Set<string>();
-  const next = readme.replace(BLOCK, (_m, name: string) => {
+  const next = readme.replace(BLOCK, (_m, name: string, lang: string) => {
     const text = generated.get(name);
     if (text === undefined) throw new Error(`README marks a walkthrough block “${name}” the generator does not know`);
     seen.add(name);
-    return `<!-- walkthrough:${name} -->\n\`\`\`text\n${text}\n\`\`\`\n<!-- /walkthrough -->`;
+    return `<!-- walkthrough:${name} -->\n\`\`\`${lang}\n${text}\n\`\`\`\n<!-- /walkthrough -->`;
   });
   const missing = [...generated.keys()].filter((n) => !seen.has(n));
   if (missing.length) throw new Error(`README has no <!-- walkthrough:${missing.join(" / ")} --> block`);
