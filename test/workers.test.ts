@@ -13,7 +13,7 @@ import { d1Batch, openD1 } from "../src/store/d1.js";
 import type { Database } from "../src/store/schema.js";
 import { loadMigrationFiles } from "../src/store/sqlite.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
-import { cardEvent, larkEnv, messageEvent, signedRequest } from "./support/events.js";
+import { cardEvent, larkEnv, menuEvent, messageEvent, signedRequest } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 
 /** The Workers build, bundled by wrangler and run in workerd (Miniflare) with a local D1, offline. */
@@ -124,6 +124,65 @@ describe("the Workers build", () => {
     expect((await reminders()).filter((r) => r.target === "oc_worker_unit")).toHaveLength(1);
     const ev = await db.selectFrom("supervision_events").select(["kind", "recipients"]).where("kind", "=", "reminder").execute();
     expect(ev).toEqual([{ kind: "reminder", recipients: JSON.stringify(["oc_worker_unit"]) }]);
+  });
+
+  it("runs the tapped bot-menu entry (application.bot.menu_v6) and sends its answer to the user, once", async () => {
+    const tap = menuEvent({ openId: member, eventKey: "my_tasks" });
+    const toMember = () => lark.sends().filter((r) => r.body?.receive_id === member && r.query.receive_id_type === "open_id");
+    const before = toMember().length;
+    const res = await post(tap);
+    expect(await res.json()).toEqual({ msg: "success" });
+    await expect.poll(() => toMember().length, { timeout: 20_000 }).toBe(before + 1);
+    expect(JSON.parse(toMember().at(-1)!.body.content).header.title.content).toBe("我的任务 · 区卫健委（重庆市渝中区）");
+    // Lark delivers events at least once: the same tap again is answered "duplicate" and sends nothing.
+    expect(await (await post(tap)).json()).toEqual({ msg: "duplicate" });
+    const row = await db.selectFrom("processed_events").select(["kind", "status"]).where("key", "=", `event:${tap.header.event_id}`).executeTakeFirst();
+    expect(row).toEqual({ kind: "application.bot.menu_v6", status: "done" });
+    expect(toMember()).toHaveLength(before + 1);
+  });
+
+  it("sends a supervisor's 催办 to the unit's chat with 上报 buttons, records it in D1, and refuses a member's and a repeat", async () => {
+    await db.insertInto("members").values({ open_id: "ou_worker_sup", unit_id: null, role: "supervisor", name: null, created_at: "2026-11-24" }).execute();
+    const unit = await db.selectFrom("units").select("id").where("name", "=", "区卫健委").executeTakeFirstOrThrow();
+    const press = async (openId: string) => ((await (await post(cardEvent({ openId, value: { action: "cuiban", unit_id: unit.id }, chatId: "oc_worker_sup" }))).json()) as { toast: { type: string; content: string } }).toast;
+    expect(await press(member)).toEqual({ type: "error", content: expect.stringContaining("只有督办室") });
+    const toUnit = () => lark.sends().filter((r) => r.body?.receive_id === "oc_worker_unit" && JSON.parse(r.body.content).header.title.content.startsWith("催办"));
+    const done = await press("ou_worker_sup");
+    expect(done).toEqual({ type: "success", content: expect.stringMatching(/^已催办 区卫健委：\d+ 项，发往本单位群/) });
+    await expect.poll(() => toUnit().length, { timeout: 20_000 }).toBe(1);
+    const card = JSON.parse(toUnit()[0]!.body.content);
+    expect(card.header.title.content).toBe("催办 · 区卫健委（重庆市渝中区）");
+    expect(JSON.stringify(card)).toContain('"action":"cuiban_report"');
+    expect(await db.selectFrom("supervision_events").select(["kind", "actor_open_id", "unit_id"]).where("kind", "=", "cuiban").execute()).toEqual([{ kind: "cuiban", actor_open_id: "ou_worker_sup", unit_id: unit.id }]);
+    expect((await press("ou_worker_sup")).content).toContain("催办过");
+    expect(toUnit()).toHaveLength(1);
+  });
+
+  it("refuses a forged signature and an unsigned event with the same answers as on Node, storing nothing", async () => {
+    const count = async () => (await db.selectFrom("processed_events").select("key").execute()).length;
+    const events = await count();
+    const forged = await signedRequest(messageEvent({ text: "/绑定 督办", openId: "ou_forger" }), { key: "attacker-key" });
+    const { headers: _h, ...unsigned } = await signedRequest(messageEvent({ text: "/绑定 督办", openId: "ou_forger" }));
+    const answers = [];
+    for (const req of [forged, { ...unsigned, headers: { "content-type": "application/json" } }]) {
+      const res = await mf.dispatchFetch("http://localhost/webhook/event", req);
+      answers.push({ status: res.status, body: await res.json() });
+    }
+    expect(answers).toEqual([
+      { status: 401, body: { error: "signature mismatch" } },
+      { status: 401, body: { error: "signature headers missing" } },
+    ]);
+    expect(await count()).toBe(events);
+  });
+
+  it("the 5-minute cron drops processed events older than the replay window (8 h) and keeps recent ones", async () => {
+    const row = (key: string, at: string, status: "done") => ({ key, kind: "test", received_at: at, status, payload: null, error: null });
+    await db.insertInto("processed_events").values([row("event:w_old", "2026-11-01T00:00:00.000Z", "done"), row("event:w_recent", "2026-11-30T20:00:00.000Z", "done")]).execute();
+    const worker = await mf.getWorker();
+    // 02:05 is not on the half hour, so this sweep sends no reminders.
+    await worker.scheduled({ cron: "*/5 * * * *", scheduledTime: new Date("2026-12-01T02:05:00Z") });
+    const keys = (await db.selectFrom("processed_events").select("key").where("key", "in", ["event:w_old", "event:w_recent"]).execute()).map((r) => r.key).sort();
+    expect(keys).toEqual(["event:w_recent"]);
   });
 
   it("applies a D1 batch all or nothing: a chat binding that fails keeps the member row from being written", async () => {
