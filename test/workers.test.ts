@@ -158,6 +158,23 @@ describe("the Workers build", () => {
     expect(toUnit()).toHaveLength(1);
   });
 
+  it("looks up the sender's Lark department (a GET with no body): an admin-mapped department binds its member", async () => {
+    const unit = await db.selectFrom("units").select("id").where("name", "=", "区卫健委").executeTakeFirstOrThrow();
+    lark.users.set("ou_worker_dept", ["od-worker"]);
+    lark.departments.set("od-worker", "卫健委办公室");
+    await db.insertInto("department_units").values({ department_id: "od-worker", unit_id: unit.id, bound_by: "ou_admin", bound_at: "2026-11-24" }).execute();
+    const ev = messageEvent({ text: "/我的任务", openId: "ou_worker_dept" });
+    expect((await post(ev)).status).toBe(200);
+    const reply = () => lark.sends().find((r) => r.path === `/open-apis/im/v1/messages/${ev.event.message.message_id}/reply`);
+    await expect.poll(() => reply(), { timeout: 20_000 }).toBeTruthy();
+    expect(JSON.parse(reply()!.body.content).header.title.content).toBe("我的任务 · 区卫健委（重庆市渝中区）");
+    expect(await db.selectFrom("members").select(["unit_id", "role"]).where("open_id", "=", "ou_worker_dept").execute()).toEqual([{ unit_id: unit.id, role: "member" }]);
+    const lookups = lark.requests.filter((r) => /\/(ou_worker_dept|od-worker)$/.test(r.path));
+    expect(new Set(lookups.map((r) => JSON.stringify([r.method, r.path, r.body])))).toEqual(
+      new Set([JSON.stringify(["GET", "/open-apis/contact/v3/users/ou_worker_dept", null]), JSON.stringify(["GET", "/open-apis/contact/v3/departments/od-worker", null])]),
+    );
+  });
+
   it("refuses a forged signature and an unsigned event with the same answers as on Node, storing nothing", async () => {
     const count = async () => (await db.selectFrom("processed_events").select("key").execute()).length;
     const events = await count();

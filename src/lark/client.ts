@@ -34,6 +34,9 @@ export function createLarkClient(cfg: LarkConfig, log: Logger): lark.Client {
     domain: cfg.LARK_DOMAIN,
     // Each client its own token cache: the SDK default is process-wide and would mix apps in tests.
     cache: new lark.DefaultCache(),
+    // The SDK's own instance, typed as plain axios, answers with the body (its interceptor unwraps it) as
+    // HttpInstance describes.
+    httpInstance: withoutGetBodies(lark.defaultHttpInstance as unknown as lark.HttpInstance),
     loggerLevel: lark.LoggerLevel.fatal,
     logger: {
       error: (...a: unknown[]) => log.error("lark sdk", sdkLogFields(a)),
@@ -43,6 +46,31 @@ export function createLarkClient(cfg: LarkConfig, log: Logger): lark.Client {
       trace: () => {},
     },
   });
+}
+
+/**
+ * The SDK's generated GET methods (contact.user.get, im.chat.get, messageResource.get) pass `data: {}`, which axios
+ * sends as a body. A fetch-based runtime refuses that outright — workerd throws "Request with a GET or HEAD method
+ * cannot have a body" — so on Workers every department, chat and file look-up failed. A GET body means nothing in
+ * HTTP, so it is dropped on every runtime; everything else goes through the SDK's own instance unchanged.
+ */
+export function withoutGetBodies(http: lark.HttpInstance): lark.HttpInstance {
+  const strip = <D>(opts: lark.HttpRequestOptions<D>, method?: string): lark.HttpRequestOptions<D> => {
+    const m = (method ?? opts.method ?? "get").toLowerCase();
+    if (m !== "get" && m !== "head") return opts;
+    const { data: _ignored, ...rest } = opts;
+    return rest;
+  };
+  return {
+    request: <T, R, D>(opts: lark.HttpRequestOptions<D>) => http.request<T, R, D>(strip(opts)),
+    get: <T, R, D>(url: string, opts?: lark.HttpRequestOptions<D>) => http.get<T, R, D>(url, opts && strip(opts, "get")),
+    head: <T, R, D>(url: string, opts?: lark.HttpRequestOptions<D>) => http.head<T, R, D>(url, opts && strip(opts, "head")),
+    delete: (url, opts) => http.delete(url, opts),
+    options: (url, opts) => http.options(url, opts),
+    post: (url, data, opts) => http.post(url, data, opts),
+    put: (url, data, opts) => http.put(url, data, opts),
+    patch: (url, data, opts) => http.patch(url, data, opts),
+  };
 }
 
 /**
