@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
 import type { Database, OutboxRow } from "../store/schema.js";
@@ -54,7 +54,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
-  async function deliverOne(queued: OutboxRow): Promise<void> {
+  /** 'retry' when the row failed and waits for another attempt: the target's later rows must wait behind it. */
+  async function deliverOne(queued: OutboxRow): Promise<"settled" | "retry"> {
     let row = queued;
     await limiter.acquire(rateKey(row));
     try {
@@ -66,6 +67,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         .where("id", "=", row.id)
         .execute();
       await recordDelivery(deps.db, row, "sent", messageId, null, deps.clock.now());
+      return "settled";
     } catch (err) {
       if (err instanceof NotYet) {
         await deps.db
@@ -73,7 +75,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
           .set({ status: "pending", next_attempt_at: new Date(deps.clock.now().getTime() + 2000).toISOString() })
           .where("id", "=", row.id)
           .execute();
-        return;
+        return "settled";
       }
       const e = err instanceof SendError ? err : new SendError(describeLarkError(larkErrorFields(err)), true, null, null, larkErrorFields(err));
       const attempts = row.attempts + 1;
@@ -98,6 +100,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
         // Lark's code, msg and log_id (what its support asks for) as fields of their own; the request never.
         ...(Object.keys(e.fields).length ? larkLogFields(e.fields) : { error: e.message }),
       });
+      return give ? "settled" : "retry";
     }
   }
 
@@ -105,15 +108,20 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
    * Claims up to `batchSize` due rows (null when none is due). A target with a row 'sending' — claimed by this or
    * another instance and not yet settled — is skipped: its later rows wait until that send has an outcome, so one
    * chat gets its messages in id order even when several instances deliver (a reply never lands before the message
-   * it follows). Rows of one target within a claim are delivered in order by one queue below.
+   * it follows). A row that failed and waits for its next attempt holds its target's later rows back the same way,
+   * until it is sent or given up ('failed' after `maxAttempts`: about 4 minutes of backoff by default), so one
+   * broken row delays a chat for a bounded time, never for ever. Rows of one target within a claim are delivered in
+   * order by one queue below.
    */
   async function claim(db: Kysely<Database>): Promise<OutboxRow[] | null> {
+    const now = deps.clock.now().toISOString();
     const candidates = await db
       .selectFrom("outbox")
       .select("id")
       .where("status", "=", "pending")
-      .where("next_attempt_at", "<=", deps.clock.now().toISOString())
+      .where("next_attempt_at", "<=", now)
       .where((eb) => eb.not(eb.exists(eb.selectFrom("outbox as busy").select("busy.id").whereRef("busy.target", "=", "outbox.target").where("busy.status", "=", "sending"))))
+      .where((eb) => eb.not(eb.exists(waitingForRetryBefore(eb))))
       .orderBy("priority", "desc")
       .orderBy("id")
       // Small claims: an answer queued while a batch is being paced out waits for that batch only.
@@ -128,9 +136,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       .set({ status: "sending", claimed_at: deps.clock.now().toISOString() })
       .where("id", "in", ids)
       .where("status", "=", "pending")
+      .where("next_attempt_at", "<=", now)
       .where((eb) =>
         eb.not(eb.exists(eb.selectFrom("outbox as busy").select("busy.id").whereRef("busy.target", "=", "outbox.target").where("busy.status", "=", "sending").where("busy.id", "not in", ids))),
       )
+      // Checked again in the claiming statement: an earlier row another drain just failed holds this one back.
+      .where((eb) => eb.not(eb.exists(waitingForRetryBefore(eb))))
       .returningAll()
       .execute();
   }
@@ -154,7 +165,16 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       const queues = [...byTarget.values()];
       await Promise.all(
         Array.from({ length: Math.min(concurrency, queues.length) }, async () => {
-          for (let q = queues.shift(); q; q = queues.shift()) for (const r of q) await deliverOne(r);
+          for (let q = queues.shift(); q; q = queues.shift()) {
+            for (let i = 0; i < q.length; i++) {
+              if ((await deliverOne(q[i]!)) === "settled") continue;
+              // It waits for a retry: hand the target's later rows back unsent (no attempt spent); the claim leaves
+              // them alone until the failed one is sent or given up.
+              const rest = q.slice(i + 1).map((r) => r.id);
+              if (rest.length) await deps.db.updateTable("outbox").set({ status: "pending", claimed_at: null }).where("id", "in", rest).where("status", "=", "sending").execute();
+              break;
+            }
+          }
         }),
       );
       tried += due.length;
@@ -220,6 +240,17 @@ export function createOutboxWorker(deps: OutboxWorkerDeps) {
       await again;
     },
   };
+}
+
+/** An earlier row to the same target that failed and waits for another attempt (it has attempts, it is not given up). */
+function waitingForRetryBefore(eb: ExpressionBuilder<Database & { outbox: OutboxRow }, "outbox">) {
+  return eb
+    .selectFrom("outbox as earlier")
+    .select("earlier.id")
+    .whereRef("earlier.target", "=", "outbox.target")
+    .whereRef("earlier.id", "<", "outbox.id")
+    .where("earlier.status", "=", "pending")
+    .where("earlier.attempts", ">", 0);
 }
 
 /** The row depends on another send that is still on its way: look again shortly, without spending an attempt. */
