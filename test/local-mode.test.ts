@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
-import { fixedClock } from "../src/clock.js";
+import { fixedClock, systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config.js";
 import { click, resolveSpeaker, say, type ChatTarget } from "../src/local/chat-client.js";
 import { renderCallbackResponse, renderCard } from "../src/local/render.js";
 import { OutboxMessenger } from "../src/lark/outbox.js";
+import { digestStatus, enqueueWeeklyDigests } from "../src/digest/send.js";
 import { noDirectory } from "../src/lark/client.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { localEnv, messageEvent, startTestServer } from "./support/events.js";
@@ -73,6 +74,30 @@ describe("the terminal chat", () => {
     const rows = await bot.store.db.selectFrom("outbox").select(["status", "attempts"]).execute();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.status === "sent" && r.attempts === 0)).toBe(true);
-    expect(bot.worker).toBeNull();
+  });
+});
+
+describe("sends another process queued (npm run digest in a second terminal)", () => {
+  it("go to the running local bot's terminal log and are marked sent, instead of staying pending", async () => {
+    const lines: string[] = [];
+    const log = { info: (m: string) => void lines.push(m), warn: () => {}, error: () => {} };
+    const bot = await startTestServer({ env: localEnv, seedsDir: "seeds", log });
+    try {
+      // `npm run digest` opens the same SQLite file and queues with its own messenger: pending rows, nobody to send them.
+      const other = openSqlite({ path: bot.store.label });
+      const clock = systemClock;
+      const queued = await enqueueWeeklyDigests({ db: other.db, clock, messenger: new OutboxMessenger(other.db, clock), directory: noDirectory, log, adminOpenIds: [] }, clock.now());
+      expect(queued.queued).toBeGreaterThan(0);
+      for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
+        const status = await digestStatus({ db: other.db }, queued.week);
+        if (status.every((r) => r.status === "sent")) break;
+        if (Date.now() - start > 10_000) throw new Error(`digests still pending: ${JSON.stringify(status)}`);
+      }
+      await other.close();
+      expect(lines.filter((l) => l.startsWith("本地发件箱 local outbox ← send_chat ") && l.includes("周报"))).toHaveLength(queued.queued);
+      expect(lines.some((l) => l.includes("oc_demo_supervisor") && l.includes("督办周报"))).toBe(true);
+    } finally {
+      await bot.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Services } from "../events/types.js";
 import { noDirectory } from "../lark/client.js";
 import { OutboxMessenger } from "../lark/outbox.js";
 import { renderCard } from "../local/render.js";
+import { findRunningBot } from "../node/runtime-file.js";
 import { createPlainLogger } from "../log.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
 import { digestForChat, digestStatus, enqueueWeeklyDigests } from "./send.js";
@@ -40,7 +41,8 @@ async function main() {
   const at = values.at ? new Date(values.at) : null;
   if (at && Number.isNaN(at.getTime())) throw new UsageError(`--at 不是有效时间，例如 2026-11-30T09:00+08:00（收到 ${values.at}）`);
   const clock = at ? fixedClock(at) : systemClock;
-  const store = openSqlite({ path: process.env["DATABASE_PATH"] ?? defaultDatabasePath() });
+  const dbPath = process.env["DATABASE_PATH"] ?? defaultDatabasePath();
+  const store = openSqlite({ path: dbPath });
   const log = createPlainLogger();
   try {
     if (values.status) {
@@ -50,7 +52,8 @@ async function main() {
       for (const r of rows) console.log(`  ${r.status.padEnd(8)} ${r.target}  尝试 ${r.attempts} 次${r.last_error ? `  错误: ${r.last_error}` : ""}`);
       return 0;
     }
-    const services: Services = { db: store.db, clock, messenger: new OutboxMessenger(store.db, clock), directory: noDirectory, log, adminOpenIds: [] };
+    // Queued rows are due now even with --at: a future --at must not hold the sends back until then.
+    const services: Services = { db: store.db, clock, messenger: new OutboxMessenger(store.db, systemClock), directory: noDirectory, log, adminOpenIds: [] };
     if (values["dry-run"]) {
       const chats = values.chat ? [{ chat_id: values.chat }] : await store.db.selectFrom("chats").select("chat_id").orderBy("chat_id").execute();
       if (chats.length === 0) console.log("没有绑定的群。管理员在群里发送 /绑定 群 单位名称 或 /绑定 督办 后再试。");
@@ -62,11 +65,19 @@ async function main() {
       return 0;
     }
     const r = await enqueueWeeklyDigests(services, clock.now());
-    console.log(`已排队 ${r.queued} 份周报（${r.week}，共 ${r.chats} 个群）；运行中的机器人会按频率限制发送。查看：npm run digest -- --status`);
+    console.log(`已排队 ${r.queued} 份周报（${r.week}，共 ${r.chats} 个群）；${await whoSends(dbPath)}查看：npm run digest -- --status`);
     return 0;
   } finally {
     await store.close();
   }
+}
+
+/** Who will deliver the queued rows: the bot running on this database (its runtime file says which kind), or nobody yet. */
+async function whoSends(dbPath: string): Promise<string> {
+  const bot = await findRunningBot(dbPath);
+  if (!bot) return "现在没有机器人在这个数据库上运行：启动后（npm start 或 npm run local）即发送。";
+  if (bot.mode === "local") return `本地模式的机器人（pid ${bot.pid}）会把它们打印在它的终端日志里。`;
+  return `运行中的机器人（pid ${bot.pid}）会按频率限制发送。`;
 }
 
 runCli(main);

@@ -103,12 +103,15 @@ export class OutboxMessenger implements Messenger {
       // Local mode has no delivery step: the local outbox is the destination, so the record says sent now.
       await appendDelivery(this.db, { eventId: o.ledgerEventId, outboxId: res.id, target, result: "sent", messageId: null, error: null, at: now });
     }
-    if (local) {
-      const what = payload.card ? summarize(payload.card) : `文件 ${payload.file?.name ?? ""}（${Math.round(((payload.file?.base64.length ?? 0) * 3) / 4 / 1024)} KB）`;
-      this.opts.log?.info(`本地发件箱 local outbox ← ${kind} ${target}: ${what}`);
-    }
+    if (local) this.opts.log?.info(localDeliveryLine(kind, target, payload));
     this.opts.onEnqueue?.();
   }
+}
+
+/** What local mode prints for a delivered send: the terminal log is its Lark client. */
+export function localDeliveryLine(kind: OutboxKind, target: string, payload: OutboxPayload): string {
+  const what = payload.card ? summarize(payload.card) : `文件 ${payload.file?.name ?? ""}（${Math.round(((payload.file?.base64.length ?? 0) * 3) / 4 / 1024)} KB）`;
+  return `本地发件箱 local outbox ← ${kind} ${target}: ${what}`;
 }
 
 /** One readable line for the log: the card title and the first text. */

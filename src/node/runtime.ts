@@ -15,7 +15,7 @@ import { pruneProcessedEvents } from "../events/inbox.js";
 import type { CardActionDef, CommandDef, Logger, Services } from "../events/types.js";
 import { createLarkClient, deliver, LarkDirectory, LarkFiles, noDirectory } from "../lark/client.js";
 import { LocalFiles, localUploadsDir } from "../local/files.js";
-import { OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS } from "../lark/outbox.js";
+import { localDeliveryLine, OutboxMessenger, pruneSentOutbox, SENT_OUTBOX_RETENTION_DAYS, type OutboxPayload } from "../lark/outbox.js";
 import { createOutboxWorker, type OutboxWorker } from "../lark/outbox-worker.js";
 import { SharedRateLimiter } from "../lark/rate-limit.js";
 import { createLogger, createPlainLogger } from "../log.js";
@@ -146,6 +146,22 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     // Instances sharing PostgreSQL share Lark's per-app limits too, so they pace their sends in the database.
     const pacer = store.dialect === "postgres" ? new SharedRateLimiter(store.db, clock, sleep) : undefined;
     worker = createOutboxWorker({ db: store.db, clock, sleep, log, send: (row) => deliver(client, row), leaseMs: config.OUTBOX_LEASE_SECONDS * 1000, serializeClaims: store.dialect === "postgres", ...(pacer ? { pacer } : {}) });
+    await worker.start(o.outboxPollMs ?? 1000, { soleInstance: store.dialect === "sqlite" });
+  } else if (config.mode === "local") {
+    // The bot's own answers are delivered as they are queued; rows another process queued on this database
+    // (`npm run digest`, `npm run roster`) would otherwise stay pending forever. They go to the same terminal log,
+    // unpaced (no platform to protect), each with a stand-in message id so a later 加急 finds the message it follows.
+    worker = createOutboxWorker({
+      db: store.db,
+      clock,
+      sleep,
+      log,
+      pacer: { acquire: async () => {} },
+      send: async (row) => {
+        log.info(localDeliveryLine(row.kind, row.target, JSON.parse(row.payload) as OutboxPayload));
+        return `om_local_${row.id}`;
+      },
+    });
     await worker.start(o.outboxPollMs ?? 1000, { soleInstance: store.dialect === "sqlite" });
   }
 
