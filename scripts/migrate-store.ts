@@ -2,20 +2,28 @@
  * npm run migrate-store -- --from data/duban.sqlite --to postgres://user@host/db
  * Copies an existing SQLite store into a new, empty PostgreSQL database (see src/store/copy-to-postgres.ts).
  */
-import { parseArgs } from "node:util";
+import { parseCli, UsageError, usage, type CliSpec, type OptionSpec } from "../src/cli/args.js";
 import { copySqliteToPostgres } from "../src/store/copy-to-postgres.js";
 
-const USAGE = "用法 usage: npm run migrate-store -- --from data/duban.sqlite --to postgres://用户@主机/数据库";
+const spec = {
+  command: "npm run migrate-store --",
+  summary: "把 SQLite 数据库复制到一个新的、空的 PostgreSQL 数据库 (copy the SQLite store into an empty PostgreSQL database)",
+  options: {
+    from: { type: "string", arg: "<data/duban.sqlite>", help: "源 SQLite 文件" },
+    to: { type: "string", arg: "<postgres://…>", help: "目标 PostgreSQL（必须是空库）" },
+  },
+  examples: ["npm run migrate-store -- --from data/duban.sqlite --to postgres://duban@db.internal/duban"],
+} as const satisfies CliSpec<Record<string, OptionSpec>>;
+
 let values: { from?: string; to?: string };
 try {
-  ({ values } = parseArgs({ options: { from: { type: "string" }, to: { type: "string" } }, strict: true }));
+  const parsed = parseCli(spec);
+  if (!parsed) process.exit(0);
+  values = parsed.values;
+  if (!values.from || !values.to) throw new UsageError(`缺少 --from 或 --to\n\n${usage(spec)}`);
 } catch (err) {
-  console.error(`${(err as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
-if (!values.from || !values.to) {
-  console.error(`缺少 --from 或 --to。\n${USAGE}`);
-  process.exit(2);
+  console.error((err as Error).message);
+  process.exit(err instanceof UsageError ? 2 : 1);
 }
 try {
   const report = await copySqliteToPostgres(values.from, values.to);

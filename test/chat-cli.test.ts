@@ -1,4 +1,7 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCli, UsageError } from "../src/cli/args.js";
 import { cardsFor, click, resolveSpeaker, say, type ChatTarget } from "../src/local/chat-client.js";
@@ -72,6 +75,42 @@ describe("command-line options", () => {
     expect(parseCli(spec, ["--week", "2026-W49"])?.values.week).toBe("2026-W49");
   });
 
+  // Every npm script an operator types, by the file package.json runs for it.
+  const clis: [string, string][] = [
+    ["digest", "src/digest/cli.ts"],
+    ["export", "src/ledger/cli.ts"],
+    ["import", "src/importer/cli.ts"],
+    ["chat", "src/local/chat-cli.ts"],
+    ["roster", "scripts/roster.ts"],
+    ["backup", "scripts/backup.ts"],
+    ["restore", "scripts/restore.ts"],
+    ["migrate-store", "scripts/migrate-store.ts"],
+    ["d1:seed", "scripts/d1-seed.ts"],
+  ];
+  it("every CLI (digest, export, import, chat, roster, backup, restore, migrate-store, d1:seed) refuses --bogus with its usage and exit 2", async () => {
+    const scripts = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
+    const dir = mkdtempSync(join(tmpdir(), "duban-cli-"));
+    try {
+      const results = await Promise.all(
+        clis.map(async ([name, file]) => {
+          expect(scripts[name], `package.json script ${name}`).toContain(file);
+          const r = await runNode(["--import", "tsx", file, "--bogus", "x"], { ...process.env, DATABASE_PATH: join(dir, "duban.sqlite") });
+          return { name, ...r };
+        }),
+      );
+      for (const r of results) {
+        expect(r.code, `${r.name}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, r.name).toContain("未知选项 --bogus（unknown option）");
+        expect(r.stderr, r.name).toContain(`用法 usage: npm run ${r.name} --`);
+        expect(r.stderr, r.name).not.toMatch(/\n\s+at |TypeError|ERR_PARSE_ARGS/);
+      }
+      // Nothing was touched: a refused command opens no database.
+      expect(existsSync(join(dir, "duban.sqlite"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("`npm run digest -- --status --week 2026-49` refuses the malformed week instead of printing zeros", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", "src/digest/cli.ts", "--status", "--week", "2026-49"], { encoding: "utf8", env: { ...process.env, DATABASE_PATH: ":memory:" } });
     expect(r.status).toBe(2);
@@ -79,3 +118,14 @@ describe("command-line options", () => {
     expect(r.stdout).not.toContain("已发送");
   }, 60_000);
 });
+
+function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}

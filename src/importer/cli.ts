@@ -1,3 +1,4 @@
+import { parseCli, runCli, usage, UsageError, type CliSpec, type OptionSpec } from "../cli/args.js";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { systemClock } from "../clock.js";
@@ -11,14 +12,25 @@ import { importDocument, sha256Hex } from "./store.js";
  * npm run import -- FILE...                 parse and store into DATABASE_PATH (.docx .xlsx .pdf .txt, by content)
  * npm run --silent import -- --dry-run --json FILE   print the parse, write nothing
  */
-async function main(argv: string[]) {
-  const dryRun = argv.includes("--dry-run");
-  const json = argv.includes("--json");
-  const files = argv.filter((a) => !a.startsWith("--"));
-  if (files.length === 0) {
-    console.error("用法 usage: npm run import -- [--dry-run] [--json] FILE...");
-    return 2;
-  }
+const spec = {
+  command: "npm run import --",
+  positionals: "文件 FILE...",
+  summary: "导入实施方案 / 任务分解表（.docx .xlsx .pdf .txt）到 DATABASE_PATH (import plans into the store)",
+  options: {
+    "dry-run": { type: "boolean", help: "只解析并打印结果，不写入数据库" },
+    json: { type: "boolean", help: "和 --dry-run 一起：打印解析结果 JSON（评分脚本用）" },
+  },
+  examples: ["npm run import -- seeds/000_yuzhong-medical-service-system.txt", "npm run --silent import -- --dry-run --json 方案.docx"],
+} as const satisfies CliSpec<Record<string, OptionSpec>>;
+
+async function main() {
+  const parsed = parseCli(spec);
+  if (!parsed) return 0;
+  const dryRun = parsed.values["dry-run"] === true;
+  const json = parsed.values.json === true;
+  const files = parsed.positionals;
+  if (files.length === 0) throw new UsageError(`缺少要导入的文件 no file given\n\n${usage(spec)}`);
+  if (json && !dryRun) throw new UsageError("--json 只和 --dry-run 一起用，例如 npm run --silent import -- --dry-run --json 方案.docx");
   const store = dryRun ? null : openSqlite({ path: defaultDatabasePath() });
   let failed = 0;
   for (const file of files) {
@@ -60,10 +72,4 @@ async function main(argv: string[]) {
   return failed ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (err) => {
-    console.error(`导入失败 import failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runCli(main);

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { parseCli, runCli, usage, UsageError, type CliSpec, type OptionSpec } from "../cli/args.js";
 import { systemClock } from "../clock.js";
 import { lookupUnits, unitLabel } from "../domain/units-lookup.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
@@ -10,17 +10,29 @@ import { buildPlanWorkbook, exportLedger, type LedgerScope } from "./index.js";
  * npm run export -- --template 模板.xlsx   the blank plan-import template (filled in by hand, sent to the bot)
  * Writes the 台账 workbook of DATABASE_PATH: everything, one plan, or the measures one unit leads or supports.
  */
+const spec = {
+  command: "npm run export --",
+  summary: "导出台账工作簿（全部、某个方案或某个单位），或空白的方案导入模板 (write the 台账 workbook or the import template)",
+  options: {
+    out: { type: "string", arg: "<台账.xlsx>", help: "写到这个文件" },
+    plan: { type: "string", arg: "<方案编号>", help: "只导出这个方案" },
+    unit: { type: "string", arg: "<单位名>", help: "只导出这个单位牵头或配合的措施" },
+    template: { type: "string", arg: "<模板.xlsx>", help: "写出空白的方案导入模板（填好后发给督办助手或 npm run import）" },
+  },
+  examples: ["npm run export -- --out 台账.xlsx", "npm run export -- --out 渝中卫健委.xlsx --unit 渝中区卫健委", "npm run export -- --template 模板.xlsx"],
+} as const satisfies CliSpec<Record<string, OptionSpec>>;
+
 async function main() {
-  const { values } = parseArgs({ options: { out: { type: "string" }, plan: { type: "string" }, unit: { type: "string" }, template: { type: "string" } } });
+  const parsed = parseCli(spec);
+  if (!parsed) return 0;
+  const { values } = parsed;
+  if (values.template !== undefined && values.out !== undefined) throw new UsageError("--template 和 --out 一次只能用一个");
   if (values.template !== undefined) {
     writeFileSync(values.template, await buildPlanWorkbook(null));
     console.log(`已写出导入模板 template written: ${values.template}（填好后发给督办助手，或 npm run import -- ${values.template}）`);
     return 0;
   }
-  if (!values.out) {
-    console.error("用法 usage: npm run export -- --out 台账.xlsx [--plan 方案编号] [--unit 单位名]\n       npm run export -- --template 模板.xlsx");
-    return 2;
-  }
+  if (!values.out) throw new UsageError(`缺少 --out（写到哪个文件）或 --template\n\n${usage(spec)}`);
   const store = openSqlite({ path: defaultDatabasePath() });
   try {
     const scope: LedgerScope = {};
@@ -56,10 +68,4 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => (process.exitCode = code),
-  (err) => {
-    console.error(`导出失败 export failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+runCli(main);
