@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseCli, runCli } from "../cli/args.js";
 import { findRunningBot, runtimeFilePath } from "../node/runtime-file.js";
-import { startRuntime, type Runtime } from "../node/runtime.js";
+import type { Runtime } from "../node/runtime.js";
 import { defaultDatabasePath, openSqlite } from "../store/sqlite.js";
 import { demoOpenIdForUnit } from "../store/unit-names.js";
 import { unitLabel } from "../store/units.js";
@@ -33,6 +33,8 @@ async function main(): Promise<number> {
     const quiet = { info: () => {}, warn: () => {}, error: (m: string, f?: Record<string, unknown>) => console.error(m, f ?? "") };
     // No LARK_* variables: the in-process bot is in local mode whatever the shell has set.
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LARK_"))), DUBAN_LOCAL: "1" };
+    // Loaded only here: the Lark SDK, Hono and the schedulers would add seconds to every command sent to a running bot.
+    const { startRuntime } = await import("../node/runtime.js");
     rt = await startRuntime({ env, port: 0, log: quiet, databasePath: dbPath });
     target = { url: rt.url, db: rt.store.db, idle: rt.idle };
     where = `没有运行中的机器人（未找到 ${runtimeFilePath(dbPath)}），在本进程内运行，数据库 ${dbPath}`;
