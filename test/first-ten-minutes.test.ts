@@ -100,11 +100,15 @@ describe.skipIf(!isGitCheckout)("the first ten minutes on a fresh clone", () => 
     step("busy default port");
 
     // --- `npm run local` on the default port, taken by something else: the port and the fix, no stack trace.
+    // Held by this test, so it stays busy throughout; if another process has it (it could let go at any moment),
+    // a port this test holds stands in for it.
     holder = await occupy(3000);
-    const busy = start(["local"]);
+    const taken = holder ? 3000 : await freePort();
+    if (!holder) holder = await occupy(taken);
+    const busy = start(["local"], taken === 3000 ? {} : { PORT: String(taken) });
     expect(await busy.exited).toBe(1);
-    expect(busy.out.stderr).toContain("端口 3000 已被占用");
-    expect(busy.out.stderr).toContain("PORT=3001 npm run local");
+    expect(busy.out.stderr).toContain(`端口 ${taken} 已被占用`);
+    expect(busy.out.stderr).toContain(`PORT=${taken + 1} npm run local`);
     expect(busy.out.stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
     holder?.close();
     holder = null;
