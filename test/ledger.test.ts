@@ -2,7 +2,7 @@ import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedClock } from "../src/clock.js";
 import { loadLedger } from "../src/ledger/data.js";
-import { buildWorkbook, SHEETS } from "../src/ledger/workbook.js";
+import { buildPlanWorkbook, buildWorkbook, SHEETS } from "../src/ledger/workbook.js";
 import { seedStore } from "../src/node/seed.js";
 import { openSqlite, type SqliteStore } from "../src/store/sqlite.js";
 import { appendDelivery, appendEvent } from "../src/supervision/ledger.js";
@@ -70,6 +70,28 @@ describe("the 台账 workbook", () => {
       expect(ws.autoFilter).toBeTruthy();
     }
     expect(records(wb.getWorksheet(SHEETS.measures)!)[0]).toHaveProperty("牵头单位");
+  });
+
+  it("keeps the header row and the identifying columns in view when a wide sheet scrolls right", async () => {
+    /** The headers of the frozen columns, as Excel/WPS show them pinned on the left. */
+    const pinned = (ws: ExcelJS.Worksheet) => {
+      const view = ws.views[0] as ExcelJS.WorksheetViewFrozen;
+      expect(view).toMatchObject({ state: "frozen", ySplit: 1 });
+      // Only the identifying columns: the figures and texts to their right still scroll.
+      expect(view.xSplit).toBeLessThan(ws.columnCount);
+      return (ws.getRow(1).values as unknown[]).slice(1, (view.xSplit ?? 0) + 1);
+    };
+    expect(pinned(wb.getWorksheet(SHEETS.plans)!)).toEqual(["方案编号", "方案标题"]);
+    expect(pinned(wb.getWorksheet(SHEETS.measures)!)).toEqual(["方案编号", "方案", "章节", "措施编号"]);
+    expect(pinned(wb.getWorksheet(SHEETS.indicators)!)).toEqual(["指标编号", "方案编号", "措施编号", "指标名称"]);
+    expect(pinned(wb.getWorksheet(SHEETS.retired)!)).toEqual(["指标编号", "方案编号", "措施编号", "指标名称"]);
+    expect(pinned(wb.getWorksheet(SHEETS.reports)!)).toEqual(["记录编号", "指标编号", "措施编号", "指标名称", "填报单位"]);
+    expect(pinned(wb.getWorksheet(SHEETS.supervision)!)).toEqual(["记录编号", "时间", "类别", "单位"]);
+    // The import template and 核对表 a 督查室 types into pin their identifying columns the same way.
+    const template = await open(await buildPlanWorkbook(null));
+    expect(pinned(template.getWorksheet(SHEETS.plans)!)).toEqual(["方案标题"]);
+    expect(pinned(template.getWorksheet(SHEETS.measures)!)).toEqual(["章节", "措施编号"]);
+    expect(pinned(template.getWorksheet(SHEETS.indicators)!)).toEqual(["措施编号", "指标名称"]);
   });
 
   it("lists every active measure with its lead and support units, and sizes columns for Chinese text", async () => {

@@ -1,7 +1,8 @@
 /**
  * @module The 台账 workbook: the ledger as an .xlsx a 督查室 opens in Excel or WPS, files and sends around.
  * Built with exceljs (no hand-written XML). Numbers are numbers, dates are dates (China time), every sheet has a
- * frozen header row, an auto-filter and column widths sized for Chinese text; statuses are coloured.
+ * frozen header row and frozen identifying columns, an auto-filter and column widths sized for Chinese text; statuses
+ * are coloured.
  */
 import ExcelJS from "exceljs";
 import { STATUS_LABEL, type IndicatorStatus } from "../domain/status.js";
@@ -69,10 +70,17 @@ function calendarDate(s: string | null): Date | string | null {
   return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : s;
 }
 
-function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: Record<string, unknown>[]): ExcelJS.Worksheet {
+/**
+ * Adds a data sheet. `frozenThrough` names the last identifying column (编号, 指标名称, 单位 …): it and every column
+ * before it stay in view with the header row, so a 督查室 scrolling right across a wide sheet still sees which
+ * measure, indicator or unit a cell belongs to.
+ */
+function addSheet(wb: ExcelJS.Workbook, name: string, columns: Column[], rows: Record<string, unknown>[], frozenThrough: string): ExcelJS.Worksheet {
+  const xSplit = columns.findIndex((c) => c.header === frozenThrough) + 1;
+  if (xSplit === 0) throw new Error(`sheet ${name}: no column ${frozenThrough} to freeze through`);
   // Printed or saved as PDF (the 台账 is filed on paper): A4 landscape, every column on one page width, header on each page.
   const ws = wb.addWorksheet(name, {
-    views: [{ state: "frozen", ySplit: 1 }],
+    views: [{ state: "frozen", xSplit, ySplit: 1 }],
     pageSetup: { paperSize: 9, orientation: "landscape", fitToPage: true, fitToWidth: 1, fitToHeight: 0, printTitlesRow: "1:1" },
   });
   ws.columns = columns.map((c) => ({ header: c.header, key: c.key }));
@@ -271,6 +279,7 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
       measures: p.measures,
       indicators: p.indicators,
     })),
+    "方案标题",
   );
 
   const measures = addSheet(
@@ -295,15 +304,16 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
       deadlineText: m.deadlineText ?? "",
       status: m.status ? STATUS_LABEL[m.status] : "无量化指标",
     })),
+    "措施编号",
   );
   colourStatus(measures, "status", l.measures.map((m) => m.status));
 
-  const indicators = addSheet(wb, SHEETS.indicators, INDICATOR_COLUMNS, l.indicators.map(indicatorRow));
+  const indicators = addSheet(wb, SHEETS.indicators, INDICATOR_COLUMNS, l.indicators.map(indicatorRow), "指标名称");
   colourStatus(indicators, "status", l.indicators.map((i) => i.status));
   // Every ledger indicator has a frequency; clearing it would silently turn it into the default.
   validateIndicatorInputs(indicators, Math.max(1, l.indicators.length), { frequencyRequired: true });
 
-  addSheet(wb, SHEETS.retired, [...INDICATOR_COLUMNS, { header: "停用时间", key: "retiredAt", numFmt: DATETIME }], l.retired.map(indicatorRow));
+  addSheet(wb, SHEETS.retired, [...INDICATOR_COLUMNS, { header: "停用时间", key: "retiredAt", numFmt: DATETIME }], l.retired.map(indicatorRow), "指标名称");
 
   addSheet(
     wb,
@@ -334,6 +344,7 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
       note: r.note ?? "",
       correctionOf: r.correctionOf,
     })),
+    "填报单位",
   );
 
   const record = addSheet(
@@ -365,6 +376,7 @@ export async function buildWorkbook(l: Ledger): Promise<Uint8Array> {
       failed: e.failed,
       error: e.error ?? "",
     })),
+    "单位",
   );
   // A failed delivery is what a review asks about first: mark the row.
   l.supervision.forEach((e, k) => {
@@ -416,6 +428,7 @@ export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?:
     SHEETS.plans,
     PLAN_COLUMNS,
     plan ? [{ title: plan.title, issuer: plan.issuer ?? "", issued: calendarDate(plan.issued), jurisdiction: plan.jurisdiction }] : [],
+    "方案标题",
   );
   addSheet(
     wb,
@@ -431,6 +444,7 @@ export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?:
       deadline: calendarDate(t.deadline),
       deadlineText: t.deadline_text ?? "",
     })),
+    "措施编号",
   );
   const indRows = (plan?.tasks ?? []).flatMap((t) =>
     t.indicators.map((i) => ({
@@ -451,6 +465,7 @@ export async function buildPlanWorkbook(plan: ParsedPlan | null, o: { fileName?:
     SHEETS.indicators,
     [...TARGET_COLUMNS, QUOTE_COLUMN],
     indRows,
+    "指标名称",
   );
   // A blank template gets its drop-downs on the first 200 rows, enough for any plan typed in by hand.
   validateIndicatorInputs(inds, Math.max(indRows.length, plan ? 1 : 200));
