@@ -49,4 +49,44 @@ describe("counts an official reports as targets", () => {
     expect(targets("在校学生超过500人的学校配备专职校医2名。")).toEqual([[2, "名", ">="]]);
     expect(targets("培育年产值超过1000万的企业，建成10个以上的示范园区。")).toEqual([[10, "个", ">="]]);
   });
+
+  it("a count chosen or held to a floor (选取, 抓好, 至少) is a target, a rule per place included", () => {
+    expect(targets("选取3家社区医院和2个乡镇开展试点，抓好4个示范点建设。")).toEqual([
+      [3, "家", ">="],
+      [2, "个", ">="],
+      [4, "个", ">="],
+    ]);
+    expect(targets("每个街道至少有1个养老服务站，每季度至少召开1次推进会。")).toEqual([
+      [1, "个", ">="],
+      [1, "次", ">="],
+    ]);
+  });
+
+  it("a count right before a verb of achievement counts those that must achieve it, unless it is already reached", () => {
+    expect(targets("年底前，城东区、城西区等6个区建成智慧养老平台。")).toEqual([[6, "个", ">="]]);
+    expect(targets("目前已有4个区建成智慧养老平台。")).toEqual([]);
+  });
+
+  it("a count in words after a verb of building is the exact number to build", () => {
+    expect(targets("设立两个康复中心，组建一支应急队伍。")).toEqual([
+      [2, "个", "="],
+      [1, "支", "="],
+    ]);
+    expect(targets("让每个孩子一个都不能少。")).toEqual([]);
+  });
+
+  it("100% of a group reaching a standard asks for all of it, like 全覆盖; a lower share is a floor", () => {
+    expect(targets("到2026年，100%的社区卫生服务站达到标准化要求，90%的村卫生室达到推荐标准。")).toEqual([
+      [100, "%", "="],
+      [90, "%", ">="],
+    ]);
+  });
+
+  it("全覆盖 of several actions at once gives one target per action; of several places, one", () => {
+    expect(targets("实现家庭医生签约和健康档案建立全覆盖。")).toEqual([
+      [100, "%", "="],
+      [100, "%", "="],
+    ]);
+    expect(targets("实现社区卫生服务中心和乡镇卫生院全覆盖。")).toEqual([[100, "%", "="]]);
+  });
 });

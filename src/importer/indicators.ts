@@ -1,4 +1,5 @@
 import type { Cmp } from "../store/schema.js";
+import { builtInWords, coveredActions, scaledUnit } from "./worded.js";
 import type { DueYearSource, ParsedIndicator } from "./types.js";
 
 /**
@@ -6,8 +7,10 @@ import type { DueYearSource, ParsedIndicator } from "./types.js";
  * clause (达到, 不低于, 建成, 引进…) or a bound follows it (以上, 以内); per-capita planning norms (每3万人…),
  * ranges' upper ends, years and subject counts before the verb are not targets.
  */
-const UNIT =
-  "万人次|万人|万名|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天|万|亿";
+const UNIT_WORDS =
+  "万人次|万人|万名|万例|万元|亿元|万册|人次|/10万人|/10万|/万人|/千人|%|‰|个百分点|百分点|个|名|人|家|所|张|种|项|支|次|例|座|台|套|处|场|户|间|床|辆|篇|期|批|条|类|本|件|平方米|公里|亩|岁|分钟|小时|工作日|天";
+/** A bare 万/亿 as well: its unit is what it scales, worked out from the clause (`scaledUnit`). */
+const UNIT = `${UNIT_WORDS}|万|亿`;
 /** Ages and durations are mostly descriptions (65岁以上老年人, 3天以上): a target only right after its verb (寿命达到79岁). */
 /** Units that count things (个, 名, 万人次): their indicator reads "…数"; rates, ages and durations do not. */
 const isCount = (unit: string) => !/^(%|‰|个百分点|百分点|岁|分钟|小时|工作日|天)$/.test(unit) && !unit.startsWith("/");
@@ -18,35 +21,15 @@ const NUM = "(\\d+(?:\\.\\d+)?)";
 // is consumed once: a required unit would make the engine rescan a long run from each of its digits.
 const NUMBER_RUN = new RegExp(`${NUM}(?:\\s*[-—~～至到]\\s*\\d+(?:\\.\\d+)?)?\\s*(${UNIT})?`, "g");
 
-/** Units a bare 万/亿 scale can carry right after it ("5万平方米", "2万户"). */
-const SCALED_BASE = /^(人次|人|名|户|个|家|例|册|件|台|套|辆|株|亩|平方米|公里|吨|元)/;
-/** People counted by the name before a bare 万 ("服务人次达200万", "参保人数达到37.69万", "新增就业1.2万"). */
-const PEOPLE = "人次|人|居民|群众|儿童|学生|妇女|患者|农民|职工|劳动力";
-const PEOPLE_BEFORE = new RegExp(`(${PEOPLE}|人数|就业|就业岗位)$`);
-/** …or by the noun phrase right after it ("为3.078万60岁以上老年人接种"), within a few characters of its clause. */
-const PEOPLE_AFTER = new RegExp(`^[^，,。；;、]{0,12}?(${PEOPLE})(?![才工民])`);
-
-/**
- * A bare 万/亿 is a scale, not a unit: the unit is what it scales, taken from the unit written after it, else from
- * the people the clause counts (before or after it), else the scale alone. `extra` is how many characters of `after`
- * the unit took.
- */
-function scaledUnit(scale: string, before: string, after: string): { unit: string; extra: number } {
-  const base = SCALED_BASE.exec(after);
-  if (base) return { unit: scale + base[1]!, extra: base[1]!.length };
-  const name = trailingVerbsOff(before).trimEnd();
-  const people = PEOPLE_BEFORE.exec(name)?.[1] ?? PEOPLE_AFTER.exec(after)?.[1];
-  if (people) return { unit: scale + (people === "人次" ? "人次" : "人"), extra: 0 };
-  return { unit: scale, extra: 0 };
-}
-
 /** Numbers with a unit of measure in a clause: [whole, value, unit], in order. */
 export function mentionsIn(clause: string): RegExpMatchArray[] {
   return [...clause.matchAll(NUMBER_RUN)].filter((m) => m[2] !== undefined);
 }
 
-const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|创成|竣工|建设|新建|新增|创建|打造|支持|再就业|接种|引进|遴选|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
+const GE_CUE = /(达到|达|增长|增幅|提高|提升|增加|实施|不低于|不少于|不小于|提高到|提升至|提高至|增至|增加到|超过|高于|力争|争取|建成|创成|竣工|建设|新建|新增|创建|打造|支持|再就业|接种|引进|遴选|选取|选择|选定|抓好|至少|培育|培训|选派|累计|完成|开展|召开|举办|推进|启动|实现|覆盖|申报|认定|获批|组建|招聘|招录|配备|扶持|改造|确保|保持|≥|>|＞|≧)/;
 const LE_CUE = /(控制在|不超过|不高于|(?<!不)低于|降至|降低到|下降到|下降至|压缩到|≤|(?<![含<])<(?!含)|＜|≦)/g;
+/** Verbs of achievement after a count of those who must achieve them, within a short noun phrase. */
+const ACHIEVED_AFTER = /^[^，,。；;\d]{0,12}?(建成|创成|完成|达标|通过)/;
 /** Comparisons that, before "N…的 + noun", set a threshold for a group rather than a result to reach. */
 const GROUP_THRESHOLD = /^(超过|高于|低于|不足|大于|小于|多于|少于|不超过|不高于|不低于|不少于|≥|>|＞|≧|≤|<|＜|≦)/;
 const AFTER_GE = /^(以上|及以上|多|余)/;
@@ -78,16 +61,19 @@ export function extractIndicators(text: string, defaults: { year: number | null;
       out.push(...found);
       if (/全覆盖/.test(clause) && !found.some((f) => f.target === 100 && f.unit === "%")) {
         const subject = clause.replace(CLAUSE_SPLIT, "").replace(/^(并|和|及|同时|全面|基本|确保|力争|实现|推进|推动)+/, "");
-        out.push({
-          name: subject.replace(/(实现|达到)?全覆盖[^]*$/, "").replace(/^(实现|推动|推进)/, "") || subject,
-          target: 100,
-          unit: "%",
-          cmp: "=",
-          year: year ?? defaults.year,
-          baseline: null,
-          baseline_year: null,
-          quote: clause.replace(/[，,。；;]$/, ""),
-        });
+        const covered = subject.replace(/(实现|达到)?全覆盖[^]*$/, "").replace(/^(实现|推动|推进)/, "") || subject;
+        for (const name of coveredActions(covered)) {
+          out.push({
+            name,
+            target: 100,
+            unit: "%",
+            cmp: "=",
+            year: year ?? defaults.year,
+            baseline: null,
+            baseline_year: null,
+            quote: clause.replace(/[，,。；;]$/, ""),
+          });
+        }
       }
     }
   }
@@ -118,7 +104,8 @@ function clauseIndicators(
   // "召开一次": a frequency written with a Chinese numeral (一/两次 … only for 次, where prose rarely uses it loosely).
   const CN_DIGIT: Record<string, number> = { 一: 1, 两: 2, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
   // Only with a period (每半年召开一次): without one, "开展一次筛查" just says the work is done once.
-  const clause = !/每(年|半年|季度|季|月|周|两年)/.test(rawClause) ? rawClause : rawClause.replace(/(召开|开展|举办|组织|进行)([一两二三四五六七八九])次/g, (_m, v: string, n: string) => `${v}${CN_DIGIT[n]}次`);
+  const periodic = !/每(年|半年|季度|季|月|周|两年)/.test(rawClause) ? rawClause : rawClause.replace(/(召开|开展|举办|组织|进行)([一两二三四五六七八九])次/g, (_m, v: string, n: string) => `${v}${CN_DIGIT[n]}次`);
+  const { text: clause, exact } = builtInWords(periodic);
   const mentions = mentionsIn(clause);
   // "精品中医馆、示范中医馆分别达到5个、1个": the k-th number belongs to the k-th name listed before 分别.
   const respectively = /分别/.exec(clause);
@@ -139,7 +126,7 @@ function clauseIndicators(
   for (const m of mentions) {
     const at = m.index ?? 0;
     const before = clause.slice(0, at);
-    const scaled = m[2] === "万" || m[2] === "亿" ? scaledUnit(m[2], before, clause.slice(at + m[0].length)) : null;
+    const scaled = m[2] === "万" || m[2] === "亿" ? scaledUnit(m[2], trailingVerbsOff(before).trimEnd(), clause.slice(at + m[0].length)) : null;
     const end = at + m[0].length + (scaled?.extra ?? 0);
     const after = clause.slice(end);
     const prevChar = clause[at - 1] ?? "";
@@ -161,15 +148,22 @@ function clauseIndicators(
     const rateBefore = /(率|比例|占比)(为|要)?$/.test(before);
     // "其中10%达到推荐标准", "100%的村卫生室达到基本标准": a share that must reach a standard.
     const shareReaching = unit === "%" && /^(以上)?(的)?[^，,。；;]{0,20}(达到|达|实现|建成|完成)/.test(after);
+    // "8个县(市、区)建成医共体": a count right before a verb of achievement, with no result figure after it, counts
+    // those that must achieve it; a figure already reached (已有, 目前) is progress, not a target.
+    const achievers = isCount(unit) && ACHIEVED_AFTER.test(after) && !/\d/.test(after) && !/(已|目前|现有|共有)/.test(before);
     // "为300名老年人提供…", "对50户家庭进行改造": a count after 为/对 names whom the work serves, so the count is the target.
     const served = isCount(unit) && /^[^，,。；;]{0,20}(提供|进行|配备|开展|实施|接种)/.test(after) && /(?<![成作定称改视认针面相核比绝])(?:为|对)(?:全区|全市|全县|全镇)?$/.test(before);
     // "其中幼儿园7个、小学4个" and a following "中小学4580个": a breakdown of the previous target keeps its direction.
     const breakdown = carried !== null && isCount(unit) && (/^[\s、，,]*其中/.test(clause) || /^[\s、，,]*[^\d\s，,、。；;：:]{1,8}$/.test(before) && /^[。；;，,]?$/.test(after));
     const continues = carried !== null && (before.replace(/^[\s、，,和及以]+/, "") === "" || breakdown);
-    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching || served || (continues && carried === ">=");
+    const geAfter = AFTER_GE.test(after) || rateBefore || shareReaching || achievers || served || (continues && carried === ">=");
     const leAfter = AFTER_LE.test(after) || (continues && carried === "<=");
     // "力争50%左右" still asks for at least: a stated floor outweighs the estimate.
-    const eq = (AFTER_EQ.test(after) && !/(力争|争取|不低于|不少于)$/.test(before)) || EQ_BEFORE.test(before);
+    // "100%的村卫生室达到…" asks for all of them, as 全覆盖 does; a count written in words after a verb of building
+    // ("组建一个医共体") is the exact number to build.
+    const all = shareReaching && value === 100 && /^的/.test(after);
+    const worded = exact.has(at) && !AFTER_GE.test(after);
+    const eq = (AFTER_EQ.test(after) && !/(力争|争取|不低于|不少于)$/.test(before)) || EQ_BEFORE.test(before) || all || worded;
     // "床位超过20张的卫生院": a count compared inside an attributive phrase (…的 + noun) names a group, not a result.
     const cue = before.slice(Math.max(lastGe, lastLe));
     if (isCount(unit) && /^(及?以上|以下)?的/.test(after) && (Math.max(lastGe, lastLe) < 0 || GROUP_THRESHOLD.test(cue))) continue;
@@ -245,7 +239,7 @@ export function defaultPeriod(i: Pick<ParsedIndicator, "quote" | "name">): "year
   return /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
 }
 
-const BASELINE_BEFORE = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从\\d]{0,16}?${NUM}\\s*(?:${UNIT})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`);
+const BASELINE_BEFORE = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从\\d]{0,16}?${NUM}\\s*(?:${UNIT_WORDS})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`);
 /** "由2023年的80%提高到85%", "从12个增加到": the value the text says it starts from. */
 function statedBaseline(before: string): { baseline: number | null; baseline_year: number | null } {
   const m = BASELINE_BEFORE.exec(before);
