@@ -470,6 +470,26 @@ describe("importer: storing", () => {
     await close();
   });
 
+  it("asks for a monthly report when the text says 每月, and a revision changes the frequency only while nothing is reported", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-11-24T00:00:00Z");
+    const text = HEADER + "1.加强随访。每月随访重点人群不少于200人次。(责任单位:区卫健委)\n2.建设中心。建成甲级中心5个。(责任单位:区卫健委)\n";
+    await importDocument(db, parseDocument(text), { fileName: "p.txt", hash: await sha256Hex(text), clock });
+    const periods = async () => (await db.selectFrom("indicators").select(["target", "period"]).where("retired_at", "is", null).orderBy("target").execute()).map((r) => [r.target, r.period]);
+    expect(await periods()).toEqual([[5, "quarter"], [200, "month"]]);
+
+    const centre = await db.selectFrom("indicators").select("id").where("target", "=", 5).executeTakeFirstOrThrow();
+    const unit = await db.selectFrom("units").select("id").executeTakeFirstOrThrow();
+    await db.insertInto("reports").values({ indicator_id: centre.id, unit_id: unit.id, period: "2026Q4", value: 3, reporter_open_id: "ou_x", reported_at: "2026-11-20T00:00:00Z", note: null, request_key: "k1" }).execute();
+    // Both set to yearly, as an edited 台账's 填报频次 column gives them (names unchanged): the unreported one follows,
+    // the one with a 2026Q4 value keeps its quarters.
+    const revised = parseDocument(text);
+    for (const t of revised.tasks) for (const ind of t.indicators) ind.frequency = "year";
+    await importDocument(db, revised, { fileName: "p.xlsx", hash: await sha256Hex(text + "yearly"), clock });
+    expect(await periods()).toEqual([[5, "quarter"], [200, "year"]]);
+    await close();
+  });
+
 
   it("re-importing the same file changes nothing; a revised file updates in place and keeps reported values", async () => {
     const { db, close } = openSqlite({ path: ":memory:" });

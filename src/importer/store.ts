@@ -176,10 +176,22 @@ export async function importDocument(
         retired_at: null,
         ...dueYearOf(i, t, plan, objectiveYear),
       };
-      await db
+      // The frequency the source states (每月 in the text, 填报频次 in an edited 台账), else the default by wording.
+      const period = i.frequency ?? defaultPeriod(i);
+      const row = await db
         .insertInto("indicators")
-        .values({ task_id: task.id, key, period: defaultPeriod(i), ...v })
+        .values({ task_id: task.id, key, period, ...v })
         .onConflict((oc) => oc.columns(["task_id", "key"]).doUpdateSet(v))
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      // A revision may change the frequency only while nothing is reported: values already kept under 2026Q4 would
+      // otherwise belong to periods the indicator no longer has.
+      await db
+        .updateTable("indicators")
+        .set({ period })
+        .where("id", "=", row.id)
+        .where("period", "!=", period)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom("reports").select("reports.id").whereRef("reports.indicator_id", "=", "indicators.id"))))
         .execute();
     }
     let retire = db.updateTable("indicators").set({ retired_at: now }).where("task_id", "=", task.id).where("retired_at", "is", null);
