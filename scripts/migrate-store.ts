@@ -2,7 +2,7 @@
  * npm run migrate-store -- --from data/duban.sqlite --to postgres://user@host/db
  * Copies an existing SQLite store into a new, empty PostgreSQL database (see src/store/copy-to-postgres.ts).
  */
-import { parseCli, UsageError, usage, type CliSpec, type OptionSpec } from "../src/cli/args.js";
+import { parseCli, runCli, UsageError, usage, type CliSpec, type OptionSpec } from "../src/cli/args.js";
 import { copySqliteToPostgres } from "../src/store/copy-to-postgres.js";
 
 const spec = {
@@ -15,23 +15,20 @@ const spec = {
   examples: ["npm run migrate-store -- --from data/duban.sqlite --to postgres://duban@db.internal/duban"],
 } as const satisfies CliSpec<Record<string, OptionSpec>>;
 
-let values: { from?: string; to?: string };
-try {
+runCli(async () => {
   const parsed = parseCli(spec);
-  if (!parsed) process.exit(0);
-  values = parsed.values;
-  if (!values.from || !values.to) throw new UsageError(`缺少 --from 或 --to\n\n${usage(spec)}`);
-} catch (err) {
-  console.error((err as Error).message);
-  process.exit(err instanceof UsageError ? 2 : 1);
-}
-try {
-  const report = await copySqliteToPostgres(values.from, values.to);
+  if (!parsed) return 0;
+  const { from, to } = parsed.values;
+  if (!from || !to) throw new UsageError(`缺少 --from 或 --to\n\n${usage(spec)}`);
+  let report: Awaited<ReturnType<typeof copySqliteToPostgres>>;
+  try {
+    report = await copySqliteToPostgres(from, to);
+  } catch (err) {
+    throw new Error(`迁移失败，目标数据库未写入任何数据 migration failed, nothing written: ${(err as Error).message}`);
+  }
   const total = report.tables.reduce((s, t) => s + t.rows, 0);
   console.log(`已复制 ${report.tables.length} 张表、${total} 行到 PostgreSQL，行数核对一致 copied ${total} rows:`);
   for (const t of report.tables) console.log(`  ${t.table.padEnd(24)} ${t.rows}`);
   console.log("已为目标数据库收集查询统计信息 (ANALYZE)，可以启动实例。");
-} catch (err) {
-  console.error(`迁移失败，目标数据库未写入任何数据 migration failed, nothing written: ${(err as Error).message}`);
-  process.exit(1);
-}
+  return 0;
+});
