@@ -171,6 +171,22 @@ describe("processed_events is pruned (finding 9)", () => {
     expect(keys).not.toContain("message:old");
     expect(keys).toContain("event:stuck");
   });
+  it("a bot that keeps running prunes again later, without a restart", async () => {
+    const clock = fixedClock("2026-11-24T02:00:00Z");
+    const bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, clock, pruneEveryMs: 50 });
+    try {
+      const db = bot.store.db;
+      const row = (key: string, at: string) => ({ key, kind: "test", received_at: at, status: "done" as const, payload: null, error: null });
+      // Both rows are inside the replay window when written; a day later only the newer one still is.
+      await db.insertInto("processed_events").values([row("event:yesterday", "2026-11-24T01:00:00.000Z"), row("event:today", "2026-11-25T01:30:00.000Z")]).execute();
+      clock.set("2026-11-25T02:00:00Z");
+      const keys = async () => (await db.selectFrom("processed_events").select("key").orderBy("key").execute()).map((r) => r.key);
+      for (let i = 0; i < 100 && (await keys()).includes("event:yesterday"); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await keys()).toEqual(["event:today"]);
+    } finally {
+      await bot.close();
+    }
+  });
 });
 
 describe("local mode only when asked for, never behind a proxy (finding 5)", () => {

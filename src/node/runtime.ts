@@ -59,6 +59,8 @@ export interface RuntimeOptions {
   cardCapacity?: number;
   /** One transaction (one commit) per event; false commits each statement on its own (for the commits benchmark). */
   eventTransactions?: boolean;
+  /** How often a running instance prunes processed_events and delivered outbox rows (default hourly; tests shorten it). */
+  pruneEveryMs?: number;
   /** HTTP timeouts of the Node server (tests shorten them); defaults in `HTTP_TIMEOUTS`. */
   timeouts?: Partial<typeof HTTP_TIMEOUTS>;
 }
@@ -196,7 +198,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       pruneSentOutbox(store.db, new Date(clock.now().getTime() - SENT_OUTBOX_RETENTION_DAYS * 86_400_000)),
     ]).catch((err) => log.error("pruning processed_events/outbox failed", { ...errorLogFields(err) }));
   await prune();
-  const pruneTimer = setInterval(() => void prune(), 3600_000);
+  const pruneTimer = setInterval(() => void prune(), o.pruneEveryMs ?? 3600_000);
   pruneTimer.unref();
   // Events answered before a crash but not finished: run them now.
   await resumeUnfinished(services, registry, (work) => runLater(null, work), clock.now());
