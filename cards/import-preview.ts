@@ -1,5 +1,6 @@
 import type { ParsedPlan } from "../src/importer/types.js";
-import type { ImportPreview } from "../src/intake/preview.js";
+import { PERIOD_NAME } from "../src/domain/period.js";
+import { changesSomething, type ImportPreview, type IndicatorChange } from "../src/intake/preview.js";
 import { button, card, esc, hr, md, truncate } from "./elements.js";
 import { chinaTime } from "./format.js";
 import type { Card } from "./types.js";
@@ -7,6 +8,17 @@ import type { Card } from "./types.js";
 const FIRST_MEASURES = 5;
 const MAX_WARNINGS = 6;
 const MAX_LIST = 8;
+
+/** One changed indicator: its target before → after, and its reporting frequency as the report form words it (按季度填报). */
+function changeLine(c: IndicatorChange): string {
+  const parts: string[] = [];
+  if (c.before !== c.after) parts.push(`${esc(c.before)} → ${esc(c.after)}`);
+  const f = c.frequency;
+  if (f && f.reports === 0) parts.push(`按${PERIOD_NAME[f.before]}填报 → 按${PERIOD_NAME[f.after]}填报`);
+  // The import keeps the frequency of an indicator with reported values (their periods would no longer exist).
+  if (f && f.reports > 0) parts.push(`<font color='orange'>文件改为按${PERIOD_NAME[f.after]}填报，但已有 ${f.reports} 条填报，仍按${PERIOD_NAME[f.before]}填报</font>`);
+  return `· [${esc(c.code)}] ${esc(truncate(c.name, 24))}：${parts.join("；")}`;
+}
 
 const list = (items: string[], max = MAX_LIST) => (items.length > max ? `${items.slice(0, max).join("、")} 等 ${items.length} 项` : items.join("、"));
 
@@ -40,8 +52,9 @@ export function importPreviewCard(o: { pendingId: number; nonce: string; fileNam
         `**这是已有方案（编号 ${r.planId}，${chinaTime(r.importedAt)} 导入）的修订版**，确认后：`,
         `措施：新增 ${r.measuresAdded.length}、修改 ${r.measuresChanged.length}、停用 ${r.measuresRetired.length}` +
           (r.measuresRetired.length ? `（${esc(list(r.measuresRetired))}）` : ""),
-        `指标：新增 ${r.indicatorsAdded.length}、修改 ${r.indicatorsChanged.length}、停用 ${r.indicatorsRetired.length}`,
-        ...r.indicatorsChanged.slice(0, MAX_LIST).map((c) => `· [${esc(c.code)}] ${esc(truncate(c.name, 24))}：${esc(c.before)} → ${esc(c.after)}`),
+        `指标：新增 ${r.indicatorsAdded.length}、修改 ${r.indicatorsChanged.filter(changesSomething).length}、停用 ${r.indicatorsRetired.length}`,
+        ...r.indicatorsChanged.slice(0, MAX_LIST).map(changeLine),
+        ...(r.indicatorsChanged.length > MAX_LIST ? [`· …另有 ${r.indicatorsChanged.length - MAX_LIST} 个指标有改动`] : []),
         ...r.indicatorsRetired.slice(0, MAX_LIST).map((c) => `· 停用 [${esc(c.code)}] ${esc(truncate(c.name, 24))}${c.reports ? `（已有 ${c.reports} 条填报）` : ""}`),
         r.reportsOnRetired > 0
           ? `<font color='orange'>停用的指标上有 **${r.reportsOnRetired}** 条填报记录：全部保留，可在台账“已停用指标”中查看。</font>`

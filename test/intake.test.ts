@@ -265,6 +265,45 @@ describe("a plan file sent to the bot", () => {
     expect(textOf(refused!)).toMatch(/无法导入该文件[\s\S]*指标 第 \d+ 行：目标值应为数字（现为“九十”）/);
   });
 
+  it("as the 台账 workbook with 填报频次 edited, previews each frequency change, says which one stays because values are reported, and applies only that", async () => {
+    const db = bot.store.db;
+    const plan = await db.selectFrom("plans").selectAll().where("jurisdiction", "=", "重庆市渝中区").executeTakeFirstOrThrow();
+    const ind = (name: string) =>
+      db.selectFrom("indicators").innerJoin("tasks", "tasks.id", "indicators.task_id").select(["indicators.id", "indicators.period", "indicators.target"])
+        .where("tasks.plan_id", "=", plan.id).where("indicators.name", "=", name).where("indicators.retired_at", "is", null).executeTakeFirstOrThrow();
+    const centres = await ind("甲级中心数");
+    expect([(await ind("家庭医生签约服务重点人群覆盖率")).period, centres.period]).toEqual(["quarter", "quarter"]);
+    const unitId = (await db.selectFrom("units").select("id").where("jurisdiction", "=", "重庆市渝中区").where("name", "=", "区卫健委").executeTakeFirstOrThrow()).id;
+    await db.insertInto("reports").values({ indicator_id: centres.id, unit_id: unitId, period: "2026Q4", value: 3, reporter_open_id: "ou_r", reported_at: "2026-11-01T00:00:00Z", note: null, request_key: null }).execute();
+
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(Buffer.from((await exportLedger(db, { planId: plan.id }, new Date())).bytes!) as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet(SHEETS.indicators)!;
+    const header = (ws.getRow(1).values as unknown[]).map(String);
+    const rowOf = (name: string) => {
+      let row = 0;
+      ws.eachRow((r, n) => {
+        if (!row && r.getCell(header.indexOf("指标名称")).value === name) row = n;
+      });
+      return row;
+    };
+    ws.getCell(rowOf("家庭医生签约服务重点人群覆盖率"), header.indexOf("填报频次")).value = "月";
+    ws.getCell(rowOf("甲级中心数"), header.indexOf("填报频次")).value = "年度";
+    const [preview] = await sendFile(ADMIN, "渝中台账（改频次）.xlsx", new Uint8Array((await wb.xlsx.writeBuffer()) as ArrayBuffer));
+    const text = textOf(preview!);
+    expect(text).toContain("方案修订预览");
+    // Only the unreported indicator changes; the reported one is listed with why it keeps its quarters.
+    expect(text).toMatch(/指标：新增 0、修改 1、停用 0/);
+    expect(text).toMatch(/\[9\] 家庭医生签约服务重点人群覆盖率：按季度填报 → 按月填报\n/);
+    expect(text).toMatch(/\[1\] 甲级中心数：‹?文件改为按年度填报，但已有 1 条填报，仍按季度填报/);
+
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "确认导入"));
+    expect(res.toast?.content).toBe("方案已更新");
+    expect((await ind("家庭医生签约服务重点人群覆盖率")).period).toBe("month");
+    expect((await ind("甲级中心数")).period).toBe("quarter");
+    expect((await db.selectFrom("reports").select("period").where("indicator_id", "=", centres.id).execute()).map((r) => r.period)).toEqual(["2026Q4"]);
+  });
+
   it("sends its 核对表 on 导出核对表: the parse as a workbook which, corrected and sent back, is previewed as corrected", async () => {
     const [preview] = await sendFile(ADMIN, "基层方案（核对）.docx", new Uint8Array(readFileSync("test/fixtures/files/plan.docx")));
     const uploads = lark.uploads.size;

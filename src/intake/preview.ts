@@ -1,14 +1,16 @@
 /**
  * @module What confirming an import would do, computed from the parse and the store without writing anything:
  * which units are matched to existing ones (and on which alias) and which are new, and — when the plan is already
- * stored (same jurisdiction and title) — the measures and indicators added, changed and retired, and how many
- * reported values sit on indicators that would retire (they are kept, the indicator stops being asked for).
+ * stored (same jurisdiction and title) — the measures and indicators added, changed (target, reporting frequency)
+ * and retired, and how many reported values sit on indicators that would retire (they are kept, the indicator
+ * stops being asked for).
  * The matching mirrors importDocument (src/importer/store.ts): measures by printed code, indicators by name.
  */
 import type { Kysely } from "kysely";
 import { chunked } from "../domain/tasks.js";
+import { defaultPeriod } from "../importer/indicators.js";
 import type { ParsedPlan } from "../importer/types.js";
-import type { Cmp, Database } from "../store/schema.js";
+import type { Cmp, Database, ReportPeriodKind } from "../store/schema.js";
 import { aliasKeys } from "../store/unit-names.js";
 
 export interface UnitMatch {
@@ -20,9 +22,18 @@ export interface UnitMatch {
 export interface IndicatorChange {
   code: string;
   name: string;
+  /** The target as text (comparison, value, unit, year); equal when only the frequency changes. */
   before: string;
   after: string;
+  /**
+   * Set when the file gives another reporting frequency. `reports` > 0: values are already reported, so the import
+   * keeps `before` (importDocument changes a frequency only while nothing is reported) and the preview says so.
+   */
+  frequency?: { before: ReportPeriodKind; after: ReportPeriodKind; reports: number };
 }
+
+/** Whether confirming changes the stored indicator at all (a refused frequency change alone does not). */
+export const changesSomething = (c: IndicatorChange) => c.before !== c.after || (c.frequency !== undefined && c.frequency.reports === 0);
 
 export interface Revision {
   planId: number;
@@ -114,6 +125,7 @@ export async function previewImport(db: Kysely<Database>, plan: ParsedPlan, file
     reportsOnRetired: 0,
   };
   const retiredIds: { id: number; code: string; name: string }[] = [];
+  const frequencyChanged: { id: number; change: IndicatorChange }[] = [];
   plan.tasks.forEach((t, k) => {
     const code = codes[k]!;
     const stored = taskByCode.get(code);
@@ -130,7 +142,15 @@ export async function previewImport(db: Kysely<Database>, plan: ParsedPlan, file
       if (!s) return rev.indicatorsAdded.push({ code, name: i.name });
       const before = targetText({ cmp: s.cmp, target: s.target, unit: s.unit_of_measure, year: s.target_year });
       const after = targetText({ cmp: i.cmp, target: i.target, unit: i.unit, year: i.year });
-      if (before !== after) rev.indicatorsChanged.push({ code, name: i.name, before, after });
+      // The period importDocument would store: the frequency the file states, else the default by wording.
+      const period = i.frequency ?? defaultPeriod(i);
+      if (before === after && period === s.period) return;
+      const change: IndicatorChange = { code, name: i.name, before, after };
+      if (period !== s.period) {
+        change.frequency = { before: s.period, after: period, reports: 0 };
+        frequencyChanged.push({ id: s.id, change });
+      }
+      rev.indicatorsChanged.push(change);
     });
     for (const s of storedInds) if (!keys.includes(s.key)) retiredIds.push({ id: s.id, code, name: s.name });
   });
@@ -139,9 +159,10 @@ export async function previewImport(db: Kysely<Database>, plan: ParsedPlan, file
     for (const s of inds.filter((i) => i.task_id === t.id)) retiredIds.push({ id: s.id, code: t.code, name: s.name });
   }
   const counts = new Map<number, number>();
-  for (const r of await chunked(retiredIds.map((r) => r.id), (ids) =>
+  for (const r of await chunked([...retiredIds, ...frequencyChanged].map((r) => r.id), (ids) =>
     db.selectFrom("reports").select(["indicator_id", db.fn.countAll<number>().as("n")]).where("indicator_id", "in", ids).groupBy("indicator_id").execute(),
   )) counts.set(r.indicator_id, Number(r.n));
+  for (const f of frequencyChanged) f.change.frequency!.reports = counts.get(f.id) ?? 0;
   rev.indicatorsRetired = retiredIds.map((r) => ({ code: r.code, name: r.name, reports: counts.get(r.id) ?? 0 }));
   rev.reportsOnRetired = rev.indicatorsRetired.reduce((a, r) => a + r.reports, 0);
   return { ...base, revision: rev };
