@@ -34,14 +34,24 @@ interface Block {
  * measures, so a unit with long measures or many indicators never gets a card Feishu rejects.
  */
 export function myTasksCard(input: MyTasksInput): Card {
-  const pages = myTasksLayout(input);
-  const p = Math.min(Math.max(1, input.page), pages.length);
-  return render(input, pages[p - 1]!, p, pages.length);
+  return myTasksPages(input).card(input.page);
 }
 
 /** Number of pages /我的任务 has for this unit. */
 export function myTasksPageCount(input: Omit<MyTasksInput, "page">): number {
-  return myTasksLayout({ ...input, page: 1 }).length;
+  return myTasksPages(input).count;
+}
+
+/** The unit's pages cut once: how many there are and any one of them (a command checks the page asked for first). */
+export function myTasksPages(input: Omit<MyTasksInput, "page">): { count: number; card(page: number): Card } {
+  const pages = myTasksLayout({ ...input, page: 1 });
+  return {
+    count: pages.length,
+    card(page) {
+      const p = Math.min(Math.max(1, page), pages.length);
+      return render({ ...input, page: p }, pages[p - 1]!, p, pages.length);
+    },
+  };
 }
 
 function myTasksLayout(input: MyTasksInput): Block[][] {

@@ -1,6 +1,6 @@
 import { esc } from "../cards/elements.js";
 import { errorCard } from "../cards/notice.js";
-import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
+import { myTasksCard, myTasksPages } from "../cards/my-tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import { resolveActor } from "../src/domain/actors.js";
 import { localDate } from "../src/domain/period.js";
@@ -56,12 +56,13 @@ export const myTasks: CommandDef = {
     // Learn the chat's mode now: a click on the shared card then answers privately without asking Lark first.
     if (pub && ctx.message.chatType === "group") await chatKind(ctx, ctx.message.chatId);
     const input = { ...(await myTasksInput(ctx, unit, pub && ctx.message.chatType === "group")), otherUnits: othersOf(actor.units, unit) };
-    const pages = myTasksPageCount(input);
+    const paged = myTasksPages(input);
+    const pages = paged.count;
     if (arg.page > pages) {
       await ctx.replyPrivately(errorCard(`${esc(unitLabel(unit))} 的任务共 ${pages} 页，没有第 ${arg.page} 页。发送 /我的任务 ${pages} 查看最后一页。`));
       return;
     }
-    const c = myTasksCard({ ...input, page: arg.page });
+    const c = paged.card(arg.page);
     await (pub ? ctx.reply(c) : ctx.replyPrivately(c));
   },
 };

@@ -33,7 +33,7 @@ export interface Services {
   loop?: Partial<LoopSettings>;
   /**
    * Runs one event's work with services whose store writes, outbox rows and done mark commit together (one commit,
-   * one fsync under synchronous=FULL, instead of one per statement). Where the store has interactive transactions
+   * one fsync under synchronous=FULL — shared with the events committing at the same time — instead of one per statement). Where the store has interactive transactions
    * (SQLite, PostgreSQL); absent on D1, where every statement commits on its own.
    */
   transaction?: <T>(work: (s: Services) => Promise<T>) => Promise<T>;

@@ -5,6 +5,8 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import type { Database } from "./schema.js";
 import { YieldToEventLoop } from "./yield-plugin.js";
+import { GroupCommit, GroupCommitDialect, syncNow, walSync } from "./group-commit.js";
+import { preparedOnce } from "./statement-cache.js";
 import { splitStatements, type Migration } from "./migrations.js";
 
 // src/store/ under tsx, dist/src/store/ when compiled by `npm run build`: the SQL files stay at the repository root.
@@ -41,6 +43,8 @@ export function migrateSqlite(raw: BetterSqlite3.Database, migrations = loadMigr
 export interface SqliteStore {
   db: Kysely<Database>;
   raw: BetterSqlite3.Database;
+  /** The group commit behind synchronous=FULL on a file (null with NORMAL or in memory); its stats count fsyncs. */
+  groupCommit: GroupCommit | null;
   close(): Promise<void>;
 }
 
@@ -48,8 +52,9 @@ export interface OpenSqliteOptions {
   /** `:memory:` for tests; otherwise a file path (its folder is created). */
   path: string;
   /**
-   * FULL makes an acknowledged report survive power loss, not only a crash. Each event's work commits once (see
-   * Services.transaction), so FULL costs one fsync per commit, which this bot's write rate can afford.
+   * FULL makes an acknowledged report survive power loss, not only a crash: whoever commits through `db` is answered
+   * only once the commit is on disk. Each event's work commits once (see Services.transaction), and concurrent
+   * events share their fsyncs (group commit, src/store/group-commit.ts). NORMAL answers before the fsync.
    */
   synchronous?: "NORMAL" | "FULL";
 }
@@ -58,13 +63,19 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const raw = new BetterSqlite3(path, { timeout: 5000 });
   raw.pragma("journal_mode = WAL");
-  raw.pragma(`synchronous = ${synchronous}`);
+  // FULL on a file is kept by the group commit, which syncs the WAL itself: SQLite's own per-commit fsync is off.
+  const groupCommit = synchronous === "FULL" && path !== ":memory:" ? new GroupCommit(walSync(path)) : null;
+  raw.pragma(`synchronous = ${groupCommit ? "NORMAL" : synchronous}`);
   raw.pragma("foreign_keys = ON");
   migrateSqlite(raw);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }), plugins: [new YieldToEventLoop()] });
+  if (groupCommit) syncNow(path);
+  const config = { database: preparedOnce(raw) };
+  const dialect = groupCommit ? new GroupCommitDialect(config, raw, groupCommit) : new SqliteDialect(config);
+  const db = new Kysely<Database>({ dialect, plugins: [new YieldToEventLoop()] });
   return {
     db,
     raw,
+    groupCommit,
     async close() {
       await db.destroy();
     },

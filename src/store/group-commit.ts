@@ -1,0 +1,169 @@
+import { closeSync, fsyncSync, openSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { dirname } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import { SelectQueryNode, SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryCompiler, type QueryResult, type SqliteDialectConfig, type TransactionSettings } from "kysely";
+
+/**
+ * Group commit for SQLite in WAL mode. With synchronous=FULL SQLite fsyncs the WAL inside every COMMIT, on the main
+ * thread: the whole process stops for each event's fsync, and two events can never share one. Here the connection
+ * runs synchronous=NORMAL (a commit writes the WAL without syncing it) and whoever committed waits for an fsync of
+ * the WAL done off the main thread before it is told the commit happened. Commits made while one fsync runs are
+ * covered together by the next, so under load many events share an fsync, and the event loop keeps answering while
+ * the disk works. Every commit is still on disk before anyone acts on it — the guarantee of FULL: an HTTP answer
+ * (an ack, a card callback's result) goes out only after its data is durable, and an outbox row is sent only after
+ * the worker's claim, a later commit, is durable, which covers the row. The WAL is append-only and one fsync covers
+ * everything written to it before, so a commit that saw another's data is never durable without it.
+ */
+export class GroupCommit {
+  #written = 0;
+  #synced = 0;
+  #syncing: Promise<void> | null = null;
+  /** fsyncs done, and commits they covered (for the benchmarks). */
+  readonly stats = { syncs: 0, commits: 0 };
+
+  constructor(private readonly sync: () => Promise<void>) {}
+
+  /** A commit has been written (not yet synced); returns its number. */
+  noteCommit(): number {
+    this.stats.commits++;
+    return ++this.#written;
+  }
+
+  /** Resolves once commit `upTo` (by default every commit so far) is on disk. */
+  async durable(upTo = this.#written): Promise<void> {
+    while (this.#synced < upTo) {
+      if (!this.#syncing) {
+        const target = this.#written;
+        this.stats.syncs++;
+        this.#syncing = this.sync()
+          .then(() => {
+            this.#synced = Math.max(this.#synced, target);
+          })
+          .finally(() => {
+            this.#syncing = null;
+          });
+      }
+      await this.#syncing;
+    }
+  }
+}
+
+/** fsync of the database's WAL file on libuv's thread pool (opened per sync: the file is the same while we hold a connection, but it costs little to be sure). */
+export function walSync(databasePath: string): () => Promise<void> {
+  const wal = `${databasePath}-wal`;
+  return async () => {
+    const fh = await open(wal, "r");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  };
+}
+
+/** Once at open: the migrations' commits and the WAL file's directory entry reach the disk. */
+export function syncNow(databasePath: string): void {
+  for (const p of [`${databasePath}-wal`, dirname(databasePath)]) {
+    let fd: number;
+    try {
+      fd = openSync(p, "r");
+    } catch {
+      continue;
+    }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** SqliteDialect whose driver reports commits to a GroupCommit and waits for them after letting the connection go. */
+export class GroupCommitDialect extends SqliteDialect {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly raw: BetterSqlite3.Database,
+    private readonly commits: GroupCommit,
+  ) {
+    super(config);
+  }
+  override createDriver(): Driver {
+    return new GroupCommitDriver(super.createDriver(), this.raw, this.commits);
+  }
+}
+
+class GroupCommitDriver implements Driver {
+  #inner: DatabaseConnection | null = null;
+  #wrapped: DatabaseConnection | null = null;
+  /** The commit the current holder of the connection made last (0: none). */
+  #pending = 0;
+  #changes = -1;
+  readonly #totalChanges: BetterSqlite3.Statement;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly raw: BetterSqlite3.Database,
+    private readonly commits: GroupCommit,
+  ) {
+    this.#totalChanges = raw.prepare("SELECT total_changes()").pluck();
+  }
+
+  init() {
+    return this.driver.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await this.driver.acquireConnection();
+    if (this.#inner !== inner) {
+      this.#inner = inner;
+      this.#wrapped = {
+        executeQuery: async <R>(q: CompiledQuery): Promise<QueryResult<R>> => {
+          const r = await inner.executeQuery<R>(q);
+          // Outside a transaction a statement that is no SELECT may have committed rows (an autocommit write, or
+          // the COMMIT itself); SQLite's running count of changed rows says whether it did.
+          if (!this.raw.inTransaction && !SelectQueryNode.is(q.query)) {
+            const total = this.#totalChanges.get() as number;
+            if (total !== this.#changes) {
+              this.#changes = total;
+              this.#pending = this.commits.noteCommit();
+            }
+          }
+          return r;
+        },
+        streamQuery: (q, chunkSize) => inner.streamQuery(q, chunkSize),
+      };
+    }
+    return this.#wrapped!;
+  }
+
+  beginTransaction(c: DatabaseConnection, settings: TransactionSettings) {
+    return this.driver.beginTransaction(c, settings);
+  }
+  commitTransaction(c: DatabaseConnection) {
+    return this.driver.commitTransaction(c);
+  }
+  rollbackTransaction(c: DatabaseConnection) {
+    return this.driver.rollbackTransaction(c);
+  }
+  async savepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]) {
+    await this.driver.savepoint!(c, name, compile);
+  }
+  async rollbackToSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]) {
+    await this.driver.rollbackToSavepoint!(c, name, compile);
+  }
+  async releaseSavepoint(c: DatabaseConnection, name: string, compile: QueryCompiler["compileQuery"]) {
+    await this.driver.releaseSavepoint!(c, name, compile);
+  }
+  async releaseConnection(_c: DatabaseConnection): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = 0;
+    // Let the next holder in first: its work overlaps this fsync, and its commit may join the next one.
+    await this.driver.releaseConnection(this.#inner!);
+    if (pending) await this.commits.durable(pending);
+  }
+  async destroy() {
+    await this.commits.durable();
+    await this.driver.destroy();
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { Kysely } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { GroupCommit, GroupCommitDialect, walSync } from "../src/store/group-commit.js";
+import type { Database } from "../src/store/schema.js";
+import { migrateSqlite, openSqlite } from "../src/store/sqlite.js";
+import { preparedOnce } from "../src/store/statement-cache.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempPath = () => {
+  const dir = mkdtempSync(join(tmpdir(), "duban-gc-"));
+  dirs.push(dir);
+  return join(dir, "duban.sqlite");
+};
+const unit = (name: string) => ({ jurisdiction: "重庆市渝中区", name, kind: "unit" as const });
+
+/** A store whose WAL fsyncs wait until the test lets them go (then really sync), to see who waits for the disk. */
+function gatedStore(path: string) {
+  const raw = new BetterSqlite3(path);
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = NORMAL");
+  migrateSqlite(raw);
+  const sync = walSync(path);
+  const held: (() => void)[] = [];
+  const commits = new GroupCommit(async () => {
+    await new Promise<void>((r) => held.push(r));
+    await sync();
+  });
+  const db = new Kysely<Database>({ dialect: new GroupCommitDialect({ database: preparedOnce(raw) }, raw, commits) });
+  const releaseSyncs = () => {
+    for (const r of held.splice(0)) r();
+  };
+  return { db, commits, held, releaseSyncs };
+}
+
+const settled = async <T>(p: Promise<T>) => {
+  let done = false;
+  void p.then(() => (done = true), () => (done = true));
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  return done;
+};
+
+describe("group commit (synchronous=FULL on a file)", () => {
+  it("answers a write only after its fsync, lets reads and other writes run meanwhile, and one fsync covers the commits made while the previous one ran", async () => {
+    const s = gatedStore(tempPath());
+    const first = s.db.insertInto("units").values(unit("区卫健委")).execute();
+    expect(await settled(first)).toBe(false);
+    expect(s.held).toHaveLength(1);
+    // The connection is free while the disk works: a read answers, with the committed row.
+    expect(await s.db.selectFrom("units").select("name").execute()).toEqual([{ name: "区卫健委" }]);
+    // Five more writers, a transaction among them, commit while the first fsync runs…
+    const more = [
+      ...["区教委", "区民政局", "区财政局", "区商务委"].map((n) => s.db.insertInto("units").values(unit(n)).execute()),
+      s.db.transaction().execute(async (trx) => {
+        await trx.insertInto("units").values(unit("区住建委")).execute();
+        await trx.updateTable("units").set({ name: "区住房城乡建委" }).where("name", "=", "区住建委").execute();
+      }),
+    ];
+    expect(await settled(Promise.all(more))).toBe(false);
+    s.releaseSyncs();
+    await first;
+    // …and wait for the next one, which covers all five.
+    expect(await settled(Promise.all(more))).toBe(false);
+    expect(s.held).toHaveLength(1);
+    s.releaseSyncs();
+    await Promise.all(more);
+    expect(s.commits.stats).toEqual({ syncs: 2, commits: 6 });
+    // Reads never wait for the disk and never count as commits.
+    await s.db.selectFrom("units").selectAll().execute();
+    expect(s.commits.stats.syncs).toBe(2);
+    await s.db.destroy();
+  });
+
+  it("keeps every write of concurrent events across a reopen, with fewer fsyncs than commits", async () => {
+    const path = tempPath();
+    const store = openSqlite({ path, synchronous: "FULL" });
+    expect(store.raw.pragma("synchronous", { simple: true })).toBe(1); // NORMAL: the group commit syncs instead
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        store.db.transaction().execute(async (trx) => {
+          await trx.insertInto("units").values(unit(`单位${i}`)).execute();
+        }),
+      ),
+    );
+    const { syncs, commits } = store.groupCommit!.stats;
+    expect(commits).toBe(40);
+    expect(syncs).toBeLessThan(commits);
+    await store.close();
+    const again = openSqlite({ path });
+    expect((await again.db.selectFrom("units").select("name").execute()).length).toBe(40);
+    await again.close();
+  });
+
+  it("has no group commit to wait for with synchronous=NORMAL or in memory", () => {
+    const normal = openSqlite({ path: tempPath(), synchronous: "NORMAL" });
+    const memory = openSqlite({ path: ":memory:", synchronous: "FULL" });
+    expect(normal.groupCommit).toBeNull();
+    expect(memory.groupCommit).toBeNull();
+    return Promise.all([normal.close(), memory.close()]);
+  });
+});
