@@ -1,7 +1,8 @@
 import type { ParsedPlan } from "../src/importer/types.js";
 import { PERIOD_NAME } from "../src/domain/period.js";
 import { changesSomething, type ImportPreview, type IndicatorChange } from "../src/intake/preview.js";
-import { button, card, esc, hr, md, truncate } from "./elements.js";
+import type { PlanChoice } from "../src/intake/revises.js";
+import { button, card, esc, hr, md, plain, truncate } from "./elements.js";
 import { chinaTime } from "./format.js";
 import type { Card } from "./types.js";
 
@@ -22,12 +23,31 @@ function changeLine(c: IndicatorChange): string {
 
 const list = (items: string[], max = MAX_LIST) => (items.length > max ? `${items.slice(0, max).join("、")} 等 ${items.length} 项` : items.join("、"));
 
+/** The plan the admin chose for the file to revise, and what the file itself called the plan. */
+export interface ChosenRevision {
+  planId: number;
+  fileTitle: string;
+  fileJurisdiction: string;
+}
+
 /**
  * What the parser made of a file, before anything is stored: the plan's identity, counts, warnings, the first
  * measures with their units and indicators, units matched or new, and for a revision what would change.
  * Buttons: 确认导入 stores it, 导出核对表 sends the parse as a workbook to correct and send back, 取消 discards it.
+ * Below them a form picks another stored plan for the file to revise (`choices`, or its number typed); once one is
+ * chosen (`chosen`, with `plan` already carrying that plan's title and jurisdiction) 确认导入 carries its id, so the
+ * import updates exactly the plan the preview compared with, and a button goes back to matching by title.
  */
-export function importPreviewCard(o: { pendingId: number; nonce: string; fileName: string; plan: ParsedPlan; preview: ImportPreview; fromLedger?: boolean }): Card {
+export function importPreviewCard(o: {
+  pendingId: number;
+  nonce: string;
+  fileName: string;
+  plan: ParsedPlan;
+  preview: ImportPreview;
+  fromLedger?: boolean;
+  choices?: { plans: PlanChoice[]; total: number };
+  chosen?: ChosenRevision;
+}): Card {
   const { plan, preview: pv } = o;
   const matched = pv.units.filter((u) => u.matched);
   const fresh = pv.units.filter((u) => !u.matched);
@@ -44,12 +64,23 @@ export function importPreviewCard(o: { pendingId: number; nonce: string; fileNam
     els.push(md(`<font color='orange'>**请核对 ${plan.warnings.length} 条提示**</font>\n${shown.join("\n")}${plan.warnings.length > MAX_WARNINGS ? `\n…另有 ${plan.warnings.length - MAX_WARNINGS} 条` : ""}`));
   }
   const r = pv.revision;
+  const chosen = o.chosen;
+  if (chosen) {
+    const differs = [
+      ...(chosen.fileTitle !== plan.title ? [`标题为“${esc(truncate(chosen.fileTitle, 40))}”`] : []),
+      ...(chosen.fileJurisdiction !== plan.jurisdiction ? [`地区为“${esc(chosen.fileJurisdiction)}”`] : []),
+    ];
+    els.push(md(
+      `<font color='orange'>**已指定：按方案 ${chosen.planId} 的修订版比对。**</font>确认后更新该方案，方案名称和地区保持不变` +
+        (differs.length ? `（文件中的${differs.join("，")}）` : "") + "。",
+    ));
+  }
   if (r) {
     if (r.sameFile) {
       els.push(md(`<font color='grey'>这份文件与 ${chinaTime(r.importedAt)} 导入的版本完全相同，确认后不会有任何变化。</font>`));
     } else {
       const lines = [
-        `**这是已有方案（编号 ${r.planId}，${chinaTime(r.importedAt)} 导入）的修订版**，确认后：`,
+        `**这是已有方案（编号 ${r.planId}，${chinaTime(r.importedAt)} 导入）的修订版**${chosen ? "（你指定的）" : ""}，确认后：`,
         `措施：新增 ${r.measuresAdded.length}、修改 ${r.measuresChanged.length}、停用 ${r.measuresRetired.length}` +
           (r.measuresRetired.length ? `（${esc(list(r.measuresRetired))}）` : ""),
         `指标：新增 ${r.indicatorsAdded.length}、修改 ${r.indicatorsChanged.filter(changesSomething).length}、停用 ${r.indicatorsRetired.length}`,
@@ -79,17 +110,67 @@ export function importPreviewCard(o: { pendingId: number; nonce: string; fileNam
   );
   els.push(md("<font color='grey'>确认前不会保存任何内容。确认后各单位即可在 /我的任务 中看到本方案的任务；已有的填报记录全部保留。</font>"));
   const value = { pending_id: o.pendingId, nonce: o.nonce };
+  const confirmValue = chosen ? { ...value, revises: chosen.planId } : value;
   els.push({
     tag: "column_set",
     flex_mode: "none",
     horizontal_spacing: "8px",
     columns: [
-      { tag: "column", width: "auto", elements: [button("确认导入", { action: "confirm_import", ...value }, { type: "primary" })] },
+      { tag: "column", width: "auto", elements: [button("确认导入", { action: "confirm_import", ...confirmValue }, { type: "primary" })] },
       { tag: "column", width: "auto", elements: [button("导出核对表", { action: "export_parse", ...value }, { type: "default" })] },
       { tag: "column", width: "auto", elements: [button("取消", { action: "cancel_import", ...value }, { type: "default" })] },
     ],
   });
+  els.push(...revisionPicker(o, value, r !== null));
   return card(r && !r.sameFile ? "方案修订预览" : "方案导入预览", els, { color: r && !r.sameFile ? "orange" : "blue", summary: `导入预览：${truncate(plan.title, 20)}` });
+}
+
+/** Most stored plans the picker lists; any other is reached by typing its number. */
+export const MAX_PLAN_CHOICES = 20;
+
+/**
+ * 是否为已有方案的修订版: a drop-down of stored plans (bounded, so the card stays far below 200 elements and 30 KB)
+ * and a box for a plan number, submitted together (a form: Feishu sends the chosen option and the typed text in
+ * form_value with the button's value); and, once a plan is chosen, a button back to the match by title.
+ */
+function revisionPicker(o: Parameters<typeof importPreviewCard>[0], value: Record<string, unknown>, comparing: boolean): unknown[] {
+  const ledger = o.fromLedger ? { from_ledger: true } : {};
+  const out: unknown[] = [];
+  const choices = o.choices;
+  if (choices && choices.total > 0 && choices.plans.length > 0) {
+    const hidden = choices.total - choices.plans.length;
+    out.push(md(
+      (comparing ? "**比对的方案不对？**改选另一个已有方案，预览会改为与它比对。" : "**是否为已有方案的修订版？**是的话请选择该方案（或填写方案编号），预览会列出与它相比的改动；不选则作为新方案导入。") +
+        (hidden > 0 ? `\n<font color='grey'>下拉列表列出 ${choices.plans.length} 个方案（本地区的在前），另有 ${hidden} 个未列出：请填写方案编号。</font>` : ""),
+    ));
+    out.push({
+      tag: "form",
+      name: "revises_form",
+      elements: [
+        {
+          tag: "select_static",
+          name: "revises_pick",
+          placeholder: plain("选择已有方案"),
+          width: "fill",
+          options: choices.plans.map((p) => ({
+            text: plain(`${truncate(p.title, 30)}（${p.jurisdiction === o.plan.jurisdiction ? "" : `${truncate(p.jurisdiction, 10)}，`}编号 ${p.id}）`),
+            value: String(p.id),
+          })),
+        },
+        { tag: "input", name: "revises_id", max_length: 20, label: plain("方案编号"), placeholder: plain("或填写方案编号，例如 6") },
+        {
+          tag: "button",
+          name: "revises_submit",
+          type: "default",
+          form_action_type: "submit",
+          text: plain("按所选方案比对"),
+          behaviors: [{ type: "callback", value: { action: "revise_import", ...value, ...ledger } }],
+        },
+      ],
+    });
+  }
+  if (o.chosen) out.push(button("改回按文件标题比对", { action: "revise_import", ...value, ...ledger, reset: true }));
+  return out;
 }
 
 export function importDoneCard(o: { title: string; planId: number; measures: number; units: number; indicators: number; byOpenId: string; revision: boolean }): Card {

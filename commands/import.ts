@@ -1,4 +1,4 @@
-import { importCancelledCard, importDoneCard, importPreviewCard, importRefusedCard } from "../cards/import-preview.js";
+import { importCancelledCard, importDoneCard, importPreviewCard, importRefusedCard, MAX_PLAN_CHOICES } from "../cards/import-preview.js";
 import { noticeCard, toast } from "../cards/notice.js";
 import { resolveActor } from "../src/domain/actors.js";
 import { DubanError } from "../src/domain/errors.js";
@@ -7,6 +7,7 @@ import { isImportError } from "../src/importer/errors.js";
 import type { ParsedPlan } from "../src/importer/types.js";
 import { importDocument, sha256Hex } from "../src/importer/store.js";
 import { previewImport } from "../src/intake/preview.js";
+import { asRevisionOf, findRevisedPlan, parsePlanId, revisionChoices, type PlanChoice } from "../src/intake/revises.js";
 import { buildPlanWorkbook } from "../src/ledger/index.js";
 
 /** Largest plan file the bot downloads; real plans are well under 5 MB, Lark allows 100 MB. */
@@ -84,18 +85,57 @@ export const importPlan: CommandDef = {
       .values({ nonce, open_id: ctx.message.senderOpenId, chat_id: ctx.message.chatId, file_name: file.name, file_hash: hash, parsed: JSON.stringify(plan), status: "pending", created_at: now, decided_by: null, decided_at: null, plan_id: null })
       .returning("id")
       .executeTakeFirstOrThrow();
-    const preview = await previewImport(ctx.db, plan, hash);
-    await ctx.reply(importPreviewCard({ pendingId: row.id, nonce, fileName: file.name, plan, preview, fromLedger: source === "ledger" }));
+    await ctx.reply(await previewCard(ctx, { pendingId: row.id, nonce, fileName: file.name, fileHash: hash, parsed: plan, fromLedger: source === "ledger", revises: null }));
   },
 };
 
-/** Takes the pending import if it is still pending and the button's nonce matches; marks it decided atomically. */
-async function decide(s: Services, value: Record<string, unknown>, operator: string, status: "confirmed" | "cancelled") {
+/**
+ * The preview of a pending import: compared with `revises` when the admin chose that plan, else with the stored plan
+ * of the same jurisdiction and title (if any); with the stored plans it could be compared with instead.
+ */
+async function previewCard(
+  s: Services,
+  o: { pendingId: number; nonce: string; fileName: string; fileHash: string; parsed: ParsedPlan; fromLedger: boolean; revises: PlanChoice | null },
+) {
+  const plan = o.revises ? asRevisionOf(o.parsed, o.revises) : o.parsed;
+  const preview = await previewImport(s.db, plan, o.fileHash);
+  const choices = await revisionChoices(s.db, { jurisdiction: plan.jurisdiction, exclude: preview.revision?.planId ?? null, limit: MAX_PLAN_CHOICES });
+  return importPreviewCard({
+    pendingId: o.pendingId,
+    nonce: o.nonce,
+    fileName: o.fileName,
+    plan,
+    preview,
+    fromLedger: o.fromLedger,
+    choices,
+    ...(o.revises ? { chosen: { planId: o.revises.id, fileTitle: o.parsed.title, fileJurisdiction: o.parsed.jurisdiction } } : {}),
+  });
+}
+
+/** The pending import a button names, checked against its nonce (a guessed id alone finds nothing). */
+async function pendingRow(s: Services, value: Record<string, unknown>) {
   const id = Number(value["pending_id"]);
   const nonce = String(value["nonce"] ?? "");
   if (!Number.isInteger(id) || !nonce) throw new DubanError("bad_request", "按钮数据不完整，请重新发送文件");
   const row = await s.db.selectFrom("pending_imports").selectAll().where("id", "=", id).where("nonce", "=", nonce).executeTakeFirst();
   if (!row) throw new DubanError("bad_request", "找不到这次导入，请重新发送文件");
+  return row;
+}
+
+/** The plan a 确认导入 button says the preview compared with (absent: the match by title), checked to exist. */
+async function chosenPlan(s: Services, value: Record<string, unknown>): Promise<PlanChoice | null> {
+  if (value["revises"] === undefined) return null;
+  const id = Number(value["revises"]);
+  if (!Number.isInteger(id) || id <= 0) throw new DubanError("bad_request", "按钮数据不完整，请重新发送文件");
+  const found = await findRevisedPlan(s.db, id);
+  if (!found.ok) throw new DubanError("bad_request", found.message);
+  return found.plan;
+}
+
+/** Takes the pending import if it is still pending and the button's nonce matches; marks it decided atomically. */
+async function decide(s: Services, value: Record<string, unknown>, operator: string, status: "confirmed" | "cancelled") {
+  const row = await pendingRow(s, value);
+  const id = row.id;
   if (row.status !== "pending") return { row, taken: false as const };
   if (status === "confirmed" && s.clock.now().getTime() - Date.parse(row.created_at) > PREVIEW_TTL_MS) {
     throw new DubanError("stale_card", "预览已超过 24 小时，请重新发送文件后再确认");
@@ -116,9 +156,12 @@ export const confirmImport: CardActionDef = {
   async handle(ctx) {
     const operator = ctx.action.operatorOpenId;
     if (!(await mayImport(ctx, operator))) return toast("error", WHO_CAN);
+    // Checked before the import is marked decided: a plan that is gone leaves the preview pending.
+    const revises = await chosenPlan(ctx, ctx.action.value);
     const { row, taken } = await decide(ctx, ctx.action.value, operator, "confirmed");
     if (!taken) return toast("info", row.status === "confirmed" ? "该方案已导入" : "该导入已取消，请重新发送文件");
-    const plan = JSON.parse(row.parsed) as ParsedPlan;
+    const parsed = JSON.parse(row.parsed) as ParsedPlan;
+    const plan = revises ? asRevisionOf(parsed, revises) : parsed;
     const existed = await ctx.db.selectFrom("plans").select("id").where("jurisdiction", "=", plan.jurisdiction).where("title", "=", plan.title).executeTakeFirst();
     const r = await importDocument(ctx.db, plan, { fileName: row.file_name, hash: row.file_hash, clock: ctx.clock });
     await ctx.db.updateTable("pending_imports").set({ plan_id: r.planId }).where("id", "=", row.id).execute();
@@ -136,17 +179,56 @@ export const exportParseAction: CardActionDef = {
   async handle(ctx) {
     const operator = ctx.action.operatorOpenId;
     if (!(await mayImport(ctx, operator))) return toast("error", WHO_CAN);
-    const id = Number(ctx.action.value["pending_id"]);
-    const nonce = String(ctx.action.value["nonce"] ?? "");
-    const row = Number.isInteger(id) && nonce
-      ? await ctx.db.selectFrom("pending_imports").selectAll().where("id", "=", id).where("nonce", "=", nonce).executeTakeFirst()
-      : undefined;
+    const row = await pendingRow(ctx, ctx.action.value).catch(() => undefined);
     if (!row || !ctx.action.chatId) return toast("error", "找不到这次导入，请重新发送文件");
     const plan = JSON.parse(row.parsed) as ParsedPlan;
     const bytes = await buildPlanWorkbook(plan, { fileName: row.file_name });
     const name = `核对表-${row.file_name.replace(/\.[^.]+$/, "").replace(/[\\/:*?"<>|\s]+/g, "").slice(0, 30)}.xlsx`;
     await ctx.messenger.sendFile(ctx.action.chatId, { name, bytes, fileType: "xls" }, { viewer: operator });
     return toast("success", "核对表已发送：改正后把文件发回给我即可");
+  },
+};
+
+/**
+ * 按所选方案比对 (and 改回按文件标题比对): the preview again, compared with the stored plan picked in the drop-down or
+ * typed as a number (a typed number wins over the drop-down), or with the same-title plan again. Writes nothing; a
+ * number that is not a stored plan is refused with a toast and the card stays as it was.
+ */
+export const reviseImport: CardActionDef = {
+  action: "revise_import",
+  async handle(ctx) {
+    const operator = ctx.action.operatorOpenId;
+    if (!(await mayImport(ctx, operator))) return toast("error", WHO_CAN);
+    const v = ctx.action.value;
+    const row = await pendingRow(ctx, v);
+    if (row.status !== "pending") return toast("info", row.status === "confirmed" ? "该方案已导入" : "该导入已取消，请重新发送文件");
+    let revises: PlanChoice | null = null;
+    if (v["reset"] !== true) {
+      const field = (name: string) => {
+        const x = ctx.action.formValue[name];
+        return typeof x === "string" ? x.trim() : "";
+      };
+      const raw = field("revises_id") || field("revises_pick");
+      if (!raw) return toast("error", "请先在下拉列表中选择方案，或填写方案编号");
+      const id = parsePlanId(raw);
+      if (!id.ok) return toast("error", id.message);
+      const found = await findRevisedPlan(ctx.db, id.id);
+      if (!found.ok) return toast("error", found.message);
+      revises = found.plan;
+    }
+    const data = await previewCard(ctx, {
+      pendingId: row.id,
+      nonce: row.nonce,
+      fileName: row.file_name,
+      fileHash: row.file_hash,
+      parsed: JSON.parse(row.parsed) as ParsedPlan,
+      fromLedger: v["from_ledger"] === true,
+      revises,
+    });
+    return {
+      toast: { type: "info", content: revises ? `已改为与方案 ${revises.id} 比对，确认前不会保存` : "已改回按文件标题比对" },
+      card: { type: "raw", data },
+    };
   },
 };
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
 import { cardSize } from "../cards/budget.js";
+import { importPreviewCard, MAX_PLAN_CHOICES } from "../cards/import-preview.js";
 import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
 import { errorCard, noticeCard } from "../cards/notice.js";
@@ -112,6 +113,31 @@ describe("every card builder passes the linter", () => {
     expectValid(errorCard("出错"), "error");
     expectValid(noticeCard("提示", "内容", "green"), "notice");
     expectValid(taskProgressCard(task(3, "lead", [i, indicator(12)])), "task progress");
+  });
+
+  it("import preview at its largest: many warnings, changes and units, 20 long plan choices, another plan chosen", () => {
+    const long = (s: string) => s + "（" + "关于进一步完善医疗卫生服务体系的实施方案及任务分解表".repeat(2) + "）";
+    const tasks = Array.from({ length: 60 }, (_, k) => ({
+      code: String(k + 1), section: null, title: null, head: "", text: long(`措施${k + 1}`), units: [`单位${k}`, `单位${k + 1}`], lead: [`单位${k}`], support: [`单位${k + 1}`],
+      deadline: null, deadline_text: null,
+      indicators: [1, 2, 3, 4].map((n) => ({ name: long(`指标${n}`), target: 85, unit: "%", cmp: ">=" as const, year: 2027, baseline: null, baseline_year: null, quote: "" })),
+    }));
+    const plan = { title: long("某区"), issuer: long("某区人民政府办公室"), issued: "2026-01-01", jurisdiction: "某省某市某区", sections: [], tasks, warnings: Array.from({ length: 40 }, (_, k) => long(`提示${k}`)) };
+    const change = (k: number) => ({ code: String(k), name: long("指标"), before: "≥80%（2027年）", after: "≥85%（2027年）", frequency: { before: "quarter" as const, after: "month" as const, reports: k % 2 } });
+    const preview = {
+      measures: 60, indicators: 240,
+      units: Array.from({ length: 61 }, (_, k) => ({ printed: long(`单位${k}`), matched: k % 2 ? { name: long(`单位${k}`), alias: "x" } : null })),
+      revision: {
+        planId: 3, importedAt: "2026-11-24T01:00:00.000Z", sameFile: false,
+        measuresAdded: ["1"], measuresChanged: ["2"], measuresRetired: Array.from({ length: 30 }, (_, k) => long(String(k))),
+        indicatorsAdded: [], indicatorsChanged: Array.from({ length: 50 }, (_, k) => change(k)),
+        indicatorsRetired: Array.from({ length: 50 }, (_, k) => ({ code: String(k), name: long("指标"), reports: k })), reportsOnRetired: 1225,
+      },
+    };
+    const plans = Array.from({ length: MAX_PLAN_CHOICES }, (_, k) => ({ id: k + 10, title: long(`方案${k}`), jurisdiction: long("某省某市某县"), imported_at: "2026-01-01T00:00:00Z" }));
+    const c = importPreviewCard({ pendingId: 1, nonce: "n".repeat(36), fileName: long("文件") + ".docx", plan, preview, fromLedger: true, choices: { plans, total: 500 }, chosen: { planId: 3, fileTitle: long("别的标题"), fileJurisdiction: "别的地区" } });
+    expectValid(c, "import preview");
+    expect(cardSize(c).bytes).toBeLessThan(30 * 1024);
   });
 });
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -125,5 +125,45 @@ describe("importer: files that are not a readable plan are refused with a reason
     const tasks = await k.selectFrom("tasks").select("id").execute();
     await close();
     expect([plans.length, tasks.length]).toEqual([0, 0]);
+  });
+
+  it("the import CLI stores a file as a revision of the plan --revises names; an unknown or malformed number stores nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "duban-revises-"));
+    const db = join(dir, "store.sqlite");
+    const env = { ...process.env, DATABASE_PATH: db };
+    const cli = (...args: string[]) =>
+      run(process.execPath, ["--import", "tsx", "src/importer/cli.ts", ...args], { env }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const original = "seeds/000_yuzhong-medical-service-system.txt";
+    const revised = join(dir, "渝中工作措施（修订稿）.txt");
+    writeFileSync(revised, readFileSync(original, "utf8").replace("》的工作措施\n", "》的工作措施（修订稿）\n").replaceAll("引进紧缺卫生专业技术人才200名", "引进紧缺卫生专业技术人才250名"));
+    expect((await cli(original)).code).toBe(0);
+    const state = async () => {
+      const { db: k, close } = openSqlite({ path: db });
+      const plans = await k.selectFrom("plans").select(["id", "title", "source_file"]).execute();
+      const talent = await k.selectFrom("indicators").select("target").where("name", "=", "引进紧缺卫生专业技术人才数").execute();
+      await close();
+      return { plans, talent: talent.map((t) => t.target) };
+    };
+    const before = await state();
+    expect(before.plans).toHaveLength(1);
+    const id = before.plans[0]!.id;
+
+    const malformed = await cli("--revises", "渝中", revised);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain("--revises：方案编号应为数字，例如 6（现为“渝中”）");
+    const unknown = await cli("--revises", "99", revised);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("--revises 99：没有编号为 99 的方案，未做任何修改");
+    expect(await state()).toEqual(before);
+
+    const ok = await cli("--revises", String(id), revised);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`已更新 updated（作为方案 ${id}《${before.plans[0]!.title}》的修订版`);
+    // Without --revises the new title would have made a second plan; with it the plan keeps its title and number.
+    expect(await state()).toEqual({ plans: [{ id, title: before.plans[0]!.title, source_file: "渝中工作措施（修订稿）.txt" }], talent: [250] });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -58,7 +58,7 @@ async function sendFile(openId: string, name: string, bytes: Uint8Array, o: { ch
 }
 
 const say = (openId: string, text: string) => chat.say(openId, text);
-const click = (openId: string, value: Record<string, unknown>) => chat.click(openId, value);
+const click = (openId: string, value: Record<string, unknown>, m: { formValue?: Record<string, unknown> } = {}) => chat.click(openId, value, m);
 
 function buttonValue(card: any, label: string): Record<string, unknown> {
   const found: any[] = [];
@@ -327,5 +327,98 @@ describe("a plan file sent to the bot", () => {
     expect(text).toContain("台账工作簿：按单元格原样读取");
     expect(text).toMatch(/\[1\][^\n]*\n\s*牵头：区民政局/);
     expect(await count("pending_imports")).toBeGreaterThan(0);
+  });
+});
+
+/** The options of the preview's 是否为已有方案的修订版 drop-down. */
+function planOptions(card: any): { value: string; text: string }[] {
+  const form = card.body.elements.find((e: any) => e.tag === "form" && e.name === "revises_form");
+  if (!form) return [];
+  const select = form.elements.find((e: any) => e.tag === "select_static");
+  return select.options.map((o: any) => ({ value: o.value, text: o.text.content }));
+}
+
+describe("a plan file the admin says revises a stored plan", () => {
+  it("whose title matches none is compared with the plan picked on the card; an unknown number is refused; 确认导入 updates that plan", async () => {
+    const db = bot.store.db;
+    const yz = await db.selectFrom("plans").selectAll().where("jurisdiction", "=", "重庆市渝中区").executeTakeFirstOrThrow();
+    const text = readFileSync(YUZHONG, "utf8").replace("》的工作措施\n", "》的工作措施（修订稿）\n").replaceAll("引进紧缺卫生专业技术人才200名", "引进紧缺卫生专业技术人才250名");
+    const [preview] = await sendFile(ADMIN, "渝中工作措施（修订稿）.txt", new TextEncoder().encode(text));
+    const first = textOf(preview!);
+    expect(first).toContain("方案导入预览");
+    expect(first).toContain("的工作措施（修订稿）");
+    expect(first).toContain("是否为已有方案的修订版？");
+    // Plans of the file's jurisdiction come first in the drop-down.
+    expect(planOptions(cardOf(preview!))[0]).toEqual({ value: String(yz.id), text: `${yz.title.slice(0, 29)}…（编号 ${yz.id}）` });
+    const pick = buttonValue(cardOf(preview!), "按所选方案比对");
+    const stored = await storedCounts();
+
+    // A number that is no plan, text that is no number, nothing chosen, or a member choosing: refused, card kept.
+    const unknown = await click(ADMIN, pick, { formValue: { revises_id: "9999" } });
+    expect(unknown.toast).toEqual({ type: "error", content: expect.stringContaining("没有编号为 9999 的方案，未做任何修改") });
+    expect(unknown.card).toBeUndefined();
+    expect((await click(ADMIN, pick, { formValue: { revises_id: "渝中" } })).toast?.content).toBe("方案编号应为数字，例如 6（现为“渝中”）");
+    expect((await click(ADMIN, pick)).toast?.content).toBe("请先在下拉列表中选择方案，或填写方案编号");
+    const member = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+    expect((await click(member, pick, { formValue: { revises_pick: String(yz.id) } })).toast?.content).toContain("只有管理员和督办室");
+    expect(await storedCounts()).toEqual(stored);
+
+    const res = await click(ADMIN, pick, { formValue: { revises_pick: String(yz.id) } });
+    expect(res.toast).toEqual({ type: "info", content: `已改为与方案 ${yz.id} 比对，确认前不会保存` });
+    expect(lintCard(res.card!.data).problems).toEqual([]);
+    const diff = renderCard(res.card!.data);
+    expect(diff).toContain("方案修订预览");
+    expect(diff).toContain(`已指定：按方案 ${yz.id} 的修订版比对`);
+    expect(diff).toContain(`这是已有方案（编号 ${yz.id}，`);
+    expect(diff).toContain("方案名称和地区保持不变（文件中的标题为“渝中区贯彻落实《重庆市进一步完善医疗卫生服务体系实施方案》的工作措施（修订稿）”）。");
+    expect(diff).toMatch(/\[5\] 引进紧缺卫生专业技术人才数：≥200名（2027年） → ≥250名（2027年）/);
+    // The drop-down now offers the other plans, not the one compared with.
+    expect(planOptions(res.card!.data).map((o) => o.value)).not.toContain(String(yz.id));
+    expect(await storedCounts()).toEqual(stored);
+
+    // 改回按文件标题比对: the file is a new plan again, and its 确认导入 says nothing about another plan.
+    const back = await click(ADMIN, buttonValue(res.card!.data, "改回按文件标题比对"));
+    expect(back.toast?.content).toBe("已改回按文件标题比对");
+    expect(renderCard(back.card!.data)).toContain("方案导入预览");
+    expect(buttonValue(back.card!.data, "确认导入")["revises"]).toBeUndefined();
+
+    const again = await click(ADMIN, buttonValue(back.card!.data, "按所选方案比对"), { formValue: { revises_id: `方案 ${yz.id}` } });
+    const done = await click(ADMIN, buttonValue(again.card!.data, "确认导入"));
+    expect(done.toast).toEqual({ type: "success", content: "方案已更新" });
+    expect(renderCard(done.card!.data)).toContain(`（方案编号 ${yz.id}）`);
+    expect((await storedCounts()).plans).toBe(stored.plans);
+    const plan = await db.selectFrom("plans").selectAll().where("id", "=", yz.id).executeTakeFirstOrThrow();
+    expect([plan.title, plan.source_file]).toEqual([yz.title, "渝中工作措施（修订稿）.txt"]);
+    const talent = await db.selectFrom("indicators").innerJoin("tasks", "tasks.id", "indicators.task_id").select("indicators.target")
+      .where("tasks.plan_id", "=", yz.id).where("indicators.name", "=", "引进紧缺卫生专业技术人才数").executeTakeFirstOrThrow();
+    expect(talent.target).toBe(250);
+  });
+
+  it("lists at most 20 plans in the drop-down, says how many are left out, and reaches any of them by its number", async () => {
+    const db = bot.store.db;
+    await db.insertInto("plans").values(Array.from({ length: 25 }, (_, k) => ({
+      jurisdiction: "某某县", title: `某某县第${k + 1}号工作方案`, issuer: null, issued_on: null, source_file: `${k + 1}.txt`, source_hash: `h${k + 1}`, imported_at: "2026-01-01T00:00:00Z",
+    }))).execute();
+    const total = await count("plans");
+    // The unchanged 渝中 file is a revision by title: the card offers every other plan, 20 of them.
+    const [preview] = await sendFile(ADMIN, "渝中区医疗卫生服务体系.txt", yuzhongBytes());
+    const text = textOf(preview!);
+    expect(text).toContain("比对的方案不对？");
+    expect(text).toContain(`下拉列表列出 20 个方案（本地区的在前），另有 ${total - 1 - 20} 个未列出：请填写方案编号`);
+    const options = planOptions(cardOf(preview!));
+    expect(options).toHaveLength(20);
+    const unlisted = await db.selectFrom("plans").select(["id", "title"]).where("id", "not in", options.map((o) => Number(o.value))).where("jurisdiction", "=", "某某县").executeTakeFirstOrThrow();
+    const stored = await storedCounts();
+    // A typed number wins over the drop-down.
+    const res = await click(ADMIN, buttonValue(cardOf(preview!), "按所选方案比对"), { formValue: { revises_pick: options[0]!.value, revises_id: String(unlisted.id) } });
+    expect(res.toast?.content).toBe(`已改为与方案 ${unlisted.id} 比对，确认前不会保存`);
+    const diff = renderCard(res.card!.data);
+    expect(lintCard(res.card!.data).problems).toEqual([]);
+    expect(diff).toContain(`已指定：按方案 ${unlisted.id} 的修订版比对`);
+    expect(diff).toContain(`**${unlisted.title}**`.replaceAll("**", ""));
+    expect(diff).toMatch(/措施：新增 19、修改 0、停用 0/);
+    expect(await storedCounts()).toEqual(stored);
+    await click(ADMIN, buttonValue(res.card!.data, "取消"));
+    expect(await storedCounts()).toEqual(stored);
   });
 });
