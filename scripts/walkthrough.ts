@@ -157,6 +157,23 @@ export const BLOCKS: Block[] = [
     ],
   },
   {
+    name: "revises",
+    steps: [
+      {
+        // A 修订稿 that renamed itself: the plan's text with （修订稿） in its title and one target raised (5 → 6).
+        offscreen: async (ctx) => {
+          const text = readFileSync(join(ROOT, "test/fixtures/files/src/plan.txt"), "utf8")
+            .replace("某某区基层卫生服务能力提升实施方案\n", "某某区基层卫生服务能力提升实施方案（修订稿）\n")
+            .replace("甲级社区卫生服务中心5个", "甲级社区卫生服务中心6个");
+          ctx.files.set("方案（修订稿）.txt", new TextEncoder().encode(text));
+        },
+      },
+      { args: "--as ou_demo_admin --file 方案（修订稿）.txt", show: excerpt({ after: /^识别出/, keep: 0, resume: /^\[确认导入\]/ }) },
+      { args: "--as ou_demo_admin --click 按所选方案比对 --field 方案编号=6", show: excerpt({ after: /^────/, keep: 0, resume: /^\[确认导入\]/ }) },
+      { args: "--as ou_demo_admin --click 确认导入" },
+    ],
+  },
+  {
     name: "supervision",
     steps: [
       { args: "--as ou_demo_supervisor --chat oc_demo_supervisor --click 2", note: "催办 on the 2nd lagging unit of /进度", show: excerpt({ after: /^────/, keep: 2, resume: /^另有/ }) },
