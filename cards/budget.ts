@@ -52,8 +52,9 @@ export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
  * Building and measuring the growing page once per block made a unit's 我的任务 cost O(blocks²) card builds (14 ms of
  * a 16 ms command on the city store). Instead each block's own size is measured once (a page with it alone, less the
  * empty page) and a block is taken without building the page while the sum stays within the budget; only near the
- * budget is the real page built. Every page is checked as built at the end, and if one does not fit (a builder whose
- * sizes do not add up) the pages are cut the exact way, so the result is always what the exact way gives.
+ * budget is the real page built. A page whose size was last summed, not measured, is checked as built at the end, and
+ * if one does not fit (a builder whose sizes do not add up) the pages are cut the exact way, so the result is always
+ * what the exact way gives.
  */
 export function paginateByBudget<B>(
   blocks: B[],
@@ -69,6 +70,8 @@ const within = (s: CardSize, budget: CardSize) => s.elements <= budget.elements 
 function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] | null {
   const empty = cardSize(build([]));
   const pages: B[][] = [];
+  // Pages whose size is a sum of their blocks' own sizes, not measured as built: checked at the end.
+  const summed = new Set<B[]>();
   let current: B[] = [];
   // Size of the current page: exact after a real build, an upper bound after blocks added by their own sizes.
   let size = empty;
@@ -78,12 +81,14 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
     if (within(sum, budget)) {
       current.push(block);
       size = sum;
+      if (current.length > 1) summed.add(current);
       continue;
     }
     const real = cardSize(build([...current, block]));
     if (within(real, budget)) {
       current.push(block);
       size = real;
+      summed.delete(current);
       continue;
     }
     if (current.length) pages.push(current);
@@ -99,7 +104,7 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
   }
   if (current.length || pages.length === 0) pages.push(current);
   // A page whose blocks' sizes did not add up as assumed: cut the exact way instead.
-  for (const page of pages) if (page.length > 1 && !fits(build(page), budget)) return null;
+  for (const page of summed) if (!fits(build(page), budget)) return null;
   return pages;
 }
 

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
+import { nextTurn } from "./yield-plugin.js";
 import { SelectQueryNode, SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryCompiler, type QueryResult, type SqliteDialectConfig, type TransactionSettings } from "kysely";
 
 /**
@@ -79,12 +80,20 @@ export function syncNow(databasePath: string): void {
   }
 }
 
-/** SqliteDialect whose driver reports commits to a GroupCommit and waits for them after letting the connection go. */
+/**
+ * SqliteDialect whose driver hands the connection over in turns and, with a GroupCommit (synchronous=FULL on a file),
+ * reports commits to it and waits for them after letting the connection go.
+ *
+ * Kysely's own driver hands SQLite's single connection to the next waiter as a microtask: when a transaction ends,
+ * every transaction waiting for the connection runs right after it in the same turn of the event loop, and with a
+ * dozen events queued the server answered nothing for hundreds of milliseconds. Here the connection passes to the next
+ * waiter (in arrival order) in a later turn, after the network has been polled.
+ */
 export class GroupCommitDialect extends SqliteDialect {
   constructor(
     config: SqliteDialectConfig,
     private readonly raw: BetterSqlite3.Database,
-    private readonly commits: GroupCommit,
+    private readonly commits: GroupCommit | null,
   ) {
     super(config);
   }
@@ -96,6 +105,8 @@ export class GroupCommitDialect extends SqliteDialect {
 class GroupCommitDriver implements Driver {
   #inner: DatabaseConnection | null = null;
   #wrapped: DatabaseConnection | null = null;
+  #held = false;
+  #waiting: (() => void)[] = [];
   /** The commit the current holder of the connection made last (0: none). */
   #pending = 0;
   #changes = -1;
@@ -104,7 +115,7 @@ class GroupCommitDriver implements Driver {
   constructor(
     private readonly driver: Driver,
     private readonly raw: BetterSqlite3.Database,
-    private readonly commits: GroupCommit,
+    private readonly commits: GroupCommit | null,
   ) {
     this.#totalChanges = raw.prepare("SELECT total_changes()").pluck();
   }
@@ -114,6 +125,9 @@ class GroupCommitDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    // Held: wait until the holder hands it over (ownership passes, so nobody can take it in between).
+    if (this.#held) await new Promise<void>((r) => this.#waiting.push(r));
+    this.#held = true;
     const inner = await this.driver.acquireConnection();
     if (this.#inner !== inner) {
       this.#inner = inner;
@@ -122,7 +136,7 @@ class GroupCommitDriver implements Driver {
           const r = await inner.executeQuery<R>(q);
           // Outside a transaction a statement that is no SELECT may have committed rows (an autocommit write, or
           // the COMMIT itself); SQLite's running count of changed rows says whether it did.
-          if (!this.raw.inTransaction && !SelectQueryNode.is(q.query)) {
+          if (this.commits && !this.raw.inTransaction && !SelectQueryNode.is(q.query)) {
             const total = this.#totalChanges.get() as number;
             if (total !== this.#changes) {
               this.#changes = total;
@@ -158,12 +172,16 @@ class GroupCommitDriver implements Driver {
   async releaseConnection(_c: DatabaseConnection): Promise<void> {
     const pending = this.#pending;
     this.#pending = 0;
-    // Let the next holder in first: its work overlaps this fsync, and its commit may join the next one.
     await this.driver.releaseConnection(this.#inner!);
-    if (pending) await this.commits.durable(pending);
+    // The next waiter gets it in a later turn, after the network has been polled; until then it stays held for them.
+    const next = this.#waiting.shift();
+    if (next) void nextTurn().then(next);
+    else this.#held = false;
+    // Its work overlaps this fsync, and its commit may join the next one.
+    if (pending) await this.commits!.durable(pending);
   }
   async destroy() {
-    await this.commits.durable();
+    await this.commits?.durable();
     await this.driver.destroy();
   }
 }

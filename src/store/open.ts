@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { openPostgres } from "./postgres.js";
 import type { Database } from "./schema.js";
 import { openSqlite } from "./sqlite.js";
+import type { GroupCommit } from "./group-commit.js";
 
 /** The store the Node runtime runs on: one Kysely schema over SQLite (one instance) or PostgreSQL (several). */
 export interface Store {
@@ -9,6 +10,8 @@ export interface Store {
   dialect: "sqlite" | "postgres";
   /** Where the data lives, for the start-up line: a file path, or the PostgreSQL host and database without credentials. */
   label: string;
+  /** SQLite on a file with synchronous=FULL: its group commit (the stats count fsyncs, for the benchmarks); else null. */
+  groupCommit: GroupCommit | null;
   close(): Promise<void>;
 }
 
@@ -17,8 +20,8 @@ export async function openStore(o: { databaseUrl?: string | undefined; databaseP
     const url = new URL(o.databaseUrl);
     if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new Error(`DATABASE_URL must start with postgres:// (got ${url.protocol})`);
     const pg = await openPostgres(o.databaseUrl);
-    return { db: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, close: () => pg.close() };
+    return { db: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, groupCommit: null, close: () => pg.close() };
   }
   const s = openSqlite({ path: o.databasePath });
-  return { db: s.db, dialect: "sqlite", label: s.raw.name, close: () => s.close() };
+  return { db: s.db, dialect: "sqlite", label: s.raw.name, groupCommit: s.groupCommit, close: () => s.close() };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import { YieldToEventLoop } from "./yield-plugin.js";
 import { GroupCommit, GroupCommitDialect, syncNow, walSync } from "./group-commit.js";
@@ -70,7 +70,7 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   migrateSqlite(raw);
   if (groupCommit) syncNow(path);
   const config = { database: preparedOnce(raw) };
-  const dialect = groupCommit ? new GroupCommitDialect(config, raw, groupCommit) : new SqliteDialect(config);
+  const dialect = new GroupCommitDialect(config, raw, groupCommit);
   const db = new Kysely<Database>({ dialect, plugins: [new YieldToEventLoop()] });
   return {
     db,

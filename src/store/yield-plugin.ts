@@ -8,8 +8,7 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
  *
  * It yields once `sliceMs` have passed since the last yield, not after every query: a yield lets every waiting
  * request run first, and under a flood of requests thirty yields per command made each command wait behind hundreds
- * of answers (most of them 503s for Lark to retry), so few commands got done. A slice of a few milliseconds keeps an
- * ack's wait behind running work that short.
+ * of answers (most of them 503s for Lark to retry), so few commands got done.
  */
 export class YieldToEventLoop implements KyselyPlugin {
   #since = performance.now();
@@ -19,8 +18,28 @@ export class YieldToEventLoop implements KyselyPlugin {
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     if (performance.now() - this.#since < this.sliceMs) return args.result;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     this.#since = performance.now();
     return args.result;
   }
+}
+
+const waiting: (() => void)[] = [];
+const resumeOne = () => {
+  waiting.shift()?.();
+  // Scheduled from inside a setImmediate callback, the next one runs in the next turn of the event loop, after
+  // the network has been polled again.
+  if (waiting.length > 0) setImmediate(resumeOne);
+};
+
+/**
+ * Resolves in a later turn of the event loop, one waiter per turn: several jobs yielding at once get one slice
+ * each, in turns, with the network polled between them, so a request arriving meanwhile waits one slice, not one
+ * slice of every job.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    if (waiting.length === 1) setImmediate(resumeOne);
+  });
 }
