@@ -1,7 +1,7 @@
 /**
  * Does a /我的任务 cost grow with history? The same city-sized store with 10k, 100k and 1M reported values; the
  * per-event time of building one unit's task list (the command's store work) and its first card page, averaged over
- * 200 units, in one run. Goal: flat (1M within 1.5× of 10k).
+ * 200 units (the fastest of three passes), in one run. Goal: flat (1M within 1.5× of 10k).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,12 +30,17 @@ export async function runHistory(sizes = [10_000, 100_000, 1_000_000]): Promise<
     const { db, close } = openSqlite({ path });
     const units = await db.selectFrom("units").selectAll().execute();
     for (const u of units.slice(0, 20)) await unitTasks(db, u, now); // warm the page cache and statement cache
-    let t0 = performance.now();
-    for (const u of units) await unitTasks(db, u, now);
-    const storeMs = (performance.now() - t0) / units.length;
-    t0 = performance.now();
-    for (const u of units) myTasksPages({ unit: u, tasks: await unitTasks(db, u, now), today: "2026-11-30" }).card(1);
-    const eventMs = (performance.now() - t0) / units.length;
+    // The fastest of three passes over the 200 units: the machine is shared, and a pause is not the command's cost.
+    let storeMs = Infinity;
+    let eventMs = Infinity;
+    for (let k = 0; k < 3; k++) {
+      let t0 = performance.now();
+      for (const u of units) await unitTasks(db, u, now);
+      storeMs = Math.min(storeMs, (performance.now() - t0) / units.length);
+      t0 = performance.now();
+      for (const u of units) myTasksPages({ unit: u, tasks: await unitTasks(db, u, now), today: "2026-11-30" }).card(1);
+      eventMs = Math.min(eventMs, (performance.now() - t0) / units.length);
+    }
     results.push({ reports, storeMs, eventMs });
     await close();
   }
