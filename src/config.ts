@@ -99,6 +99,9 @@ export const HOW_TO_CONFIGURE =
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
+/** Local mode stays on loopback; Lark mode listens on every interface unless HOST says otherwise. */
+export const listenHost = (c: Pick<AppConfig, "HOST" | "mode">): string => c.HOST ?? (c.mode === "local" ? "127.0.0.1" : "0.0.0.0");
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }

@@ -1,6 +1,7 @@
-import { ConfigError, loadConfig } from "./config.js";
+import { createServer } from "node:net";
+import { ConfigError, listenHost, loadConfig } from "./config.js";
 import { removeRuntimeFile, writeRuntimeFile } from "./node/runtime-file.js";
-import { startRuntime, type Runtime } from "./node/runtime.js";
+import type { Runtime } from "./node/runtime.js";
 import { startupLines } from "./node/startup-banner.js";
 
 /**
@@ -29,18 +30,35 @@ function portInUse(port: number, local: boolean): string {
   );
 }
 
+/** Whether host:port can be bound now (false: EADDRINUSE). */
+function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", (err: NodeJS.ErrnoException) => (err.code === "EADDRINUSE" ? resolve(false) : reject(err)));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
 async function main(): Promise<number | null> {
   const problem = modeError(process.env);
   if (problem) {
     console.error(problem);
     return 1;
   }
+  // A busy port is found before the store is opened and the runtime loaded: the refusal comes at once and writes
+  // nothing (no database created, migrated or seeded). The listen itself still handles one taken in between.
+  const config = loadConfig(process.env);
+  if (!(await portFree(config.PORT, listenHost(config)))) {
+    console.error(portInUse(config.PORT, config.mode === "local"));
+    return 1;
+  }
+  const { startRuntime } = await import("./node/runtime.js");
   let rt: Runtime;
   try {
     rt = await startRuntime({ scheduler: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      console.error(portInUse(loadConfig(process.env).PORT, process.env["DUBAN_LOCAL"] === "1"));
+      console.error(portInUse(config.PORT, config.mode === "local"));
       return 1;
     }
     throw err;

@@ -66,6 +66,7 @@ describe("starting and stopping", () => {
     expect(bot.out.stdout, bot.out.stderr).toContain(`listening on port ${botPort} (lark mode`);
     expect(existsSync(join(clone, "dist", "src", "main.js"))).toBe(true);
     // The process serving is node on the compiled JS (no tsx, no shell left between npm and the bot).
+    await until(() => existsSync(join(clone, "data", "duban.runtime.json")), "data/duban.runtime.json", 10_000); // written just after the line
     const runtime = JSON.parse(readFileSync(join(clone, "data", "duban.runtime.json"), "utf8")) as { pid: number; url: string; mode: string };
     expect(runtime).toMatchObject({ url: `http://127.0.0.1:${botPort}`, mode: "lark" });
     const cmdline = readFileSync(`/proc/${runtime.pid}/cmdline`, "utf8").split("\0");

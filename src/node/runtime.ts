@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { botAdded, cardActions, commands } from "../../commands/index.js";
 import { createApp } from "../app.js";
 import { systemClock, type Clock } from "../clock.js";
-import { loadConfig, loopSettingsOf, reminderSettingsOf, type AppConfig } from "../config.js";
+import { listenHost, loadConfig, loopSettingsOf, reminderSettingsOf, type AppConfig } from "../config.js";
 import { startDigestScheduler } from "../digest/scheduler.js";
 import { startReminderScheduler } from "../reminders/scheduler.js";
 import { resumeUnfinished } from "../events/dispatch.js";
@@ -204,7 +204,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   await resumeUnfinished(services, registry, (work) => runLater(null, work), clock.now());
 
   const t = { ...HTTP_TIMEOUTS, ...o.timeouts };
-  const host = o.host ?? config.HOST ?? (config.mode === "local" ? "127.0.0.1" : "0.0.0.0");
+  const host = o.host ?? listenHost(config);
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {
