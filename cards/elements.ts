@@ -55,6 +55,11 @@ export function rowWithButton(content: string, btn: unknown) {
  * `&reg` would become markup or a symbol). Quotes are included because they close attribute values in tags.
  */
 const MARKDOWN_SPECIAL = /[&<>[\]()*_~`#+\-!|\\/:"'$={}]/g;
+/**
+ * What `esc` leaves as it is (most names and sentences): no line breaks, none of the characters above, and no
+ * leading blank or digit (a leading "1." would read as a list). A /我的任务 card escapes thousands of strings.
+ */
+const NOTHING_TO_ESCAPE = /^(?![ \t\u3000\d])[^\r\n\u2028\u2029&<>[\]()*_~`#+\-!|\\/:"'$={}]*$/;
 
 /**
  * The one way text that did not come from our own code (document text, unit and user names, typed input, notes)
@@ -65,6 +70,7 @@ const MARKDOWN_SPECIAL = /[&<>[\]()*_~`#+\-!|\\/:"'$={}]/g;
  * cutting inside an entity would show its remains.
  */
 export function esc(s: string): string {
+  if (NOTHING_TO_ESCAPE.test(s)) return s;
   return s
     .replace(/\r\n?|[\u2028\u2029]/g, "\n")
     .replace(/(^|\n)[ \t\u3000]+/g, "$1")
