@@ -50,11 +50,17 @@ export class GroupCommit {
   }
 }
 
-/** fsync of the database's WAL file on libuv's thread pool (opened per sync: the file is the same while we hold a connection, but it costs little to be sure). */
+/**
+ * fsync of the database's WAL file on libuv's thread pool (opened per sync: the file is the same while we hold a
+ * connection, but it costs little to be sure). Without a WAL file nothing is in it to sync, and the database file is.
+ */
 export function walSync(databasePath: string): () => Promise<void> {
   const wal = `${databasePath}-wal`;
   return async () => {
-    const fh = await open(wal, "r");
+    const fh = await open(wal, "r").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return open(databasePath, "r");
+      throw err;
+    });
     try {
       await fh.sync();
     } finally {

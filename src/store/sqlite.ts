@@ -62,9 +62,10 @@ export interface OpenSqliteOptions {
 export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: OpenSqliteOptions): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const raw = new BetterSqlite3(path, { timeout: 5000 });
-  raw.pragma("journal_mode = WAL");
+  const journal = String(raw.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
   // FULL on a file is kept by the group commit, which syncs the WAL itself: SQLite's own per-commit fsync is off.
-  const groupCommit = synchronous === "FULL" && path !== ":memory:" ? new GroupCommit(walSync(path)) : null;
+  // (A file system without WAL support keeps a rollback journal, and SQLite's own FULL.)
+  const groupCommit = synchronous === "FULL" && path !== ":memory:" && journal === "wal" ? new GroupCommit(walSync(path)) : null;
   raw.pragma(`synchronous = ${groupCommit ? "NORMAL" : synchronous}`);
   raw.pragma("foreign_keys = ON");
   migrateSqlite(raw);
