@@ -239,6 +239,11 @@ export function defaultPeriod(i: Pick<ParsedIndicator, "quote" | "name">): "year
   return /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
 }
 
+/** The frequency an indicator is stored with: the one its source states (每月 in the text, 填报频次 in an edited 台账), else the default by wording. */
+export function reportingPeriod(i: Pick<ParsedIndicator, "quote" | "name" | "frequency">): NonNullable<ParsedIndicator["frequency"]> {
+  return i.frequency ?? defaultPeriod(i);
+}
+
 const BASELINE_BEFORE = new RegExp(`(?:由|从)(?:(20\\d{2})年(?:底|末)?的?)?[^，,；;由从\\d]{0,16}?${NUM}\\s*(?:${UNIT_WORDS})?(?:提高|提升|增加|增长|增至|下降|降低|降|减少|压减|缩短)(?:到|至)?$`);
 /** "由2023年的80%提高到85%", "从12个增加到": the value the text says it starts from. */
 function statedBaseline(before: string): { baseline: number | null; baseline_year: number | null } {
@@ -279,7 +284,7 @@ export function dateIndicators(list: ParsedIndicator[], fb: YearFallbacks, lastR
       i.due_year_source = source;
       if (source === "objective_year" || (source === "plan_year" && fb.planYear === null)) guessed++;
     }
-    i.frequency = /每月|月度|逐月/.test(i.quote) ? "month" : /每年|年度|年均|全年|每一年/.test(`${i.quote}${i.name}`) ? "year" : "quarter";
+    i.frequency = /每月|月度|逐月/.test(i.quote) ? "month" : defaultPeriod(i);
   }
   return guessed;
 }

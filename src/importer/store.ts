@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Clock } from "../clock.js";
 import type { Database } from "../store/schema.js";
 import { aliasKeys, isGroupUnit } from "../store/unit-names.js";
-import { defaultPeriod } from "./indicators.js";
+import { reportingPeriod } from "./indicators.js";
 import type { DueYearSource, ParsedIndicator, ParsedPlan, ParsedTask } from "./types.js";
 
 export interface ImportResult {
@@ -176,8 +176,7 @@ export async function importDocument(
         retired_at: null,
         ...dueYearOf(i, t, plan, objectiveYear),
       };
-      // The frequency the source states (每月 in the text, 填报频次 in an edited 台账), else the default by wording.
-      const period = i.frequency ?? defaultPeriod(i);
+      const period = reportingPeriod(i);
       const row = await db
         .insertInto("indicators")
         .values({ task_id: task.id, key, period, ...v })

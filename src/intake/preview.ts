@@ -8,7 +8,7 @@
  */
 import type { Kysely } from "kysely";
 import { chunked } from "../domain/tasks.js";
-import { defaultPeriod } from "../importer/indicators.js";
+import { reportingPeriod } from "../importer/indicators.js";
 import type { ParsedPlan } from "../importer/types.js";
 import type { Cmp, Database, ReportPeriodKind } from "../store/schema.js";
 import { aliasKeys } from "../store/unit-names.js";
@@ -142,8 +142,8 @@ export async function previewImport(db: Kysely<Database>, plan: ParsedPlan, file
       if (!s) return rev.indicatorsAdded.push({ code, name: i.name });
       const before = targetText({ cmp: s.cmp, target: s.target, unit: s.unit_of_measure, year: s.target_year });
       const after = targetText({ cmp: i.cmp, target: i.target, unit: i.unit, year: i.year });
-      // The period importDocument would store: the frequency the file states, else the default by wording.
-      const period = i.frequency ?? defaultPeriod(i);
+      // The period importDocument would store.
+      const period = reportingPeriod(i);
       if (before === after && period === s.period) return;
       const change: IndicatorChange = { code, name: i.name, before, after };
       if (period !== s.period) {
