@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import JSZip from "jszip";
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { parseFile, type ImportError } from "../src/importer/index.js";
 import { openSqlite } from "../src/store/sqlite.js";
@@ -125,6 +126,32 @@ describe("importer: files that are not a readable plan are refused with a reason
     const tasks = await k.selectFrom("tasks").select("id").execute();
     await close();
     expect([plans.length, tasks.length]).toEqual([0, 0]);
+  });
+
+  it("the import CLI names the file a database failure stopped, stores nothing of it, and goes on with the next", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "duban-import-fail-"));
+    const db = join(dir, "store.sqlite");
+    const { db: k, close } = openSqlite({ path: db });
+    // A database that refuses the second measure of any plan: the failure comes half-way through the file.
+    await sql`CREATE TRIGGER refuse_second_task BEFORE INSERT ON tasks WHEN (SELECT count(*) FROM tasks) >= 1
+      BEGIN SELECT RAISE(ABORT, 'database refused the write'); END`.execute(k);
+    await close();
+    const first = "seeds/000_yuzhong-medical-service-system.txt";
+    const r = await run(process.execPath, ["--import", "tsx", "src/importer/cli.ts", first, join(FILES, "empty.txt")], {
+      env: { ...process.env, DATABASE_PATH: db },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("无法导入 000_yuzhong-medical-service-system.txt：导入时出错（database refused the write），这个文件的内容没有写入");
+    // The next file was still read (and refused for its own reason).
+    expect(r.stderr).toContain("无法导入 empty.txt");
+    const after = openSqlite({ path: db });
+    const counts = await Promise.all(["plans", "tasks", "units", "indicators"].map(async (t) => (await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(t)}`.execute(after.db)).rows[0]!.n));
+    await after.close();
+    expect(counts).toEqual([0, 0, 0, 0]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("the import CLI stores a file as a revision of the plan --revises names; an unknown or malformed number stores nothing", async () => {

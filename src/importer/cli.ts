@@ -75,8 +75,7 @@ async function main() {
       plan = await readPlanFile(bytes, basename(file));
     } catch (err) {
       // A file that is not a readable plan stores nothing; say why in words an admin can act on.
-      if (!isImportError(err)) throw err;
-      console.error(`无法导入 ${basename(file)}：${err.userText} / cannot import (${err.code})`);
+      console.error(isImportError(err) ? `无法导入 ${basename(file)}：${err.userText} / cannot import (${err.code})` : unexpectedFailure(basename(file), err));
       failed++;
       continue;
     }
@@ -89,7 +88,17 @@ async function main() {
       continue;
     }
     if (revises) plan = asRevisionOf(plan, revises);
-    const r = await importDocument(store!.db, plan, { fileName: basename(file), hash: await sha256Hex(bytes), clock: systemClock });
+    let r: Awaited<ReturnType<typeof importDocument>>;
+    try {
+      const hash = await sha256Hex(bytes);
+      // One transaction per file: a failure half-way (a locked or damaged database, a bug) stores nothing of it.
+      r = await store!.db.transaction().execute((trx) => importDocument(trx, plan, { fileName: basename(file), hash, clock: systemClock }));
+    } catch (err) {
+      // Name the file, so an operator importing a folder knows which ones to import again, and go on with the rest.
+      console.error(unexpectedFailure(basename(file), err));
+      failed++;
+      continue;
+    }
     console.log(
       `${basename(file)}: ${r.unchanged ? "未变化 unchanged" : r.created ? "已导入 imported" : "已更新 updated"}` +
         (revises ? `（作为方案 ${revises.id}《${revises.title}》的修订版 as a revision of plan ${revises.id}）` : "") + " — " +
@@ -99,6 +108,12 @@ async function main() {
   }
   await store?.close();
   return failed ? 1 : 0;
+}
+
+/** A failure the importer has no words for: the file's name, what went wrong, and that nothing of it was stored. */
+function unexpectedFailure(fileName: string, err: unknown): string {
+  const detail = err instanceof Error ? err.message : String(err);
+  return `无法导入 ${fileName}：导入时出错（${detail}），这个文件的内容没有写入；其他文件照常导入。请稍后重试，仍失败请把文件和这行信息发给维护人员 / cannot import (unexpected: ${detail})`;
 }
 
 runCli(main);
