@@ -5,8 +5,8 @@ import { resolveActor } from "../src/domain/actors.js";
 import { isDubanError } from "../src/domain/errors.js";
 import { unitProgress } from "../src/domain/progress.js";
 import { readNumber } from "../src/domain/number-input.js";
-import { submitReport, validateValue } from "../src/domain/report.js";
-import { unitTasks } from "../src/domain/tasks.js";
+import { submitReport, validateValue, viewAfterStoring, type SubmitInput } from "../src/domain/report.js";
+import { loadTaskViews, unitTasks, type IndicatorView } from "../src/domain/tasks.js";
 import { lookupUnits } from "../src/domain/units-lookup.js";
 import type { Services } from "../src/events/types.js";
 import { seedStore } from "../src/node/seed.js";
@@ -119,6 +119,61 @@ describe("submitReport", () => {
     expect(r.indicator.latest?.value).toBe(later);
     const rows = await db.selectFrom("reports").select("value").where("indicator_id", "=", ind.id).execute();
     expect(rows.map((x) => x.value)).toEqual(expect.arrayContaining([earlier, later]));
+  });
+
+  // The result's view of the indicator is derived from the view read before the insert (no second read of the task):
+  // in every case it must equal what reading the task again would show.
+  it("returns the indicator as a fresh read would show it after the report, for lead and supporting units", async () => {
+    const viewNow = async (ind: IndicatorView) => (await loadTaskViews(db, [ind.taskId], clock.now()))[0]!.indicators.find((i) => i.id === ind.id)!;
+    const laterPeriod = (ind: IndicatorView) => ({ year: "2027", quarter: "2027Q1", month: "2027-01" })[ind.periodKind];
+    const insertDirectly = (unitId: number, ind: IndicatorView, period: string, value: number, reportedAt: string) =>
+      db.insertInto("reports").values({ indicator_id: ind.id, unit_id: unitId, period, value, reporter_open_id: "ou_x", reported_at: reportedAt }).execute();
+    const ownNewest = async (unitId: number, ind: IndicatorView, unitName: string) => {
+      const own = await db.selectFrom("reports").select(["value", "period", "reported_at"]).where("indicator_id", "=", ind.id).where("unit_id", "=", unitId)
+        .orderBy("period", "desc").orderBy("id", "desc").executeTakeFirst();
+      return own ? { value: own.value, period: own.period, reportedAt: own.reported_at, unitName } : null;
+    };
+    let n = 0;
+    /** Reports `value`; `derived` says whether the view before and the row stored suffice (else the task is read again). */
+    async function report(ind: IndicatorView, base: Omit<SubmitInput, "indicatorId" | "rawValue" | "requestKey">, value: number, o: { derived: boolean; requestKey?: string }) {
+      const before = await viewNow(ind);
+      const unitName = base.actor.units.find((u) => u.id === base.unitId)!.name;
+      const ownBefore = await ownNewest(base.unitId, ind, unitName);
+      const r = await submitReport(s, { ...base, indicatorId: ind.id, rawValue: String(value), requestKey: o.requestKey ?? `view-${++n}`, confirmed: true });
+      expect(r.indicator).toEqual(await viewNow(ind));
+      if (!r.duplicate) {
+        const stored = { value, period: base.rawPeriod, reportedAt: r.reportedAt, unitName };
+        expect(viewAfterStoring(before, stored, r.role, ownBefore, clock.now()) !== null).toBe(o.derived);
+      }
+      return r;
+    }
+    const tasksOf = async (name: string) => {
+      const actor = await resolveActor(s, await demoOpenIdForUnit("重庆市渝中区", name));
+      return { actor, unit: actor.units[0]!, tasks: await unitTasks(db, actor.units[0]!, clock.now()) };
+    };
+
+    const lead = await tasksOf("区卫健委");
+    const li = lead.tasks.filter((t) => t.role === "lead").flatMap((t) => t.indicators).at(-1)!;
+    const asLead = { actor: lead.actor, unitId: lead.unit.id, rawPeriod: li.currentPeriod, note: "" };
+    await insertDirectly(lead.unit.id, li, "2025", 40, "2025-06-01T00:00:00.000Z");
+    const first = await report(li, asLead, 50, { derived: true });
+    expect(first.indicator.previous).toBe(40);
+    await report(li, asLead, 51, { derived: true, requestKey: "view-same" });
+    await report(li, asLead, 51, { derived: true, requestKey: "view-same" });
+    // Timed before the latest of its period (the clock went back), then for a period older than the latest: read again.
+    await insertDirectly(lead.unit.id, li, li.currentPeriod, 52, "2099-01-01T00:00:00.000Z");
+    expect((await report(li, asLead, 53, { derived: false })).indicator.latest?.value).toBe(53);
+    await insertDirectly(lead.unit.id, li, laterPeriod(li), 54, "2026-11-01T00:00:00.000Z");
+    expect((await report(li, asLead, 55, { derived: false })).indicator.latest?.value).toBe(54);
+
+    const support = await tasksOf("区发改委");
+    const si = support.tasks.filter((t) => t.role === "support").flatMap((t) => t.indicators)[0]!;
+    const asSupport = { actor: support.actor, unitId: support.unit.id, rawPeriod: si.currentPeriod, note: "" };
+    const sFirst = await report(si, asSupport, 60, { derived: true });
+    expect(sFirst.indicator.supporting.map((v) => v.value)).toEqual([60]);
+    await report(si, asSupport, 61, { derived: true });
+    await insertDirectly(support.unit.id, si, laterPeriod(si), 62, "2026-11-01T00:00:00.000Z");
+    expect((await report(si, asSupport, 63, { derived: true })).indicator.supporting.map((v) => v.value)).toEqual([62]);
   });
 
   it("refuses a bad period, a long note, and another unit's indicator, storing nothing", async () => {

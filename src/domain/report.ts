@@ -6,7 +6,7 @@ import { DubanError } from "./errors.js";
 import { readNumber, implausibility } from "./number-input.js";
 import { checkReportPeriod, parsePeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
-import { loadTaskViews, responsibleIds, type IndicatorView } from "./tasks.js";
+import { loadTaskViews, responsibleIds, type IndicatorView, type LatestValue } from "./tasks.js";
 
 /** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
 export const STALE_AFTER_MS = 14 * 24 * 3600 * 1000;
@@ -129,8 +129,9 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
   if (!allowed.ok) throw new DubanError("invalid_period", allowed.message, "period");
   const note = input.note.trim() || null;
   if (note && note.length > 200) throw new DubanError("invalid_note", "说明：最多 200 字，请删减后再提交", "note");
+  const ownBefore = await ownNewest(s, indicator.id, unit);
   if (!input.confirmed) {
-    const reason = implausibility({ value, unit: indicator.unitOfMeasure, cmp: indicator.cmp, target: indicator.target, last: await lastValue(s, indicator.id, unit.id) });
+    const reason = implausibility({ value, unit: indicator.unitOfMeasure, cmp: indicator.cmp, target: indicator.target, last: ownBefore?.value ?? null });
     if (reason) throw new ConfirmationNeeded(reason, unit, indicator, value, parsed.period);
   }
   const reportedAt = s.clock.now().toISOString();
@@ -150,28 +151,70 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
     .returning("id")
     .executeTakeFirst();
   const duplicate = !inserted;
-  // Re-read so the receipt shows the status computed with the stored value.
-  const fresh = (await loadTaskViews(s.db, [indicator.taskId], s.clock.now()))[0]?.indicators.find((i) => i.id === indicator.id) ?? indicator;
-  const enteredStatus = indicatorStatus(
-    { cmp: fresh.cmp, target: fresh.target, target_year: fresh.dueYear, baseline: fresh.baseline, baseline_year: fresh.baselineYear },
-    value,
-    s.clock.now(),
-  );
-  return { unit, indicator: fresh, value, period: parsed.period, note, reportedAt, duplicate, role, enteredStatus };
+  const enteredStatus = indicatorStatus(statusInput(indicator), value, s.clock.now());
+  // A duplicate stored nothing new: the view read before is the view after. Otherwise the view follows from it and
+  // the row just stored; only when it cannot tell (see viewAfterStoring) is the task read again.
+  const stored: LatestValue = { value, period: parsed.period, reportedAt, unitName: unit.name };
+  const after = duplicate
+    ? indicator
+    : (viewAfterStoring(indicator, stored, role, ownBefore, s.clock.now()) ??
+      (await loadTaskViews(s.db, [indicator.taskId], s.clock.now()))[0]?.indicators.find((i) => i.id === indicator.id) ??
+      indicator);
+  return { unit, indicator: after, value, period: parsed.period, note, reportedAt, duplicate, role, enteredStatus };
 }
 
-/** The unit's own latest value for an indicator (by period, then by time), for the plausibility check. */
-async function lastValue(s: Services, indicatorId: number, unitId: number): Promise<number | null> {
+const statusInput = (i: IndicatorView) => ({ cmp: i.cmp, target: i.target, target_year: i.dueYear, baseline: i.baseline, baseline_year: i.baselineYear });
+
+/**
+ * The unit's own newest row for an indicator (by period, then by row), as the task view names it: the plausibility
+ * check's last value, and a supporting unit's entry in the view (see viewAfterStoring).
+ */
+async function ownNewest(s: Services, indicatorId: number, unit: Unit): Promise<LatestValue | null> {
   const row = await s.db
     .selectFrom("reports")
-    .select("value")
+    .select(["value", "period", "reported_at"])
     .where("indicator_id", "=", indicatorId)
-    .where("unit_id", "=", unitId)
+    .where("unit_id", "=", unit.id)
     .orderBy("period", "desc")
     .orderBy("id", "desc")
     .limit(1)
     .executeTakeFirst();
-  return row?.value ?? null;
+  return row ? { value: row.value, period: row.period, reportedAt: row.reported_at, unitName: unit.name } : null;
+}
+
+const sameEntry = (a: LatestValue, b: LatestValue) =>
+  a.unitName === b.unitName && a.period === b.period && a.reportedAt === b.reportedAt && a.value === b.value;
+/** The order latestValuesByRole reads values in: newest period first, then newest report. */
+const newestFirst = (a: LatestValue, b: LatestValue) =>
+  a.period === b.period ? (a.reportedAt === b.reportedAt ? 0 : a.reportedAt > b.reportedAt ? -1 : 1) : a.period > b.period ? -1 : 1;
+
+/**
+ * The indicator's view after `stored` (the row just inserted, the newest row of its unit and period) joined the
+ * view read before the insert, by the rules of loadTaskViews and latestValuesByRole; null when that view cannot tell.
+ *
+ * - A lead unit's row for a period not older than the latest becomes the latest (a row for the latest's period
+ *   replaces it, the previous value stays; a newer period pushes the latest down to previous), and status is judged
+ *   on it. A row for an older period, or one timed before the latest of its period (the clock went back), may change
+ *   which of the lead's values are previous or latest in ways the view does not show: null.
+ * - A supporting unit's entry is its own newest row, `ownBefore`, which the row replaces unless it is for an older
+ *   period; the lead's values do not change.
+ */
+export function viewAfterStoring(view: IndicatorView, stored: LatestValue, role: "lead" | "support", ownBefore: LatestValue | null, now: Date): IndicatorView | null {
+  if (role === "support") {
+    if (ownBefore && stored.period < ownBefore.period) return view;
+    const others = ownBefore ? view.supporting.filter((v) => !sameEntry(v, ownBefore)) : view.supporting;
+    if (ownBefore && others.length !== view.supporting.length - 1) return null;
+    return { ...view, supporting: [...others, stored].sort(newestFirst) };
+  }
+  const last = view.latest;
+  if (last && newestFirst(stored, last) > 0) return null;
+  return {
+    ...view,
+    latest: stored,
+    previous: last && last.period !== stored.period ? last.value : view.previous,
+    reportedThisPeriod: view.reportedThisPeriod || stored.period === view.currentPeriod,
+    status: indicatorStatus(statusInput(view), stored.value, now),
+  };
 }
 
 /** Chats of the units that lead the indicator's task, for telling them a supporting unit reported. */
