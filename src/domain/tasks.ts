@@ -111,7 +111,8 @@ export async function loadTaskViews(
   const indicators = await chunked(taskIds, (ids) =>
     db.selectFrom("indicators").selectAll().where("task_id", "in", ids).where("retired_at", "is", null).orderBy("ordinal").execute(),
   );
-  const latest = await latestValuesByRole(db, indicators.map((i) => i.id));
+  const current = { year: currentPeriod("year", now), quarter: currentPeriod("quarter", now), month: currentPeriod("month", now) };
+  const latest = await latestValuesByRole(db, indicators.map((i) => i.id), current);
   tasks.sort((a, b) => a.plan_id - b.plan_id || a.ordinal - b.ordinal);
   // Grouped once: filtering the whole list per task made the digest quadratic in the store's size.
   const unitsByTask = groupBy(units, (u) => u.task_id);
@@ -132,11 +133,8 @@ export async function loadTaskViews(
     indicators: (indicatorsByTask.get(t.id) ?? [])
       .map((i) => {
         const values = latest.get(i.id);
-        const hist = values?.lead ?? [];
         const dueYear = i.due_year ?? i.target_year;
-        const cur = currentPeriod(i.period, now);
-        const last = hist[0] ?? null;
-        const prev = hist.find((h) => last && h.period !== last.period) ?? null;
+        const last = values?.latest ?? null;
         return {
           id: i.id,
           taskId: i.task_id,
@@ -151,12 +149,12 @@ export async function loadTaskViews(
           baselineYear: i.baseline_year,
           quote: i.quote,
           periodKind: i.period,
-          currentPeriod: cur,
+          currentPeriod: current[i.period],
           planYear,
           latest: last,
-          previous: prev?.value ?? null,
+          previous: values?.previous?.value ?? null,
           supporting: values?.supporting ?? [],
-          reportedThisPeriod: hist.some((h) => h.period === cur),
+          reportedThisPeriod: values?.reportedCurrent ?? false,
           status: indicatorStatus({ ...i, target_year: dueYear }, last?.value ?? null, now),
         };
       }),

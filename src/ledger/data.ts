@@ -209,7 +209,7 @@ export async function loadLedger(db: Kysely<Database>, scope: LedgerScope, now: 
   for (const r of reports) reportCount.set(r.indicator_id, (reportCount.get(r.indicator_id) ?? 0) + 1);
   const indicators: LedgerIndicator[] = inds.map((i) => {
     const t = taskById.get(i.task_id)!;
-    const last = latest.get(i.id)?.lead[0] ?? null;
+    const last = latest.get(i.id)?.latest ?? null;
     return {
       id: i.id,
       planId: t.plan_id,

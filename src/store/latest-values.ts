@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import type { Database } from "./schema.js";
+import type { Database, ReportPeriodKind } from "./schema.js";
 
 /** One unit's newest value for an indicator. */
 export interface LatestValue {
@@ -10,65 +10,193 @@ export interface LatestValue {
 }
 
 export interface IndicatorValues {
-  /** The lead unit's values, newest period first, one per period (a correction supersedes, the row stays). */
-  lead: LatestValue[];
-  /** Each supporting unit's newest value: shown beside the lead's, never taken for it. */
+  /** The lead's newest value: by period, then the newest row (a correction supersedes within a period). */
+  latest: LatestValue | null;
+  /** The lead's value for the period before the latest one (its newest row), for a trend arrow. */
+  previous: LatestValue | null;
+  /** The lead reported for the indicator's current period (false when no current periods were given). */
+  reportedCurrent: boolean;
+  /** Each supporting unit's newest value, newest first: shown beside the lead's, never taken for it. */
   supporting: LatestValue[];
-  supportingUnitIds: number[];
 }
+
+/** The current period of each kind, e.g. { year: "2026", quarter: "2026Q4", month: "2026-12" }. */
+export type CurrentPeriods = Record<ReportPeriodKind, string>;
+
+interface PairRow {
+  indicator_id: number;
+  is_lead: number;
+  reported_current: number;
+  name: string;
+  id: number;
+  value: number;
+  period: string;
+  reported_at: string;
+  previous_id: number | null;
+  previous_value: number | null;
+  previous_period: string | null;
+  previous_reported_at: string | null;
+}
+
+/** A candidate row for "newest": its id breaks a tie of period and time (the later row wins). */
+type Candidate = LatestValue & { id: number };
 
 /**
  * Values per indicator, split by who reported them. A report counts as the lead's when its unit leads the
  * indicator's measure directly or through a group it belongs to (各街道 → a street office). "Latest" is by period,
- * then by row within a period, so a report for an old period never hides a newer one. One statement per chunk:
- * the role is decided in SQL, the newest row per (indicator, unit, period) by its largest id.
+ * then by row within a period, so a report for an old period never hides a newer one.
+ *
+ * Only what the cards use is read, one row per (indicator, reporting unit) however long the history: the unit's
+ * newest row, its newest row of the period before, and whether it reported for the current period. Reading every
+ * period's newest row and merging in JS returned ~250 rows for a unit's 50 indicators on the city store (five
+ * periods each) and grew with the years kept. Several lead units (a group's members) merge here: the lead's two
+ * newest periods are always among each lead unit's two newest, so the pairs suffice.
+ *
+ * The (indicator, unit) pairs are found by skipping through the index reports_by_indicator (one seek per unit that
+ * reported, a recursive CTE), not by walking every report; each row is then found by a seek on the same index. One
+ * statement per 90 ids (D1 binds at most 100 parameters; the three current periods are the rest).
  */
-export async function latestValuesByRole(db: Kysely<Database>, indicatorIds: number[]): Promise<Map<number, IndicatorValues>> {
+export async function latestValuesByRole(
+  db: Kysely<Database>,
+  indicatorIds: number[],
+  current?: CurrentPeriods,
+): Promise<Map<number, IndicatorValues>> {
+  const rows: PairRow[] = [];
+  for (let k = 0; k < indicatorIds.length; k += 90) rows.push(...(await pairRows(db, indicatorIds.slice(k, k + 90), current)));
+
+  const byIndicator = new Map<number, PairRow[]>();
+  for (const r of rows) {
+    const list = byIndicator.get(r.indicator_id);
+    if (list) list.push(r);
+    else byIndicator.set(r.indicator_id, [r]);
+  }
   const out = new Map<number, IndicatorValues>();
-  if (indicatorIds.length === 0) return out;
-  const rows: { indicator_id: number; unit_id: number; name: string; value: number; period: string; reported_at: string; is_lead: number }[] = [];
-  for (let k = 0; k < indicatorIds.length; k += 90) {
-    const ids = indicatorIds.slice(k, k + 90);
-    // The newest row per (indicator, unit, period) is the largest id: a GROUP BY that walks the covering index
-    // reports_latest in order (no sort, no window over the whole history), then one primary-key look-up per result.
-    const chunk = await db
-      .selectFrom((qb) =>
+  for (const [indicatorId, pairs] of byIndicator) {
+    let latest: Candidate | null = null;
+    let reportedCurrent = false;
+    const supporting: Candidate[] = [];
+    for (const p of pairs) {
+      const own = { id: p.id, value: p.value, period: p.period, reportedAt: p.reported_at, unitName: p.name };
+      if (!p.is_lead) {
+        supporting.push(own);
+        continue;
+      }
+      if (p.reported_current) reportedCurrent = true;
+      if (newer(own, latest)) latest = own;
+    }
+    let previous: Candidate | null = null;
+    if (latest) {
+      for (const p of pairs) {
+        if (!p.is_lead) continue;
+        const own = { id: p.id, value: p.value, period: p.period, reportedAt: p.reported_at, unitName: p.name };
+        if (own.period < latest.period && newer(own, previous)) previous = own;
+        if (p.previous_id !== null) {
+          const before = { id: p.previous_id, value: p.previous_value!, period: p.previous_period!, reportedAt: p.previous_reported_at!, unitName: p.name };
+          if (newer(before, previous)) previous = before;
+        }
+      }
+    }
+    supporting.sort((a, b) => (newer(a, b) ? -1 : 1));
+    out.set(indicatorId, { latest: plain(latest), previous: plain(previous), reportedCurrent, supporting: supporting.map((s) => plain(s)!) });
+  }
+  return out;
+}
+
+/** By period, then by time reported, then the later row. */
+function newer(a: Candidate, b: Candidate | null): boolean {
+  if (!b) return true;
+  if (a.period !== b.period) return a.period > b.period;
+  if (a.reportedAt !== b.reportedAt) return a.reportedAt > b.reportedAt;
+  return a.id > b.id;
+}
+
+function plain(c: Candidate | null): LatestValue | null {
+  return c && { value: c.value, period: c.period, reportedAt: c.reportedAt, unitName: c.unitName };
+}
+
+function pairRows(db: Kysely<Database>, ids: number[], current: CurrentPeriods | undefined): Promise<PairRow[]> {
+  return (
+    db
+      // Each reporting unit of an indicator: the smallest unit id, then the next larger one, a seek each.
+      .withRecursive("pairs(indicator_id, unit_id)", (qb) =>
         qb
-          .selectFrom("reports")
-          .select((eb) => eb.fn.max("id").as("id"))
-          .where("indicator_id", "in", ids)
-          .groupBy(["indicator_id", "unit_id", "period"])
-          .as("newest"),
+          .selectFrom("indicators as i")
+          .select((eb) => [
+            "i.id as indicator_id",
+            eb.selectFrom("reports as r").select((e) => e.fn.min("r.unit_id").as("m")).whereRef("r.indicator_id", "=", "i.id").as("unit_id"),
+          ])
+          .where("i.id", "in", ids)
+          .unionAll((qb) =>
+            qb
+              .selectFrom("pairs as p")
+              .select((eb) => [
+                "p.indicator_id",
+                eb
+                  .selectFrom("reports as r")
+                  .select((e) => e.fn.min("r.unit_id").as("m"))
+                  .whereRef("r.indicator_id", "=", "p.indicator_id")
+                  .whereRef("r.unit_id", ">", "p.unit_id")
+                  .as("unit_id"),
+              ])
+              .where("p.unit_id", "is not", null),
+          ),
       )
-      .innerJoin("reports as r", "r.id", "newest.id")
-      .innerJoin("indicators as i", "i.id", "r.indicator_id")
-      .innerJoin("units as u", "u.id", "r.unit_id")
+      .selectFrom("pairs as k")
+      .innerJoin("indicators as i", "i.id", "k.indicator_id")
+      .innerJoin("units as u", "u.id", "k.unit_id")
+      // The unit's newest row: its latest period, the largest id within it (a correction supersedes).
+      .innerJoin("reports as l", (join) =>
+        join.on((eb) =>
+          eb(
+            "l.id",
+            "=",
+            eb
+              .selectFrom("reports as r")
+              .select("r.id")
+              .whereRef("r.indicator_id", "=", "k.indicator_id")
+              .whereRef("r.unit_id", "=", "k.unit_id")
+              .orderBy("r.period", "desc")
+              .orderBy("r.id", "desc")
+              .limit(sql.lit(1)),
+          ),
+        ),
+      )
+      // Its newest row of the period before.
+      .leftJoin("reports as p", (join) =>
+        join.on((eb) =>
+          eb(
+            "p.id",
+            "=",
+            eb
+              .selectFrom("reports as r")
+              .select("r.id")
+              .whereRef("r.indicator_id", "=", "k.indicator_id")
+              .whereRef("r.unit_id", "=", "k.unit_id")
+              .whereRef("r.period", "<", "l.period")
+              .orderBy("r.period", "desc")
+              .orderBy("r.id", "desc")
+              .limit(sql.lit(1)),
+          ),
+        ),
+      )
       .select([
-        "r.indicator_id", "r.unit_id", "u.name", "r.value", "r.period", "r.reported_at",
+        "k.indicator_id", "u.name", "l.id", "l.value", "l.period", "l.reported_at",
+        "p.id as previous_id", "p.value as previous_value", "p.period as previous_period", "p.reported_at as previous_reported_at",
         sql<number>`case when exists (
           select 1 from task_units tu
           where tu.task_id = i.task_id and tu.role = 'lead'
-            and (tu.unit_id = r.unit_id
-                 or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = r.unit_id))
+            and (tu.unit_id = k.unit_id
+                 or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = k.unit_id))
         ) then 1 else 0 end`.as("is_lead"),
+        current
+          ? sql<number>`case when exists (
+              select 1 from reports c
+              where c.indicator_id = k.indicator_id and c.unit_id = k.unit_id
+                and c.period = case i.period when 'year' then ${current.year} when 'quarter' then ${current.quarter} when 'month' then ${current.month} end
+            ) then 1 else 0 end`.as("reported_current")
+          : sql<number>`0`.as("reported_current"),
       ])
-      .orderBy("r.indicator_id")
-      .orderBy("r.period", "desc")
-      .orderBy("r.reported_at", "desc")
-      .execute();
-    rows.push(...chunk);
-  }
-  for (const r of rows) {
-    const entry = out.get(r.indicator_id) ?? { lead: [], supporting: [], supportingUnitIds: [] };
-    const v = { value: r.value, period: r.period, reportedAt: r.reported_at, unitName: r.name };
-    if (r.is_lead) {
-      // Several lead units (a group's members) may report one period: the newest row of that period stands.
-      if (!entry.lead.some((l) => l.period === r.period)) entry.lead.push(v);
-    } else if (!entry.supportingUnitIds.includes(r.unit_id)) {
-      entry.supportingUnitIds.push(r.unit_id);
-      entry.supporting.push(v);
-    }
-    out.set(r.indicator_id, entry);
-  }
-  return out;
+      .where("k.unit_id", "is not", null)
+      .execute()
+  );
 }
