@@ -58,6 +58,38 @@ export function cardSize(card: Card): CardSize {
   return { elements: countElements(card), bytes: cardBytes(card) };
 }
 
+/**
+ * Measures cards that are built from the same element objects again and again (the pages a cut tries): each
+ * top-level element's size is measured once and remembered by identity, so measuring another page costs only what
+ * is new in it (header, section titles, navigation), not the serialisation of every block again. Exact: an array's
+ * JSON is its elements' JSON joined by commas. Elements must not change once measured, so a measurer lives for one
+ * cut only.
+ */
+export function cardMeasurer(): (card: Card) => CardSize {
+  const known = new WeakMap<object, CardSize>();
+  return (card) => {
+    const elements = card.body.elements;
+    const shell = cardSize({ ...card, body: { ...card.body, elements: [] } });
+    let count = shell.elements;
+    let bytes = shell.bytes + Math.max(0, elements.length - 1);
+    for (const element of elements) {
+      let size = typeof element === "object" && element !== null ? known.get(element) : undefined;
+      if (!size) {
+        size = elementSize(element);
+        if (typeof element === "object" && element !== null) known.set(element, size);
+      }
+      count += size.elements;
+      bytes += size.bytes;
+    }
+    return { elements: count, bytes };
+  };
+}
+
+/** One element of an array, as JSON.stringify writes it there (undefined and functions as null). */
+function elementSize(element: unknown): CardSize {
+  return { elements: countElements(element), bytes: utf8Length(JSON.stringify(element) ?? "null") };
+}
+
 export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
   const s = cardSize(card);
   return s.elements <= budget.elements && s.bytes <= budget.bytes;
@@ -73,7 +105,8 @@ export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
  * empty page) and a block is taken without building the page while the sum stays within the budget; only near the
  * budget is the real page built. A page whose size was last summed, not measured, is checked as built at the end, and
  * if one does not fit (a builder whose sizes do not add up) the pages are cut the exact way, so the result is always
- * what the exact way gives.
+ * what the exact way gives. A builder that puts the same element objects on every page it builds (a block's rows
+ * built once) has each of them serialised once for the whole cut (cardMeasurer).
  */
 export function paginateByBudget<B>(
   blocks: B[],
@@ -87,7 +120,8 @@ export function paginateByBudget<B>(
 const within = (s: CardSize, budget: CardSize) => s.elements <= budget.elements && s.bytes <= budget.bytes;
 
 function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] | null {
-  const empty = cardSize(build([]));
+  const measure = cardMeasurer();
+  const empty = measure(build([]));
   const pages: B[][] = [];
   // Pages whose size is a sum of their blocks' own sizes, not measured as built: checked at the end.
   const summed = new Set<B[]>();
@@ -95,7 +129,7 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
   // Size of the current page: exact after a real build, an upper bound after blocks added by their own sizes.
   let size = empty;
   for (let block of blocks) {
-    const alone = cardSize(build([block]));
+    const alone = measure(build([block]));
     const sum = { elements: size.elements + alone.elements - empty.elements, bytes: size.bytes + alone.bytes - empty.bytes };
     if (within(sum, budget)) {
       current.push(block);
@@ -103,7 +137,7 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
       if (current.length > 1) summed.add(current);
       continue;
     }
-    const real = cardSize(build([...current, block]));
+    const real = measure(build([...current, block]));
     if (within(real, budget)) {
       current.push(block);
       size = real;
@@ -116,18 +150,20 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
       const smaller = shrink(block);
       if (smaller === null) break;
       block = smaller;
-      own = cardSize(build([block]));
+      own = measure(build([block]));
     }
     current = [block];
     size = own;
   }
   if (current.length || pages.length === 0) pages.push(current);
   // A page whose blocks' sizes did not add up as assumed: cut the exact way instead.
-  for (const page of summed) if (!fits(build(page), budget)) return null;
+  for (const page of summed) if (!within(measure(build(page)), budget)) return null;
   return pages;
 }
 
 function paginateExactly<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] {
+  const measure = cardMeasurer();
+  const fits = (card: Card, budget: CardSize) => within(measure(card), budget);
   const pages: B[][] = [];
   let current: B[] = [];
   for (let block of blocks) {

@@ -44,60 +44,98 @@ export function myTasksPageCount(input: Omit<MyTasksInput, "page">): number {
 
 /** The unit's pages cut once: how many there are and any one of them (a command checks the page asked for first). */
 export function myTasksPages(input: Omit<MyTasksInput, "page">): { count: number; card(page: number): Card } {
-  const pages = myTasksLayout({ ...input, page: 1 });
+  const parts = sharedParts(input);
+  const pages = myTasksLayout(input, parts);
   return {
     count: pages.length,
     card(page) {
       const p = Math.min(Math.max(1, page), pages.length);
-      return render({ ...input, page: p }, pages[p - 1]!, p, pages.length);
+      return render(input, parts, pages[p - 1]!, p, pages.length);
     },
   };
 }
 
-function myTasksLayout(input: MyTasksInput): Block[][] {
+function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts): Block[][] {
   const ordered = [...input.tasks.filter((t) => t.role === "lead"), ...input.tasks.filter((t) => t.role === "support")];
   const blocks = ordered.map((task) => ({ task, shown: task.indicators.length }));
   // Measured with the widest furniture (both page buttons, a two-digit page label), so every page fits as rendered.
-  return paginateByBudget(blocks, (page) => render(input, page, 2, 99), (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null));
+  return paginateByBudget(
+    blocks,
+    (page) => render(input, parts, page, 2, 99),
+    (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null),
+  );
 }
 
-function render({ unit, tasks, today, shared, otherUnits = [] }: MyTasksInput, slice: Block[], p: number, pages: number): Card {
+/**
+ * What every page of one unit's card has in common, built once: the counts, the lines above the measures, and each
+ * block's rows. Cutting pages builds a card per block and per page tried; the same element objects then let the
+ * budget measure each block once (cards/budget.ts cardMeasurer) instead of building and serialising it again.
+ */
+interface SharedParts {
+  leadCount: number;
+  supportCount: number;
+  behind: number;
+  top: unknown[];
+  rows(block: Block): unknown[];
+}
+
+function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTasksInput, "page">): SharedParts {
   const mark = shared ? { shared: 1 } : {};
-  const lead = tasks.filter((t) => t.role === "lead");
-  const support = tasks.filter((t) => t.role === "support");
+  const leadCount = tasks.filter((t) => t.role === "lead").length;
+  const supportCount = tasks.filter((t) => t.role === "support").length;
   const indicators = tasks.flatMap((t) => t.indicators);
   const behind = indicators.filter((i) => i.status.status === "behind" || i.status.status === "overdue").length;
   const missing = indicators.filter((i) => !i.reportedThisPeriod).length;
 
-  const elements: unknown[] = [
-    md(`牵头 **${lead.length}** 项 · 配合 **${support.length}** 项 · 指标 **${indicators.length}** 个` +
+  const top: unknown[] = [
+    md(`牵头 **${leadCount}** 项 · 配合 **${supportCount}** 项 · 指标 **${indicators.length}** 个` +
       (indicators.length ? ` · 本期未填报 **${missing}** 个 · 滞后/逾期 **${behind}** 个` : "")),
   ];
   if (otherUnits.length > 0) {
-    elements.push(md(`<font color='grey'>您还绑定了 ${otherUnits.length} 个单位，可切换查看（或发送 /我的任务 单位名称）：</font>`),
+    top.push(md(`<font color='grey'>您还绑定了 ${otherUnits.length} 个单位，可切换查看（或发送 /我的任务 单位名称）：</font>`),
       ...otherUnits.slice(0, 5).map((u) => button(`切换到 ${u.name}`, { action: "page", view: "my_tasks", unit_id: u.id, page: 1, ...mark })));
   }
   if (tasks.length === 0) {
-    elements.push(md("本单位目前没有分配到的任务。如单位有误，请发送 /绑定 单位名称 重新绑定。"));
+    top.push(md("本单位目前没有分配到的任务。如单位有误，请发送 /绑定 单位名称 重新绑定。"));
   }
+  const built = new WeakMap<Block, unknown[]>();
+  const rows = (block: Block) => {
+    let r = built.get(block);
+    if (!r) {
+      r = blockRows(block, unit, today, mark);
+      built.set(block, r);
+    }
+    return r;
+  };
+  return { leadCount, supportCount, behind, top, rows };
+}
+
+function blockRows({ task: t, shown }: Block, unit: Unit, today: string, mark: { shared?: number }): unknown[] {
+  const rows: unknown[] = [md(taskLine(t, today))];
+  for (const i of t.indicators.slice(0, shown)) {
+    const line = `· ${esc(i.name)}　目标 ${esc(targetText(i))}\n　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}` +
+      (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`) +
+      `\n　<font color='grey'>${esc(statusReason(i, i.latest?.value ?? null))}</font>` +
+      (i.supporting.length ? `\n　<font color='grey'>配合单位填报：${i.supporting.map((v) => `${esc(v.unitName)} ${esc(withUnit(v.value, i.unitOfMeasure))}（${periodLabel(v.period)}）`).join("；")}</font>` : "");
+    rows.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id, ...mark }, { type: "primary" })));
+  }
+  if (shown < t.indicators.length) {
+    rows.push(md(`<font color='grey'>另有 ${t.indicators.length - shown} 个指标未列出：发送 /上报 指标关键词 填报。</font>`));
+  }
+  return rows;
+}
+
+function render({ unit, shared }: Omit<MyTasksInput, "page">, parts: SharedParts, slice: Block[], p: number, pages: number): Card {
+  const mark = shared ? { shared: 1 } : {};
+  const elements: unknown[] = [...parts.top];
   let shownSection: string | null = null;
-  for (const { task: t, shown } of slice) {
-    const section = t.role === "lead" ? "牵头任务" : "配合任务";
+  for (const block of slice) {
+    const section = block.task.role === "lead" ? "牵头任务" : "配合任务";
     if (section !== shownSection) {
       elements.push(hr(), md(`**${section}**`));
       shownSection = section;
     }
-    elements.push(md(taskLine(t, today)));
-    for (const i of t.indicators.slice(0, shown)) {
-      const line = `· ${esc(i.name)}　目标 ${esc(targetText(i))}\n　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}` +
-        (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`) +
-        `\n　<font color='grey'>${esc(statusReason(i, i.latest?.value ?? null))}</font>` +
-        (i.supporting.length ? `\n　<font color='grey'>配合单位填报：${i.supporting.map((v) => `${esc(v.unitName)} ${esc(withUnit(v.value, i.unitOfMeasure))}（${periodLabel(v.period)}）`).join("；")}</font>` : "");
-      elements.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id, ...mark }, { type: "primary" })));
-    }
-    if (shown < t.indicators.length) {
-      elements.push(md(`<font color='grey'>另有 ${t.indicators.length - shown} 个指标未列出：发送 /上报 指标关键词 填报。</font>`));
-    }
+    elements.push(...parts.rows(block));
   }
   if (pages > 1) {
     const nav: unknown[] = [];
@@ -108,8 +146,8 @@ function render({ unit, tasks, today, shared, otherUnits = [] }: MyTasksInput, s
   if (shared) elements.push(md("<font color='grey'>点“上报”或翻页，结果只发给您本人，群里的这张卡片保持不变。</font>"));
   return card(`我的任务 · ${unitLabel(unit)}`, elements, {
     subtitle: "发送 /上报 指标关键词 可直接填报",
-    color: behind > 0 ? "orange" : "blue",
-    summary: `${unit.name}：牵头${lead.length}项，配合${support.length}项`,
+    color: parts.behind > 0 ? "orange" : "blue",
+    summary: `${unit.name}：牵头${parts.leadCount}项，配合${parts.supportCount}项`,
   });
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
-import { cardSize } from "../cards/budget.js";
+import { cardMeasurer, cardSize } from "../cards/budget.js";
 import { importPreviewCard, MAX_PLAN_CHOICES } from "../cards/import-preview.js";
 import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
@@ -40,6 +40,24 @@ describe("the card linter itself", () => {
     expect(r.problems).toEqual([]);
     expect(lintCard(base([...buttons, { tag: "hr" }])).problems.join()).toMatch(/201 elements/);
     expect(lintCard(base([{ tag: "markdown", content: "字".repeat(11_000) }])).problems.join()).toMatch(/bytes/);
+  });
+
+  it("measures cards sharing element objects exactly as serialised, each element measured once per measurer", () => {
+    const shared = [
+      { tag: "markdown", content: "牵头任务 **3** 项 · 😀 emoji, \"quotes\" and \\ and \n" },
+      { tag: "column_set", columns: [{ tag: "column", elements: [{ tag: "markdown", content: "é ü ñ" }, { tag: "button", text: { tag: "plain_text", content: "上报" }, behaviors: [{ type: "callback", value: { tag: "not counted" } }] }] }] },
+      { tag: "table", columns: [{ name: "a", display_name: "单位", data_type: "text" }], rows: [{ a: "x", tag: "data, not an element" }] },
+      undefined,
+      "a bare string",
+      7,
+    ];
+    const measure = cardMeasurer();
+    for (let k = 0; k <= shared.length; k++) {
+      const elements = [{ tag: "hr" }, ...shared.slice(0, k), ...shared.slice(0, k)];
+      const c: Card = { schema: "2.0", config: { summary: { content: `第 ${k} 页` } }, header: { title: { tag: "plain_text", content: "我的任务" } }, body: { direction: "vertical", elements } };
+      expect(measure(c)).toEqual(cardSize(c));
+    }
+    expect(measure({ schema: "2.0", body: { elements: [] } })).toEqual(cardSize({ schema: "2.0", body: { elements: [] } }));
   });
 
   it("checks the select's initial choice points at an option that exists", () => {
