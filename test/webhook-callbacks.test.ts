@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { noticeCard } from "../cards/notice.js";
+import { DubanError } from "../src/domain/errors.js";
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,6 +66,25 @@ describe("card callbacks", () => {
     expect(await s.store.db.selectFrom("outbox").select("target").execute()).toEqual([]);
     const row = await s.store.db.selectFrom("processed_events").select(["status", "error"]).where("key", "=", `event:${ev.header.event_id}`).executeTakeFirst();
     expect(row).toMatchObject({ status: "failed", error: expect.stringContaining("disk on fire") });
+  });
+
+  it("leave each answered tap recorded as done, a refusal and an unknown button too, so a repeat is not run again", async () => {
+    const runs: string[] = [];
+    const s = await server({
+      cardActions: [
+        { action: "ok", handle: async () => (runs.push("ok"), { toast: { type: "success", content: "已确认" } }) },
+        { action: "refuse", handle: async () => (runs.push("refuse"), Promise.reject(new DubanError("not_responsible", "您不属于该单位"))) },
+      ],
+    });
+    const taps = ["ok", "refuse", "gone"].map((action) => cardEvent({ openId: "ou_a", value: { action } }));
+    const answers = [];
+    for (const ev of taps) answers.push((await postCard(s, ev)).toast?.content);
+    expect(answers).toEqual(["已确认", "您不属于该单位", expect.stringContaining("重新发送命令")]);
+    const rows = await s.store.db.selectFrom("processed_events").select(["key", "status", "payload", "error"]).where("key", "in", taps.map((ev) => `event:${ev.header.event_id}`)).execute();
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row).toMatchObject({ status: "done", payload: null, error: null });
+    for (const ev of taps) expect((await postCard(s, ev)).toast?.content).toBe("已处理过该操作");
+    expect(runs).toEqual(["ok", "refuse"]);
   });
 
   it("tell the user to fetch a new card when the button names no known action", async () => {

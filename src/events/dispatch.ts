@@ -362,7 +362,9 @@ const FAILED_TOAST: CardActionResponse = { toast: { type: "error", content: "处
 
 async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof cardEventSchema>, inTransaction: boolean): Promise<CardActionResponse> {
   const e = body.event;
-  const fresh = await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now() });
+  // In a transaction the row commits with the handler's writes or not at all, so it is stored finished at once.
+  const fresh = await recordEvent(s.db, { eventId: body.header.event_id, kind: body.header.event_type, payload: null, now: s.clock.now(), status: inTransaction ? "done" : "received" });
+  const markDone = () => (inTransaction ? Promise.resolve() : markEvent(s.db, body.header.event_id, "done"));
   if (!fresh) {
     // A retry of a callback whose first delivery never finished (the process died) runs again: card handlers are
     // idempotent (reports carry a request key), so finishing it cannot store anything twice.
@@ -372,7 +374,7 @@ async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof
   const actionName = String(e.action.value["action"] ?? "");
   const def = reg.cardActions.find((a) => a.action === actionName);
   if (!def) {
-    await markEvent(s.db, body.header.event_id, "done");
+    await markDone();
     return { toast: { type: "error", content: "该按钮已失效，请重新发送命令获取新卡片" } };
   }
   return def
@@ -390,12 +392,12 @@ async function handleCardAction(s: Services, reg: Registry, body: z.infer<typeof
     })
     .then(
       async (r) => {
-        await markEvent(s.db, body.header.event_id, "done");
+        await markDone();
         return r;
       },
       async (err): Promise<CardActionResponse> => {
         if (isDubanError(err)) {
-          await markEvent(s.db, body.header.event_id, "done");
+          await markDone();
           return { toast: { type: "error", content: err.userText } };
         }
         s.log.error("card action failed", { action: actionName, ...errorLogFields(err), stack: (err as Error).stack });

@@ -8,12 +8,23 @@ import type { Database } from "../store/schema.js";
  */
 export async function recordEvent(
   db: Kysely<Database>,
-  e: { eventId: string; messageId?: string | null; kind: string; payload: unknown; now: Date },
+  e: {
+    eventId: string;
+    messageId?: string | null;
+    kind: string;
+    payload: unknown;
+    now: Date;
+    /**
+     * "done" when the event's work commits in the same transaction as this row: the row is then never seen
+     * unfinished, and marking it done afterwards would be one more statement for nothing.
+     */
+    status?: "received" | "done";
+  },
 ): Promise<boolean> {
   const receivedAt = e.now.toISOString();
   const eventKey = `event:${e.eventId}`;
   const rows = [
-    { key: eventKey, kind: e.kind, received_at: receivedAt, status: "received" as const, payload: JSON.stringify(e.payload), error: null },
+    { key: eventKey, kind: e.kind, received_at: receivedAt, status: e.status ?? "received", payload: e.status === "done" ? null : JSON.stringify(e.payload), error: null },
     ...(e.messageId ? [{ key: `message:${e.messageId}`, kind: e.kind, received_at: receivedAt, status: "done" as const, payload: null, error: null }] : []),
   ];
   // One statement (one commit) for both keys; RETURNING tells which of them were new.
