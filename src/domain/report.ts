@@ -6,7 +6,7 @@ import { DubanError } from "./errors.js";
 import { readNumber, implausibility } from "./number-input.js";
 import { checkReportPeriod, parsePeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
-import { loadTaskViews, responsibleIds, type IndicatorView, type LatestValue } from "./tasks.js";
+import { loadTaskViews, type IndicatorView, type LatestValue } from "./tasks.js";
 
 /** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
 export const STALE_AFTER_MS = 14 * 24 * 3600 * 1000;
@@ -91,18 +91,26 @@ export async function indicatorForUnit(s: Services, actor: Actor, unitId: number
   if (!unit) {
     throw new DubanError("not_responsible", "您不属于该单位，不能代为填报。如单位有变，请发送 /绑定 单位名称。");
   }
-  const ind = await s.db.selectFrom("indicators").select(["task_id", "retired_at"]).where("id", "=", indicatorId).executeTakeFirst();
+  // One statement: the indicator, and the unit's role in its measure, directly or through a group it belongs to (各街道);
+  // a lead link sorts before a supporting one.
+  const ind = await s.db
+    .selectFrom("indicators as i")
+    .select(["i.task_id", "i.retired_at"])
+    .select((eb) =>
+      eb
+        .selectFrom("task_units as tu")
+        .select("tu.role")
+        .whereRef("tu.task_id", "=", "i.task_id")
+        .where((w) => w.or([w("tu.unit_id", "=", unit.id), w("tu.unit_id", "in", w.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", unit.id))]))
+        .orderBy("tu.role")
+        .limit(1)
+        .as("role"),
+    )
+    .where("i.id", "=", indicatorId)
+    .executeTakeFirst();
   if (!ind) throw new DubanError("unknown_indicator", "找不到该指标，可能已被删除。请发送 /上报 重新打开填报表。", "indicator");
   if (ind.retired_at) throw new DubanError("stale_card", "该指标已在修订后的方案中取消，请发送 /我的任务 查看最新任务。", "indicator");
-  const ids = await responsibleIds(s.db, unit.id);
-  const link = await s.db
-    .selectFrom("task_units")
-    .select(["role"])
-    .where("task_id", "=", ind.task_id)
-    .where("unit_id", "in", ids)
-    .orderBy("role")
-    .executeTakeFirst();
-  if (!link) {
+  if (!ind.role) {
     throw new DubanError(
       "not_responsible",
       `${unit.name} 不是该指标所属任务的责任单位，不能代为填报。请发送 /我的任务 查看本单位的指标。`,
@@ -112,7 +120,7 @@ export async function indicatorForUnit(s: Services, actor: Actor, unitId: number
   const [task] = await loadTaskViews(s.db, [ind.task_id], s.clock.now());
   const view = task?.indicators.find((i) => i.id === indicatorId);
   if (!view) throw new DubanError("unknown_indicator", "找不到该指标，请发送 /上报 重新打开填报表。", "indicator");
-  return { unit, indicator: view, role: link.role };
+  return { unit, indicator: view, role: ind.role };
 }
 
 /** Validates, checks responsibility, and appends one report row (idempotent on the request key). */
