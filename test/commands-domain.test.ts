@@ -171,9 +171,12 @@ describe("submitReport", () => {
     const asSupport = { actor: support.actor, unitId: support.unit.id, rawPeriod: si.currentPeriod, note: "" };
     const sFirst = await report(si, asSupport, 60, { derived: true });
     expect(sFirst.indicator.supporting.map((v) => v.value)).toEqual([60]);
-    await report(si, asSupport, 61, { derived: true });
+    // Another supporting unit's value of the same period and time: the later row comes first.
+    const elsewhere = await db.selectFrom("units").select("id").where("jurisdiction", "!=", "重庆市渝中区").executeTakeFirstOrThrow();
+    await insertDirectly(elsewhere.id, si, si.currentPeriod, 59, clock.now().toISOString());
+    expect((await report(si, asSupport, 61, { derived: true })).indicator.supporting.map((v) => v.value)).toEqual([61, 59]);
     await insertDirectly(support.unit.id, si, laterPeriod(si), 62, "2026-11-01T00:00:00.000Z");
-    expect((await report(si, asSupport, 63, { derived: true })).indicator.supporting.map((v) => v.value)).toEqual([62]);
+    expect((await report(si, asSupport, 63, { derived: true })).indicator.supporting.map((v) => v.value)).toEqual([62, 59]);
   });
 
   it("refuses a bad period, a long note, and another unit's indicator, storing nothing", async () => {

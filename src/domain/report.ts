@@ -192,7 +192,7 @@ async function ownNewest(s: Services, indicatorId: number, unit: Unit): Promise<
 
 const sameEntry = (a: LatestValue, b: LatestValue) =>
   a.unitName === b.unitName && a.period === b.period && a.reportedAt === b.reportedAt && a.value === b.value;
-/** The order latestValuesByRole reads values in: newest period first, then newest report. */
+/** The order of latestValuesByRole: newest period first, then newest report (then the later row, not known here). */
 const newestFirst = (a: LatestValue, b: LatestValue) =>
   a.period === b.period ? (a.reportedAt === b.reportedAt ? 0 : a.reportedAt > b.reportedAt ? -1 : 1) : a.period > b.period ? -1 : 1;
 
@@ -212,7 +212,9 @@ export function viewAfterStoring(view: IndicatorView, stored: LatestValue, role:
     if (ownBefore && stored.period < ownBefore.period) return view;
     const others = ownBefore ? view.supporting.filter((v) => !sameEntry(v, ownBefore)) : view.supporting;
     if (ownBefore && others.length !== view.supporting.length - 1) return null;
-    return { ...view, supporting: [...others, stored].sort(newestFirst) };
+    // Before the first entry it is not older than: on a tie of period and time the later row (this one) comes first.
+    const at = others.findIndex((v) => newestFirst(stored, v) <= 0);
+    return { ...view, supporting: at < 0 ? [...others, stored] : [...others.slice(0, at), stored, ...others.slice(at)] };
   }
   const last = view.latest;
   if (last && newestFirst(stored, last) > 0) return null;
