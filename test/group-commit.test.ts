@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { GroupCommit, GroupCommitDialect, walSync } from "../src/store/group-commit.js";
+import { GroupCommit, GroupCommitDialect, WalFile } from "../src/store/group-commit.js";
 import type { Database } from "../src/store/schema.js";
 import { migrateSqlite, openSqlite } from "../src/store/sqlite.js";
 import { preparedOnce } from "../src/store/statement-cache.js";
@@ -26,12 +26,12 @@ function gatedStore(path: string) {
   raw.pragma("journal_mode = WAL");
   raw.pragma("synchronous = NORMAL");
   migrateSqlite(raw);
-  const sync = walSync(path);
+  const wal = new WalFile(path);
   const held: (() => void)[] = [];
   const commits = new GroupCommit(async () => {
     await new Promise<void>((r) => held.push(r));
-    await sync();
-  });
+    await wal.sync();
+  }, () => wal.close());
   const db = new Kysely<Database>({ dialect: new GroupCommitDialect({ database: preparedOnce(raw) }, raw, commits) });
   const releaseSyncs = () => {
     for (const r of held.splice(0)) r();
@@ -95,6 +95,37 @@ describe("group commit (synchronous=FULL on a file)", () => {
     const again = openSqlite({ path });
     expect((await again.db.selectFrom("units").select("name").execute()).length).toBe(40);
     await again.close();
+  });
+
+  // The files under `path` this process holds open, as the kernel names them (Linux; " (deleted)" once removed).
+  const openFiles = (path: string) =>
+    readdirSync("/proc/self/fd").flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target.startsWith(path) ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+
+  it.runIf(existsSync("/proc/self/fd"))("keeps one descriptor of the WAL file across syncs, opens it again once the file was removed, and lets it go at close", async () => {
+    const path = tempPath();
+    writeFileSync(path, "");
+    const wal = new WalFile(path);
+    // No WAL file yet: the database file is synced, and nothing stays open.
+    await wal.sync();
+    expect(openFiles(path)).toEqual([]);
+    writeFileSync(`${path}-wal`, "a");
+    await wal.sync();
+    await wal.sync();
+    expect(openFiles(path)).toEqual([`${path}-wal`]);
+    // Removed and created anew: the old descriptor (of a file nobody reads) is let go, the new file is synced.
+    rmSync(`${path}-wal`);
+    writeFileSync(`${path}-wal`, "b");
+    await wal.sync();
+    expect(openFiles(path)).toEqual([`${path}-wal`]);
+    wal.close();
+    expect(openFiles(path)).toEqual([]);
   });
 
   it("has no group commit to wait for with synchronous=NORMAL or in memory", () => {

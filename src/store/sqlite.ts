@@ -5,7 +5,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import { YieldToEventLoop } from "./yield-plugin.js";
-import { GroupCommit, GroupCommitDialect, syncNow, walSync } from "./group-commit.js";
+import { GroupCommit, GroupCommitDialect, syncNow, WalFile } from "./group-commit.js";
 import { preparedOnce } from "./statement-cache.js";
 import { splitStatements, type Migration } from "./migrations.js";
 
@@ -65,7 +65,7 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   const journal = String(raw.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
   // FULL on a file is kept by the group commit, which syncs the WAL itself: SQLite's own per-commit fsync is off.
   // (A file system without WAL support keeps a rollback journal, and SQLite's own FULL.)
-  const groupCommit = synchronous === "FULL" && path !== ":memory:" && journal === "wal" ? new GroupCommit(walSync(path)) : null;
+  const groupCommit = synchronous === "FULL" && path !== ":memory:" && journal === "wal" ? groupCommitOn(new WalFile(path)) : null;
   raw.pragma(`synchronous = ${groupCommit ? "NORMAL" : synchronous}`);
   raw.pragma("foreign_keys = ON");
   migrateSqlite(raw);
@@ -82,6 +82,8 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
     },
   };
 }
+
+const groupCommitOn = (wal: WalFile) => new GroupCommit(() => wal.sync(), () => wal.close());
 
 export const defaultDatabasePath = () => process.env.DATABASE_PATH ?? join(process.cwd(), "data", "duban.sqlite");
 
