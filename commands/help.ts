@@ -46,6 +46,7 @@ export function helpCommand(all: () => readonly CommandDef[]): CommandDef {
     name: "帮助",
     aliases: ["help", "h", "?", "？"],
     summary: "查看所有命令和示例",
+    readOnly: true,
     examples: ["/帮助", "/帮助 上报"],
     async handle(ctx) {
       const cmds = all();

@@ -10,6 +10,7 @@ export const indicators: CommandDef = {
   name: "指标",
   aliases: ["indicators", "indicator"],
   summary: "按名称或原文关键词搜索本单位指标（督办室搜索全部）；群里只有自己可见，加“公开”发到群里",
+  readOnly: true,
   examples: ["/指标 覆盖率", "/指标 临床重点专科", "/指标 覆盖率 公开"],
   async handle(ctx) {
     // Latest values are a unit's own business: a unit searches its own measures, only the supervising office all.

@@ -38,6 +38,7 @@ export const myTasks: CommandDef = {
   name: "我的任务",
   aliases: ["mytasks", "tasks", "任务"],
   summary: "查看本单位牵头和配合的任务、指标、最新填报和状态",
+  readOnly: true,
   examples: ["/我的任务", "/我的任务 2", "/我的任务 公开", "/我的任务 渝中区卫健委"],
   async handle(ctx) {
     const actor = await resolveActor(ctx, ctx.message.senderOpenId);

@@ -16,6 +16,7 @@ export const progress: CommandDef = {
   name: "进度",
   aliases: ["progress"],
   summary: "查看进度：督办室看全部单位，单位看本单位；可指定单位、任务编号或关键词；群里只有自己可见，加“公开”发到群里",
+  readOnly: true,
   examples: ["/进度", "/进度 渝中区卫健委", "/进度 9", "/进度 家庭医生", "/进度 公开"],
   async handle(ctx) {
     const viewer = await viewerOf(ctx);

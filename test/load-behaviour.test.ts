@@ -97,6 +97,39 @@ describe("work after the answer", () => {
     }
   });
 
+  it("acknowledges an event while a read-only command is still reading (no transaction held), then commits that command's answer with its done mark", async () => {
+    let reads = 0;
+    const reader: CommandDef = {
+      name: "我的任务",
+      summary: "reads for a while",
+      readOnly: true,
+      handle: async (ctx) => {
+        if (ctx.message.messageId !== "om_1") return ctx.reply(noticeCard("我的任务", "快"));
+        for (let i = 0; i < 2000; i++) {
+          await ctx.db.selectFrom("units").select("id").limit(1).execute();
+          reads++;
+        }
+        await ctx.reply(noticeCard("我的任务", "读完了"));
+      },
+    };
+    const bot = await startTestServer({ env: localEnv, seedsDir: null, commands: [reader], cardActions: [] });
+    try {
+      expect((await bot.post(messageEvent({ text: "/我的任务", openId: "ou_a", eventId: "ev_1", messageId: "om_1" }))).status).toBe(200);
+      while (reads === 0) await new Promise((r) => setImmediate(r));
+      // The second event's inbox row is written and synced while the first command reads: it holds no transaction,
+      // so SQLite's only connection is free between its statements.
+      expect((await bot.post(messageEvent({ text: "/我的任务", openId: "ou_b", eventId: "ev_2", messageId: "om_2" }))).status).toBe(200);
+      expect(reads).toBeLessThan(2000);
+      await bot.idle();
+      const replies = await bot.store.db.selectFrom("outbox").select("target").where("kind", "=", "reply").orderBy("target").execute();
+      expect(replies.map((r) => r.target)).toEqual(["om_1", "om_2"]);
+      const marks = await bot.store.db.selectFrom("processed_events").select(["key", "status"]).where("key", "like", "event:%").orderBy("key").execute();
+      expect(marks).toEqual([{ key: "event:ev_1", status: "done" }, { key: "event:ev_2", status: "done" }]);
+    } finally {
+      await bot.close();
+    }
+  });
+
   it("answers 503 with Retry-After when the queue is full, and records nothing, so Lark's retry is handled later", async () => {
     const lark = await startOpenPlatform();
     const bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", workCapacity: 0 });

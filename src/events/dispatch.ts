@@ -11,6 +11,7 @@ import { parseCommand } from "./parse-command.js";
 import { sendPrivately } from "./private-answer.js";
 import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 import { describeLarkError, larkErrorFields, errorLogFields } from "../lark/errors.js";
+import { DeferredMessenger } from "../lark/deferred-messenger.js";
 
 /** The toast of a callback answered before its handler finished: the result follows as a card update. */
 export const CARD_STILL_WORKING = "正在处理，请稍候查看结果";
@@ -25,6 +26,25 @@ async function inEventTransaction<T>(s: Services, senderOpenId: string | null, w
   if (!s.transaction) return work(s);
   const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
   return s.transaction((tx) => work(knownActor ? { ...tx, knownActor } : tx));
+}
+
+/**
+ * Runs a read-only command's event (CommandDef.readOnly) where the store has transactions: the command reads and
+ * builds its cards outside any transaction, each statement taking SQLite's only connection for itself alone, so the
+ * acks of other events interleave with it instead of waiting for a whole command; its answers are kept and then
+ * written with the done mark in one short transaction (one commit, as before). A crash before that commit leaves the
+ * event 'received' and nothing sent, so it runs again whole at start-up.
+ */
+async function readThenAnswer(s: Services, senderOpenId: string | null, eventId: string, work: (s: Services) => Promise<void>): Promise<void> {
+  const { transaction, ...rest } = s;
+  if (!transaction) throw new Error("readThenAnswer needs a store with transactions");
+  const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
+  const answers = new DeferredMessenger();
+  await work({ ...rest, messenger: answers, ...(knownActor ? { knownActor } : {}) });
+  await transaction(async (tx) => {
+    await answers.sendThrough(tx.messenger);
+    await markEvent(tx.db, eventId, "done");
+  });
 }
 
 /** Longest message text read as a command; longer messages get a short refusal and are not parsed. */
@@ -143,8 +163,14 @@ export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, 
   if (!fresh) return false;
   runLater(async () => {
     try {
+      const openId = env.event.operator.operator_id.open_id;
+      const line = menuCommandLine(env.event.event_key, reg.commands);
+      if (s.transaction && (!line || parseCommand(line, reg.commands).command?.readOnly)) {
+        await readThenAnswer(s, openId, env.header.event_id, (rs) => runMenu(rs, reg, env));
+        return;
+      }
       // The command, its answer in the outbox and the done mark: one commit.
-      await inEventTransaction(s, env.event.operator.operator_id.open_id, async (tx) => {
+      await inEventTransaction(s, openId, async (tx) => {
         await runMenu(tx, reg, env);
         await markEvent(tx.db, env.header.event_id, "done");
       });
@@ -156,18 +182,34 @@ export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, 
 }
 export const parseCardEnvelope = (body: unknown) => cardEventSchema.safeParse(body);
 
+/** The text of a text message ("" for any other kind, or content that cannot be read). */
+function messageText(m: MessageEnvelope["event"]["message"]): string {
+  if (m.message_type !== "text") return "";
+  try {
+    return String((parseJsonBounded(m.content) as { text?: unknown }).text ?? "");
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Whether what runMessage would do with this message only reads: a read-only command, the help that answers
+ * anything else, or the refusal of an over-long text. A file is a plan to import, which writes.
+ */
+function onlyReads(reg: Registry, env: MessageEnvelope): boolean {
+  const m = env.event.message;
+  if (m.message_type === "file") return false;
+  const text = messageText(m);
+  if (text.length > MAX_COMMAND_TEXT) return true;
+  const command = parseCommand(text, reg.commands).command ?? reg.commands.find((c) => c.name === "帮助");
+  return command?.readOnly === true;
+}
+
 /** A text message becomes a command run; anything that is not a known command gets the help command. */
 export async function runMessage(s: Services, reg: Registry, env: MessageEnvelope): Promise<void> {
   const m = env.event.message;
   if (env.event.sender.sender_type && env.event.sender.sender_type !== "user") return;
-  let text = "";
-  if (m.message_type === "text") {
-    try {
-      text = String((parseJsonBounded(m.content) as { text?: unknown }).text ?? "");
-    } catch {
-      text = "";
-    }
-  }
+  const text = messageText(m);
   let file: IncomingMessage["file"];
   if (m.message_type === "file") {
     try {
@@ -278,6 +320,10 @@ async function processMessage(s: Services, reg: Registry, env: MessageEnvelope):
     }
     // Whether a group takes only-you cards is looked up (and cached) before the transaction, for the same reason.
     if (m.chat_type !== "p2p" && s.transaction) await chatKind(s, m.chat_id);
+    if (s.transaction && onlyReads(reg, env)) {
+      await readThenAnswer(s, env.event.sender.sender_id.open_id, env.header.event_id, (rs) => runMessage(rs, reg, env));
+      return;
+    }
     // The command's writes, its answer in the outbox and the done mark commit together: one fsync instead of three,
     // and a crash in between leaves the event 'received', to be run again whole at start-up.
     await inEventTransaction(s, env.event.sender.sender_id.open_id, async (tx) => {

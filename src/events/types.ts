@@ -76,6 +76,12 @@ export interface CommandDef {
   summary: string;
   /** Usage examples for /帮助, each a full command line. */
   examples?: readonly string[];
+  /**
+   * The command stores nothing (its answers aside): its reads and card building run outside the event's transaction,
+   * so SQLite's only connection is free for other events' acks meanwhile, and its answers are written with the done
+   * mark in one short transaction afterwards (src/events/dispatch.ts). A write it made anyway would commit on its own.
+   */
+  readOnly?: boolean;
   handle(ctx: CommandContext): Promise<void>;
 }
 

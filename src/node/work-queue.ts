@@ -1,11 +1,11 @@
-import { nextTurn } from "../store/yield-plugin.js";
+import { nextTurn } from "../store/turns.js";
 
 /**
  * The work that runs after the webhook has answered. better-sqlite3 is synchronous and Kysely resolves at once,
  * so jobs chained as promises run back to back as microtasks and the HTTP server cannot accept new connections
  * until the whole backlog is done: acks then take seconds and Lark retries. Here every job starts from a macrotask
  * (setImmediate), so accepting and answering interleave with the work; at most `concurrency` jobs run at once, and
- * jobs start (and resume after yielding, src/store/yield-plugin.ts) one per turn of the event loop, with the network
+ * jobs start (and resume after yielding, src/store/turns.ts) one per turn of the event loop, with the network
  * polled between.
  *
  * Admission: an event acknowledged with 200 is never re-sent by Lark, so the bot owes it an answer however long the

@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely } from "kysely";
 import type { Database } from "./schema.js";
-import { YieldToEventLoop } from "./yield-plugin.js";
 import { GroupCommit, GroupCommitDialect, syncNow, WalFile } from "./group-commit.js";
 import { preparedOnce } from "./statement-cache.js";
 import { splitStatements, type Migration } from "./migrations.js";
@@ -72,7 +71,7 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   if (groupCommit) syncNow(path);
   const config = { database: preparedOnce(raw) };
   const dialect = new GroupCommitDialect(config, raw, groupCommit);
-  const db = new Kysely<Database>({ dialect, plugins: [new YieldToEventLoop()] });
+  const db = new Kysely<Database>({ dialect });
   return {
     db,
     raw,
