@@ -1,4 +1,5 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Compilable, type Kysely } from "kysely";
+import { executeReusable } from "./compiled-once.js";
 import type { Database, ReportPeriodKind } from "./schema.js";
 
 /** One unit's newest value for an indicator. */
@@ -114,7 +115,17 @@ function plain(c: Candidate | null): LatestValue | null {
   return c && { value: c.value, period: c.period, reportedAt: c.reportedAt, unitName: c.unitName };
 }
 
+/** Compiled once per number of ids (src/store/compiled-once.ts): building this statement cost more than running it. */
 function pairRows(db: Kysely<Database>, ids: number[], current: CurrentPeriods | undefined): Promise<PairRow[]> {
+  const n = ids.length;
+  const values: (number | string)[] = current ? [...ids, current.year, current.quarter, current.month] : [...ids];
+  return executeReusable(db, {
+    key: `latest-values/${n}/${current ? "current" : "none"}`,
+    build: (v) => pairRowsQuery(db, v.slice(0, n) as number[], current && { year: v[n] as string, quarter: v[n + 1] as string, month: v[n + 2] as string }),
+  }, values);
+}
+
+function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeriods | undefined): Compilable<PairRow> {
   return (
     db
       // Each reporting unit of an indicator: the smallest unit id, then the next larger one, a seek each.
@@ -197,6 +208,5 @@ function pairRows(db: Kysely<Database>, ids: number[], current: CurrentPeriods |
           : sql<number>`0`.as("reported_current"),
       ])
       .where("k.unit_id", "is not", null)
-      .execute()
   );
 }
