@@ -104,6 +104,12 @@ describe("importer: files that are not a readable plan are refused with a reason
     expect(e.code).toBe("too_large");
   });
 
+  it("refuses a text file that holds only what a broken encoding leaves (\"??\") as a file without content", async () => {
+    const e = await refusal(new TextEncoder().encode("??\n？？？\n"));
+    expect(e.code).toBe("empty_file");
+    expect(e.userText).toContain("没有可读的文字内容");
+  });
+
   it("refuses arbitrary binary data that has no known signature", async () => {
     const bytes = new Uint8Array(4096).map((_, k) => (k * 7919) % 251);
     expect((await refusal(bytes)).code).toBe("unsupported_format");

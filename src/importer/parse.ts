@@ -1,4 +1,5 @@
-import { checkTextSize } from "./read/limits.js";
+import { ImportError } from "./errors.js";
+import { ACCEPTED, checkTextSize } from "./read/limits.js";
 import { trimEndChars } from "./scan.js";
 import { dateIndicators, extractIndicators } from "./indicators.js";
 import { applyBaselines } from "./baselines.js";
@@ -36,7 +37,9 @@ export function parseDocument(text: string, _opts: ParseOptions = {}): ParsedPla
   const warnings: string[] = [];
   const lines = expandRunOnTables(cleanLines(text, warnings), warnings);
   const nonEmpty = lines.filter((l) => l.text.length > 0);
-  if (nonEmpty.length === 0) throw new Error("文档为空 (empty document)");
+  // Text that cleaning leaves empty (only marks a broken encoding left, such as a run of "??") is a file without
+  // content for the admin, not an importer failure: the same coded refusal as a file with no text at all.
+  if (nonEmpty.length === 0) throw new ImportError("empty_file", `文件中没有可读的文字内容：请确认发送的是方案正文。${ACCEPTED}`);
   const header = readHeader(nonEmpty, warnings);
   const planYear = header.issued ? Number(header.issued.slice(0, 4)) : yearFromTitle(header.title);
   const defaultYear = planTargetYear(nonEmpty);
