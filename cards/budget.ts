@@ -91,9 +91,10 @@ function elementSize(element: unknown): CardSize {
 }
 
 export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
-  const s = cardSize(card);
-  return s.elements <= budget.elements && s.bytes <= budget.bytes;
+  return within(cardSize(card), budget);
 }
+
+const within = (s: CardSize, budget: CardSize) => s.elements <= budget.elements && s.bytes <= budget.bytes;
 
 /**
  * Splits blocks into pages by budget: each page takes blocks while `build(page blocks)` still fits. `build` gets the
@@ -116,8 +117,6 @@ export function paginateByBudget<B>(
 ): B[][] {
   return paginateBySums(blocks, build, shrink, budget) ?? paginateExactly(blocks, build, shrink, budget);
 }
-
-const within = (s: CardSize, budget: CardSize) => s.elements <= budget.elements && s.bytes <= budget.bytes;
 
 function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] | null {
   const measure = cardMeasurer();
@@ -163,17 +162,17 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
 
 function paginateExactly<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] {
   const measure = cardMeasurer();
-  const fits = (card: Card, budget: CardSize) => within(measure(card), budget);
+  const fitsPage = (card: Card) => within(measure(card), budget);
   const pages: B[][] = [];
   let current: B[] = [];
   for (let block of blocks) {
-    if (fits(build([...current, block]), budget)) {
+    if (fitsPage(build([...current, block]))) {
       current.push(block);
       continue;
     }
     if (current.length) pages.push(current);
     current = [];
-    while (!fits(build([block]), budget)) {
+    while (!fitsPage(build([block]))) {
       const smaller = shrink(block);
       if (smaller === null) break;
       block = smaller;
