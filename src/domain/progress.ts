@@ -21,11 +21,19 @@ export interface UnreportableUnit {
 
 const zero = (): Record<IndicatorStatus, number> => ({ achieved: 0, on_track: 0, behind: 0, not_reported: 0, overdue: 0 });
 
+/** Measures whose views are loaded and counted at a time (see unitProgress). */
+export const PROGRESS_CHUNK = 500;
+
 /**
  * Per unit: the indicators of the measures it leads, counted by status, and how many are reported for their
  * current period. Units are ranked by completeness, least complete first, because that is who gets a call.
+ *
+ * The measures' views are loaded `chunk` at a time and folded into per-unit counters, so the supervisor's view of a
+ * whole city holds one chunk of views at once instead of all of them: holding every view made garbage collection
+ * grow faster than the store (at 4× the city store, 105 ms of collections against 34 ms at 2×). The result does not
+ * depend on the chunk: ties are broken in the order one pass over all views would give.
  */
-export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Date) {
+export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Date, chunk = PROGRESS_CHUNK) {
   const links = units.length
     ? await db
         .selectFrom("task_units")
@@ -37,11 +45,7 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
     : [];
   const wanted = new Set(units.map((u) => u.id));
   const mine = links.filter((l) => wanted.has(l.unit_id));
-  const views = await loadTaskViews(db, [...new Set(mine.map((l) => l.task_id))], now);
-  const byId = new Map(views.map((v) => [v.id, v]));
   const linksByUnit = groupBy(mine, (l) => l.unit_id);
-  const rows: UnitProgressRow[] = [];
-  const behind: { name: string; unitName: string; text: string; gap: number }[] = [];
   // Who can report: a unit with an official (a member row, or a Lark department an admin mapped to it); a group
   // (各街道) through its member offices, so only once the roster names members and one of them has an official.
   const unitIds = units.map((u) => u.id);
@@ -54,44 +58,66 @@ export async function unitProgress(db: Kysely<Database>, units: Unit[], now: Dat
     ...(await chunked(candidates, (ids) => db.selectFrom("department_units").select("unit_id").distinct().where("unit_id", "in", ids).execute())).map((r) => r.unit_id),
   ]);
   const membersOf = groupBy(groupMembers, (m) => m.group_id);
-  const unreportable: UnreportableUnit[] = [];
+  const reasons = new Map<number, UnreportableReason>();
   for (const u of units) {
-    const links = linksByUnit.get(u.id) ?? [];
-    if (links.length === 0) continue;
+    if (!linksByUnit.has(u.id)) continue;
     const reason: UnreportableReason | null = u.kind === "group"
       ? !membersOf.has(u.id) ? "group_empty" : membersOf.get(u.id)!.some((m) => officials.has(m.unit_id)) ? null : "group_unstaffed"
       : officials.has(u.id) ? null : "no_official";
-    if (reason) {
-      unreportable.push({
-        unitId: u.id, unitName: u.name, jurisdiction: u.jurisdiction, reason, measures: links.length,
-        indicators: links.flatMap((l) => byId.get(l.task_id)?.indicators ?? []).map((i) => i.name),
-      });
+    if (reason) reasons.set(u.id, reason);
+  }
+
+  // One tally per lead link (unit × measure), in the order a single pass over units and their links visits them.
+  interface Tally { counts: Record<IndicatorStatus, number>; total: number; reported: number; names: string[]; behind: { name: string; gap: number; text: string }[] }
+  const tallies = new Map<(typeof mine)[number], Tally>();
+  const linksByTask = groupBy(mine, (l) => l.task_id);
+  const taskIds = [...linksByTask.keys()];
+  for (let k = 0; k < taskIds.length; k += chunk) {
+    for (const view of await loadTaskViews(db, taskIds.slice(k, k + chunk), now)) {
+      for (const link of linksByTask.get(view.id) ?? []) {
+        const t: Tally = { counts: zero(), total: 0, reported: 0, names: [], behind: [] };
+        const named = reasons.has(link.unit_id);
+        for (const i of view.indicators) {
+          if (named) t.names.push(i.name);
+          t.total++;
+          t.counts[i.status.status]++;
+          if (i.reportedThisPeriod) t.reported++;
+          if ((i.status.status === "behind" || i.status.status === "overdue") && i.latest) {
+            t.behind.push({ name: i.name, gap: Math.abs(i.target - i.latest.value) / Math.max(1, Math.abs(i.target)), text: statusReason(i, i.latest.value) });
+          }
+        }
+        tallies.set(link, t);
+      }
     }
   }
-  const nobody = new Set(unreportable.filter((x) => x.reason !== "no_official").map((x) => x.unitId));
+
+  const unreportable: UnreportableUnit[] = [];
+  const rows: UnitProgressRow[] = [];
+  const behind: { name: string; unitName: string; text: string; gap: number; order: number }[] = [];
   for (const u of units) {
+    const unitLinks = linksByUnit.get(u.id) ?? [];
+    const unitTallies = unitLinks.map((l) => tallies.get(l)).filter((t): t is Tally => t !== undefined);
+    const reason = reasons.get(u.id);
+    if (reason) {
+      unreportable.push({ unitId: u.id, unitName: u.name, jurisdiction: u.jurisdiction, reason, measures: unitLinks.length, indicators: unitTallies.flatMap((t) => t.names) });
+    }
     // A group nobody reports for has no progress to rank; a unit without an official still does (it can be pushed
     // once someone binds, and its deadlines still run).
-    if (nobody.has(u.id)) continue;
+    if (reason && reason !== "no_official") continue;
     const counts = zero();
     let total = 0;
     let reported = 0;
-    for (const l of linksByUnit.get(u.id) ?? []) {
-      for (const i of byId.get(l.task_id)?.indicators ?? []) {
-        total++;
-        counts[i.status.status]++;
-        if (i.reportedThisPeriod) reported++;
-        if ((i.status.status === "behind" || i.status.status === "overdue") && i.latest) {
-          const gap = Math.abs(i.target - i.latest.value) / Math.max(1, Math.abs(i.target));
-          behind.push({ name: i.name, unitName: u.name, gap, text: statusReason(i, i.latest.value) });
-        }
-      }
+    for (const t of unitTallies) {
+      for (const s of Object.keys(counts) as IndicatorStatus[]) counts[s] += t.counts[s];
+      total += t.total;
+      reported += t.reported;
+      for (const b of t.behind) behind.push({ name: b.name, unitName: u.name, gap: b.gap, text: b.text, order: behind.length });
     }
     if (total > 0) rows.push({ unitId: u.id, unitName: u.name, jurisdiction: u.jurisdiction, counts, indicators: total, completeness: reported / total });
   }
   rows.sort((a, b) => a.completeness - b.completeness || b.indicators - a.indicators);
-  behind.sort((a, b) => b.gap - a.gap);
-  return { rows, behind, unreportable };
+  behind.sort((a, b) => b.gap - a.gap || a.order - b.order);
+  return { rows, behind: behind.map(({ order: _order, ...b }) => b), unreportable };
 }
 
 /** Tasks visible to a viewer matching a code or keyword. */
