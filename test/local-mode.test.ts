@@ -37,6 +37,26 @@ describe("local mode webhook", () => {
   });
 });
 
+describe("waking the delivery worker", () => {
+  it("a send queued for Lark wakes it at once; one the local outbox already holds as delivered does not", async () => {
+    const { db, close } = openSqlite({ path: ":memory:" });
+    const clock = fixedClock("2026-11-24T02:00:00Z");
+    const card = { schema: "2.0", body: { elements: [] } } as never;
+    let wakes = 0;
+    const lark = new OutboxMessenger(db, clock, { onEnqueue: () => void wakes++ });
+    await lark.reply("om_1", card);
+    expect(wakes).toBe(1);
+    const local = new OutboxMessenger(db, clock, { deliveredImmediately: true, onEnqueue: () => void wakes++ });
+    await local.reply("om_2", card);
+    const trx = local.within(db);
+    await trx.messenger.reply("om_3", card);
+    trx.committed();
+    expect(wakes).toBe(1);
+    expect((await db.selectFrom("outbox").select("status").orderBy("id").execute()).map((r) => r.status)).toEqual(["pending", "sent", "sent"]);
+    await close();
+  });
+});
+
 describe("the terminal chat", () => {
   let bot: Awaited<ReturnType<typeof startTestServer>>;
   let target: ChatTarget;

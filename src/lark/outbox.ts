@@ -103,7 +103,12 @@ export class OutboxMessenger implements Messenger {
       // Local mode has no delivery step: the local outbox is the destination, so the record says sent now.
       await appendDelivery(this.db, { eventId: o.ledgerEventId, outboxId: res.id, target, result: "sent", messageId: null, error: null, at: now });
     }
-    if (local) this.opts.log?.info(localDeliveryLine(kind, target, payload));
+    if (local) {
+      this.opts.log?.info(localDeliveryLine(kind, target, payload));
+      // Stored as sent: waking the worker would only have it look for due rows and find none (a claim statement per
+      // answer on the busiest path). Rows another process queues are still found by its poll.
+      return;
+    }
     this.opts.onEnqueue?.();
   }
 }
