@@ -30,11 +30,20 @@ export function cardBytes(card: unknown): number {
   return utf8Length(JSON.stringify(card));
 }
 
+/** Node's (and Workers' nodejs_compat) native byte count, which neither allocates nor walks the string in JS. */
+const nativeByteLength = (globalThis as { Buffer?: { byteLength(s: string, encoding: "utf8"): number } }).Buffer?.byteLength;
+
 /**
  * UTF-8 length of a string without encoding it (encoding allocated a buffer per measurement, a third of the cost of
- * cutting a /我的任务 card into pages). JSON.stringify escapes lone surrogates, so a surrogate here is one of a pair.
+ * cutting a /我的任务 card into pages). Natively where the runtime offers it: about three times faster than the loop
+ * on a card row. JSON.stringify escapes lone surrogates, so a surrogate here is one of a pair.
  */
 export function utf8Length(s: string): number {
+  if (nativeByteLength) return nativeByteLength(s, "utf8");
+  return utf8LengthByLoop(s);
+}
+
+export function utf8LengthByLoop(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -62,14 +71,25 @@ export function cardSize(card: Card): CardSize {
  * Measures cards that are built from the same element objects again and again (the pages a cut tries): each
  * top-level element's size is measured once and remembered by identity, so measuring another page costs only what
  * is new in it (header, section titles, navigation), not the serialisation of every block again. Exact: an array's
- * JSON is its elements' JSON joined by commas. Elements must not change once measured, so a measurer lives for one
- * cut only.
+ * JSON is its elements' JSON joined by commas. The card around the elements is remembered by its header object in
+ * the same way. Nothing measured may change afterwards, so a measurer lives for one cut only.
  */
 export function cardMeasurer(): (card: Card) => CardSize {
   const known = new WeakMap<object, CardSize>();
+  // The card around the elements, by the identity of its header: a builder that reuses its header and config objects
+  // for every page it builds has them measured once too.
+  const shells = new WeakMap<object, { card: Card; size: CardSize }>();
+  const shellOf = (card: Card): CardSize => {
+    const header = card.header;
+    const seen = header ? shells.get(header) : undefined;
+    if (seen && sameShell(seen.card, card)) return seen.size;
+    const size = cardSize({ ...card, body: { ...card.body, elements: [] } });
+    if (header) shells.set(header, { card, size });
+    return size;
+  };
   return (card) => {
     const elements = card.body.elements;
-    const shell = cardSize({ ...card, body: { ...card.body, elements: [] } });
+    const shell = shellOf(card);
     let count = shell.elements;
     let bytes = shell.bytes + Math.max(0, elements.length - 1);
     for (const element of elements) {
@@ -83,6 +103,16 @@ export function cardMeasurer(): (card: Card) => CardSize {
     }
     return { elements: count, bytes };
   };
+}
+
+/** Cards that serialise the same but for their elements: the same keys in the same order with the same values. */
+function sameShell(a: Card, b: Card): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i] || (k !== "body" && a[k] !== b[k]))) return false;
+  const ba = Object.keys(a.body);
+  const bb = Object.keys(b.body);
+  return ba.length === bb.length && ba.every((k, i) => k === bb[i] && (k === "elements" || a.body[k] === b.body[k]));
 }
 
 /** One element of an array, as JSON.stringify writes it there (undefined and functions as null). */

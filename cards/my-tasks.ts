@@ -72,11 +72,16 @@ function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts): B
  * budget measure each block once (cards/budget.ts cardMeasurer) instead of building and serialising it again.
  */
 interface SharedParts {
-  leadCount: number;
-  supportCount: number;
-  behind: number;
   top: unknown[];
   rows(block: Block): unknown[];
+  /** The divider and title that open a section (牵头任务 / 配合任务). */
+  section(title: string): unknown[];
+  /** The divider, page line and buttons of page p of n. */
+  nav(p: number, pages: number): unknown[];
+  /** The card around the elements: title, subtitle, colour and summary are the same on every page. */
+  shell: Card;
+  /** Under a card sent to a whole group: clicks answer the clicker alone. */
+  sharedNote: unknown;
 }
 
 function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTasksInput, "page">): SharedParts {
@@ -107,7 +112,35 @@ function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTas
     }
     return r;
   };
-  return { leadCount, supportCount, behind, top, rows };
+  const sections = new Map<string, unknown[]>();
+  const section = (title: string) => {
+    let head = sections.get(title);
+    if (!head) {
+      head = [hr(), md(`**${title}**`)];
+      sections.set(title, head);
+    }
+    return head;
+  };
+  // Every page tried while cutting has the same furniture (page 2 of 99): built once, it is measured once.
+  const navs = new Map<string, unknown[]>();
+  const nav = (p: number, pages: number) => {
+    const key = `${p}/${pages}`;
+    let n = navs.get(key);
+    if (!n) {
+      n = [hr(), md(`第 ${p}/${pages} 页　发送 /我的任务 页码 可直接翻到某页`)];
+      if (p > 1) n.push(button("上一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p - 1, ...mark }));
+      if (p < pages) n.push(button("下一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p + 1, ...mark }));
+      navs.set(key, n);
+    }
+    return n;
+  };
+  const shell = card(`我的任务 · ${unitLabel(unit)}`, [], {
+    subtitle: "发送 /上报 指标关键词 可直接填报",
+    color: behind > 0 ? "orange" : "blue",
+    summary: `${unit.name}：牵头${leadCount}项，配合${supportCount}项`,
+  });
+  const sharedNote = md("<font color='grey'>点“上报”或翻页，结果只发给您本人，群里的这张卡片保持不变。</font>");
+  return { top, rows, section, nav, shell, sharedNote };
 }
 
 function blockRows({ task: t, shown }: Block, unit: Unit, today: string, mark: { shared?: number }): unknown[] {
@@ -125,30 +158,24 @@ function blockRows({ task: t, shown }: Block, unit: Unit, today: string, mark: {
   return rows;
 }
 
-function render({ unit, shared }: Omit<MyTasksInput, "page">, parts: SharedParts, slice: Block[], p: number, pages: number): Card {
-  const mark = shared ? { shared: 1 } : {};
+/**
+ * One page. Built from the shared parts' objects (shell, rows, section titles, navigation), not fresh ones: the cut
+ * builds a page per block and per page tried, and the budget measures an object it has seen by identity.
+ */
+function render({ shared }: Omit<MyTasksInput, "page">, parts: SharedParts, slice: Block[], p: number, pages: number): Card {
   const elements: unknown[] = [...parts.top];
   let shownSection: string | null = null;
   for (const block of slice) {
     const section = block.task.role === "lead" ? "牵头任务" : "配合任务";
     if (section !== shownSection) {
-      elements.push(hr(), md(`**${section}**`));
+      elements.push(...parts.section(section));
       shownSection = section;
     }
     elements.push(...parts.rows(block));
   }
-  if (pages > 1) {
-    const nav: unknown[] = [];
-    if (p > 1) nav.push(button("上一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p - 1, ...mark }));
-    if (p < pages) nav.push(button("下一页", { action: "page", view: "my_tasks", unit_id: unit.id, page: p + 1, ...mark }));
-    elements.push(hr(), md(`第 ${p}/${pages} 页　发送 /我的任务 页码 可直接翻到某页`), ...nav);
-  }
-  if (shared) elements.push(md("<font color='grey'>点“上报”或翻页，结果只发给您本人，群里的这张卡片保持不变。</font>"));
-  return card(`我的任务 · ${unitLabel(unit)}`, elements, {
-    subtitle: "发送 /上报 指标关键词 可直接填报",
-    color: parts.behind > 0 ? "orange" : "blue",
-    summary: `${unit.name}：牵头${parts.leadCount}项，配合${parts.supportCount}项`,
-  });
+  if (pages > 1) elements.push(...parts.nav(p, pages));
+  if (shared) elements.push(parts.sharedNote);
+  return { ...parts.shell, body: { ...parts.shell.body, elements } };
 }
 
 function taskLine(t: TaskView, today: string): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
-import { cardMeasurer, cardSize } from "../cards/budget.js";
+import { cardMeasurer, cardSize, utf8Length, utf8LengthByLoop } from "../cards/budget.js";
 import { importPreviewCard, MAX_PLAN_CHOICES } from "../cards/import-preview.js";
 import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
@@ -58,6 +58,30 @@ describe("the card linter itself", () => {
       expect(measure(c)).toEqual(cardSize(c));
     }
     expect(measure({ schema: "2.0", body: { elements: [] } })).toEqual(cardSize({ schema: "2.0", body: { elements: [] } }));
+  });
+
+  it("measures pages sharing one header exactly, and notices when anything else around the elements differs", () => {
+    const header = { title: { tag: "plain_text", content: "我的任务 · 😀" } };
+    const config = { summary: { content: "牵头 3 项" } };
+    const row = { tag: "markdown", content: "指标" };
+    const measure = cardMeasurer();
+    const pages: Card[] = [
+      { schema: "2.0", config, header, body: { elements: [row] } },
+      { schema: "2.0", config, header, body: { elements: [row, row] } },
+      { schema: "2.0", config: { summary: { content: "牵头 30 项，配合 4 项" } }, header, body: { elements: [row] } },
+      { schema: "2.0", header, config, body: { elements: [row] } },
+      { schema: "2.0", config, header, body: { direction: "vertical", elements: [row] } },
+      { schema: "2.0", config, header, body: { elements: [] }, card_link: { url: "https://example.com" } },
+      { schema: "2.0", config, header, body: { elements: [row] } },
+    ];
+    for (const c of pages) expect(measure(c)).toEqual(cardSize(c));
+  });
+
+  it("counts UTF-8 bytes the same natively and by its own loop", () => {
+    for (const s of ["", "ascii", "é ü ñ", "督办助手", "😀 emoji 𠀀", "\u0000 \" x", "字".repeat(5000)]) {
+      expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
+      expect(utf8LengthByLoop(s)).toBe(new TextEncoder().encode(s).length);
+    }
   });
 
   it("checks the select's initial choice points at an option that exists", () => {
