@@ -1,5 +1,5 @@
 import { periodLabel } from "../src/domain/period.js";
-import type { IndicatorView } from "../src/domain/tasks.js";
+import type { IndicatorFacts } from "../src/domain/tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
 import { button, card, esc, md } from "./elements.js";
@@ -9,7 +9,8 @@ import type { Card } from "./types.js";
 
 export interface ReceiptInput {
   unit: Unit;
-  indicator: IndicatorView;
+  /** What the indicator is: its stored values are not shown, only the value just entered. */
+  indicator: IndicatorFacts;
   value: number;
   period: string;
   note: string | null;
@@ -17,8 +18,8 @@ export interface ReceiptInput {
   reportedAt: string;
   /** True when the same submission had already been stored (double click / retry). */
   duplicate: boolean;
-  /** Status judged on the value just entered; defaults to the indicator's. */
-  enteredStatus?: StatusResult;
+  /** Status judged on the value just entered. */
+  enteredStatus: StatusResult;
   role?: "lead" | "support";
 }
 
@@ -27,7 +28,7 @@ export interface ReceiptInput {
  * (not of whatever else is latest), with its reason.
  */
 export function reportReceiptCard(r: ReceiptInput): Card {
-  const i = { ...r.indicator, status: r.enteredStatus ?? r.indicator.status };
+  const i = { ...r.indicator, status: r.enteredStatus };
   return card(`已记录 · ${unitLabel(r.unit)}`, [
     md(
       `**${esc(i.name)}**\n${periodLabel(r.period)}：**${esc(withUnit(r.value, i.unitOfMeasure))}**　${statusBadge(i.status.status)}\n` +
@@ -43,7 +44,7 @@ export function reportReceiptCard(r: ReceiptInput): Card {
 }
 
 /** Sent to the lead unit's chat when a supporting unit reports on one of its indicators. */
-export function supportReportedCard(r: { leadUnit: Unit; reporterUnit: Unit; indicator: IndicatorView; value: number; period: string }): Card {
+export function supportReportedCard(r: { leadUnit: Unit; reporterUnit: Unit; indicator: IndicatorFacts; value: number; period: string }): Card {
   return card("配合单位已填报", [
     md(`${esc(r.reporterUnit.name)} 填报了 **${esc(r.indicator.name)}**：${periodLabel(r.period)} **${esc(withUnit(r.value, r.indicator.unitOfMeasure))}**` +
       `\n目标 ${esc(targetText(r.indicator))}。请牵头单位 ${esc(r.leadUnit.name)} 核对。`),

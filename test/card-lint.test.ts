@@ -148,7 +148,7 @@ describe("every card builder passes the linter", () => {
 
   it("receipt, bind, notice, progress and digest cards", () => {
     const i = indicator(11);
-    expectValid(reportReceiptCard({ unit, indicator: i, value: 72.5, period: "2026Q4", note: "含新签约\n第二行", reporterOpenId: "ou_a", reportedAt: "2026-11-24T01:02:03.000Z", duplicate: true }), "receipt");
+    expectValid(reportReceiptCard({ unit, indicator: i, value: 72.5, period: "2026Q4", note: "含新签约\n第二行", reporterOpenId: "ou_a", reportedAt: "2026-11-24T01:02:03.000Z", duplicate: true, enteredStatus: i.status }), "receipt");
     expectValid(supportReportedCard({ leadUnit: unit, reporterUnit: unit, indicator: i, value: 1, period: "2026Q4" }), "support notice");
     expectValid(bindRequestCard({ requestId: 1, openId: "ou_x", unit, requestedAt: "2026-11-24T01:00:00.000Z" }), "bind request");
     expectValid(bindDecisionCard({ approved: false, unit, byOpenId: "ou_admin" }), "bind decision");

@@ -5,8 +5,11 @@ import { resolveActor } from "../src/domain/actors.js";
 import { isDubanError } from "../src/domain/errors.js";
 import { unitProgress } from "../src/domain/progress.js";
 import { readNumber } from "../src/domain/number-input.js";
-import { submitReport, validateValue, viewAfterStoring, type SubmitInput } from "../src/domain/report.js";
-import { loadTaskViews, unitTasks, type IndicatorView } from "../src/domain/tasks.js";
+import { ConfirmationNeeded, submitReport, validateValue, type SubmitInput } from "../src/domain/report.js";
+import { reportReceiptCard } from "../cards/report-receipt.js";
+import { statusReason, withUnit } from "../cards/format.js";
+import { periodLabel } from "../src/domain/period.js";
+import { loadTaskViews, unitTasks } from "../src/domain/tasks.js";
 import { lookupUnits } from "../src/domain/units-lookup.js";
 import type { Services } from "../src/events/types.js";
 import { seedStore } from "../src/node/seed.js";
@@ -103,7 +106,8 @@ describe("submitReport", () => {
     expect(rows[0]).toMatchObject({ reporter_open_id: actor.openId, reported_at: "2026-11-24T02:00:00.000Z", note: "测试" });
     const after = await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     expect(Number(after.n) - Number(before.n)).toBe(1);
-    expect(first.indicator.reportedThisPeriod).toBe(true);
+    const shown = (await unitTasks(db, unit, clock.now())).flatMap((t) => t.indicators).find((i) => i.id === ind.id);
+    expect(shown?.reportedThisPeriod).toBe(true);
     const progress = await unitProgress(db, [unit], clock.now());
     expect(progress.rows).toHaveLength(1);
     expect(progress.rows[0]!.completeness).toBeGreaterThan(0);
@@ -116,67 +120,78 @@ describe("submitReport", () => {
     await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "67" : "4", rawPeriod: ind.currentPeriod, note: "", requestKey: "k-2" });
     const r = await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: ind.unitOfMeasure === "%" ? "68" : "5", rawPeriod: ind.currentPeriod, note: "", requestKey: "k-3" });
     const [earlier, later] = ind.unitOfMeasure === "%" ? [67, 68] : [4, 5];
-    expect(r.indicator.latest?.value).toBe(later);
+    expect(r.value).toBe(later);
+    const shown = (await loadTaskViews(db, [ind.taskId], clock.now()))[0]!.indicators.find((i) => i.id === ind.id);
+    expect(shown?.latest?.value).toBe(later);
     const rows = await db.selectFrom("reports").select("value").where("indicator_id", "=", ind.id).execute();
     expect(rows.map((x) => x.value)).toEqual(expect.arrayContaining([earlier, later]));
   });
 
-  // The result's view of the indicator is derived from the view read before the insert (no second read of the task):
-  // in every case it must equal what reading the task again would show.
-  it("returns the indicator as a fresh read would show it after the report, for lead and supporting units", async () => {
-    const viewNow = async (ind: IndicatorView) => (await loadTaskViews(db, [ind.taskId], clock.now()))[0]!.indicators.find((i) => i.id === ind.id)!;
-    const laterPeriod = (ind: IndicatorView) => ({ year: "2027", quarter: "2027Q1", month: "2027-01" })[ind.periodKind];
-    const insertDirectly = (unitId: number, ind: IndicatorView, period: string, value: number, reportedAt: string) =>
-      db.insertInto("reports").values({ indicator_id: ind.id, unit_id: unitId, period, value, reporter_open_id: "ou_x", reported_at: reportedAt }).execute();
-    const ownNewest = async (unitId: number, ind: IndicatorView, unitName: string) => {
-      const own = await db.selectFrom("reports").select(["value", "period", "reported_at"]).where("indicator_id", "=", ind.id).where("unit_id", "=", unitId)
-        .orderBy("period", "desc").orderBy("id", "desc").executeTakeFirst();
-      return own ? { value: own.value, period: own.period, reportedAt: own.reported_at, unitName } : null;
-    };
+  // The receipt is built from what the report read before storing (the indicator's facts, the unit's role) and the
+  // value entered; the indicator's stored values are not read for it. It must read as it did when it was built from
+  // the indicator read afresh after the insert, and the stored values must be what /我的任务 then shows.
+  it("answers with a receipt of the value entered, as the indicator read afresh would give it: lead, repeated, previous period, supporting", async () => {
+    const january = { ...s, clock: fixedClock("2027-01-03T02:00:00.000Z") };
+    const fresh = async (at: Services, r: { indicator: { id: number; taskId: number } }) =>
+      (await loadTaskViews(db, [r.indicator.taskId], at.clock.now()))[0]!.indicators.find((i) => i.id === r.indicator.id)!;
     let n = 0;
-    /** Reports `value`; `derived` says whether the view before and the row stored suffice (else the task is read again). */
-    async function report(ind: IndicatorView, base: Omit<SubmitInput, "indicatorId" | "rawValue" | "requestKey">, value: number, o: { derived: boolean; requestKey?: string }) {
-      const before = await viewNow(ind);
-      const unitName = base.actor.units.find((u) => u.id === base.unitId)!.name;
-      const ownBefore = await ownNewest(base.unitId, ind, unitName);
-      const r = await submitReport(s, { ...base, indicatorId: ind.id, rawValue: String(value), requestKey: o.requestKey ?? `view-${++n}`, confirmed: true });
-      expect(r.indicator).toEqual(await viewNow(ind));
-      if (!r.duplicate) {
-        const stored = { value, period: base.rawPeriod, reportedAt: r.reportedAt, unitName };
-        expect(viewAfterStoring(before, stored, r.role, ownBefore, clock.now()) !== null).toBe(o.derived);
-      }
-      return r;
+    async function receipt(at: Services, input: Omit<SubmitInput, "requestKey"> & { requestKey?: string }) {
+      const r = await submitReport(at, { ...input, requestKey: input.requestKey ?? `receipt-${++n}`, confirmed: true });
+      const view = await fresh(at, r);
+      expect(view).toMatchObject(r.indicator);
+      const card = reportReceiptCard({ ...r, reporterOpenId: input.actor.openId });
+      expect(card).toEqual(reportReceiptCard({ ...r, indicator: view, reporterOpenId: input.actor.openId }));
+      return { r, view, text: JSON.stringify(card) };
     }
-    const tasksOf = async (name: string) => {
+    const unitOf = async (name: string) => {
       const actor = await resolveActor(s, await demoOpenIdForUnit("重庆市渝中区", name));
-      return { actor, unit: actor.units[0]!, tasks: await unitTasks(db, actor.units[0]!, clock.now()) };
+      return { actor, unit: actor.units[0]!, tasks: await unitTasks(db, actor.units[0]!, january.clock.now()) };
     };
 
-    const lead = await tasksOf("区卫健委");
+    const lead = await unitOf("区卫健委");
     const li = lead.tasks.filter((t) => t.role === "lead").flatMap((t) => t.indicators).at(-1)!;
-    const asLead = { actor: lead.actor, unitId: lead.unit.id, rawPeriod: li.currentPeriod, note: "" };
-    await insertDirectly(lead.unit.id, li, "2025", 40, "2025-06-01T00:00:00.000Z");
-    const first = await report(li, asLead, 50, { derived: true });
-    expect(first.indicator.previous).toBe(40);
-    await report(li, asLead, 51, { derived: true, requestKey: "view-same" });
-    await report(li, asLead, 51, { derived: true, requestKey: "view-same" });
-    // Timed before the latest of its period (the clock went back), then for a period older than the latest: read again.
-    await insertDirectly(lead.unit.id, li, li.currentPeriod, 52, "2099-01-01T00:00:00.000Z");
-    expect((await report(li, asLead, 53, { derived: false })).indicator.latest?.value).toBe(53);
-    await insertDirectly(lead.unit.id, li, laterPeriod(li), 54, "2026-11-01T00:00:00.000Z");
-    expect((await report(li, asLead, 55, { derived: false })).indicator.latest?.value).toBe(54);
+    const previousPeriod = { year: "2026", quarter: "2026Q4", month: "2026-12" }[li.periodKind];
+    const asLead = { actor: lead.actor, unitId: lead.unit.id, indicatorId: li.id, rawPeriod: li.currentPeriod, note: "" };
+    const first = await receipt(january, { ...asLead, rawValue: "50" });
+    expect(first.r.role).toBe("lead");
+    expect(first.text).toContain(`${periodLabel(li.currentPeriod)}：**${withUnit(50, li.unitOfMeasure)}**`);
+    expect(first.view.latest?.value).toBe(50);
+    // A second report in the same period: the receipt shows it, and it is the latest now.
+    const second = await receipt(january, { ...asLead, rawValue: "51", requestKey: "receipt-same" });
+    expect(second.text).toContain(`**${withUnit(51, li.unitOfMeasure)}**`);
+    expect(second.view.latest?.value).toBe(51);
+    const again = await receipt(january, { ...asLead, rawValue: "51", requestKey: "receipt-same" });
+    expect(again.r.duplicate).toBe(true);
+    expect(again.text).toContain("重复提交，已忽略");
+    // The previous period, still open in early January: the receipt shows that value and its status; the current
+    // period's value stays the latest and the new one becomes the previous.
+    const old = await receipt(january, { ...asLead, rawValue: "30", rawPeriod: previousPeriod });
+    expect(old.text).toContain(`${periodLabel(previousPeriod)}：**${withUnit(30, li.unitOfMeasure)}**`);
+    expect(old.text).toContain(statusReason({ ...li, status: old.r.enteredStatus }, 30));
+    expect(old.view.latest?.value).toBe(51);
+    expect(old.view.previous).toBe(30);
 
-    const support = await tasksOf("区发改委");
+    const support = await unitOf("区发改委");
     const si = support.tasks.filter((t) => t.role === "support").flatMap((t) => t.indicators)[0]!;
-    const asSupport = { actor: support.actor, unitId: support.unit.id, rawPeriod: si.currentPeriod, note: "" };
-    const sFirst = await report(si, asSupport, 60, { derived: true });
-    expect(sFirst.indicator.supporting.map((v) => v.value)).toEqual([60]);
-    // Another supporting unit's value of the same period and time: the later row comes first.
-    const elsewhere = await db.selectFrom("units").select("id").where("jurisdiction", "!=", "重庆市渝中区").executeTakeFirstOrThrow();
-    await insertDirectly(elsewhere.id, si, si.currentPeriod, 59, clock.now().toISOString());
-    expect((await report(si, asSupport, 61, { derived: true })).indicator.supporting.map((v) => v.value)).toEqual([61, 59]);
-    await insertDirectly(support.unit.id, si, laterPeriod(si), 62, "2026-11-01T00:00:00.000Z");
-    expect((await report(si, asSupport, 63, { derived: true })).indicator.supporting.map((v) => v.value)).toEqual([62, 59]);
+    const asSupport = { actor: support.actor, unitId: support.unit.id, indicatorId: si.id, rawPeriod: si.currentPeriod, note: "" };
+    const leadBefore = (await fresh(january, { indicator: si })).latest;
+    const supported = await receipt(january, { ...asSupport, rawValue: "60" });
+    expect(supported.r.role).toBe("support");
+    expect(supported.text).toContain("配合单位填报，单独显示");
+    expect(supported.view.supporting.map((v) => v.value)).toEqual([60]);
+    expect(supported.view.latest).toEqual(leadBefore);
+  });
+
+  it("asks to confirm an implausible value with the indicator as it stands, storing nothing", async () => {
+    const { actor, unit, ind } = await firstIndicator("重庆市渝中区", "区卫健委");
+    const before = await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const err = await submitReport(s, { actor, unitId: unit.id, indicatorId: ind.id, rawValue: String(ind.target * 100), rawPeriod: ind.currentPeriod, note: "", requestKey: "implausible" })
+      .then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfirmationNeeded);
+    const view = (await loadTaskViews(db, [ind.taskId], clock.now()))[0]!.indicators.find((i) => i.id === ind.id);
+    expect((err as ConfirmationNeeded).indicator).toEqual(view);
+    const after = await db.selectFrom("reports").select(db.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
   });
 
   it("refuses a bad period, a long note, and another unit's indicator, storing nothing", async () => {

@@ -103,7 +103,7 @@ describe("cards built from hostile document text carry it inertly (finding 7)", 
       if (indicators.length) {
         const i = indicators.at(-1)!;
         add(`${u.id} 上报`, reportFormCard({ unit: u, indicators, selectedId: i.id, issuedAt: now.toISOString(), nonce: "n", note: `这是 ${u.name} 的指标` }));
-        add(`${u.id} 回执`, reportReceiptCard({ unit: u, indicator: i, value: 1.5, period: i.currentPeriod, note: HOSTILE + BLOCKS, reporterOpenId: "ou_a", reportedAt: now.toISOString(), duplicate: false }));
+        add(`${u.id} 回执`, reportReceiptCard({ unit: u, indicator: i, value: 1.5, period: i.currentPeriod, note: HOSTILE + BLOCKS, reporterOpenId: "ou_a", reportedAt: now.toISOString(), duplicate: false, enteredStatus: i.status }));
         add(`${u.id} 配合`, supportReportedCard({ leadUnit: u, reporterUnit: u, indicator: i, value: 2, period: i.currentPeriod }));
       }
       if (u.kind === "unit") add(`${u.id} 周报`, unitDigestCard(await buildUnitDigest(store.db, u, now)));

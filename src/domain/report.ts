@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Services } from "../events/types.js";
 import type { Unit } from "../store/schema.js";
@@ -6,7 +7,8 @@ import { DubanError } from "./errors.js";
 import { readNumber, implausibility } from "./number-input.js";
 import { checkReportPeriod, parsePeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
-import { loadTaskViews, type IndicatorView, type LatestValue } from "./tasks.js";
+import { latestValuesByRole } from "../store/latest-values.js";
+import { currentPeriods, indicatorFacts, planYearOf, statusInput, withValues, type IndicatorFacts, type IndicatorView, type LatestValue } from "./tasks.js";
 
 /** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
 export const STALE_AFTER_MS = 14 * 24 * 3600 * 1000;
@@ -74,7 +76,8 @@ export interface SubmitInput {
 
 export interface SubmitResult {
   unit: Unit;
-  indicator: IndicatorView;
+  /** What the indicator is; its values are not read (the receipt shows the value entered, with enteredStatus). */
+  indicator: IndicatorFacts;
   value: number;
   period: string;
   note: string | null;
@@ -85,17 +88,40 @@ export interface SubmitResult {
   enteredStatus: StatusResult;
 }
 
-/** The indicator as the unit sees it, or a coded error when the unit may not report it. */
+/**
+ * The indicator as the unit may report it, the unit's role in its measure and the unit's own newest row for it (the
+ * plausibility check's last value), or a coded error when the unit may not report it. One statement: the indicator
+ * with its plan, the role (directly or through a group it belongs to, 各街道; a lead link sorts before a supporting
+ * one) and the newest row (by period, then by row). The indicator's reported values are not read: the receipt shows
+ * the value just entered and its status, and only a value that needs confirming reads them (see submitReport).
+ */
 export async function indicatorForUnit(s: Services, actor: Actor, unitId: number, indicatorId: number) {
   const unit = actor.units.find((u) => u.id === unitId);
   if (!unit) {
     throw new DubanError("not_responsible", "您不属于该单位，不能代为填报。如单位有变，请发送 /绑定 单位名称。");
   }
-  // One statement: the indicator, and the unit's role in its measure, directly or through a group it belongs to (各街道);
-  // a lead link sorts before a supporting one.
-  const ind = await s.db
+  const row = await s.db
     .selectFrom("indicators as i")
-    .select(["i.task_id", "i.retired_at"])
+    .innerJoin("tasks as t", "t.id", "i.task_id")
+    .innerJoin("plans as p", "p.id", "t.plan_id")
+    .leftJoin("reports as o", (join) =>
+      join.on((eb) =>
+        eb(
+          "o.id",
+          "=",
+          eb
+            .selectFrom("reports as r")
+            .select("r.id")
+            .whereRef("r.indicator_id", "=", "i.id")
+            .where("r.unit_id", "=", unit.id)
+            .orderBy("r.period", "desc")
+            .orderBy("r.id", "desc")
+            .limit(sql.lit(1)),
+        ),
+      ),
+    )
+    .selectAll("i")
+    .select(["p.title as plan_title", "p.issued_on as plan_issued_on", "o.value as own_value", "o.period as own_period", "o.reported_at as own_reported_at"])
     .select((eb) =>
       eb
         .selectFrom("task_units as tu")
@@ -103,29 +129,31 @@ export async function indicatorForUnit(s: Services, actor: Actor, unitId: number
         .whereRef("tu.task_id", "=", "i.task_id")
         .where((w) => w.or([w("tu.unit_id", "=", unit.id), w("tu.unit_id", "in", w.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", unit.id))]))
         .orderBy("tu.role")
-        .limit(1)
+        .limit(sql.lit(1))
         .as("role"),
     )
     .where("i.id", "=", indicatorId)
     .executeTakeFirst();
-  if (!ind) throw new DubanError("unknown_indicator", "找不到该指标，可能已被删除。请发送 /上报 重新打开填报表。", "indicator");
-  if (ind.retired_at) throw new DubanError("stale_card", "该指标已在修订后的方案中取消，请发送 /我的任务 查看最新任务。", "indicator");
-  if (!ind.role) {
+  if (!row) throw new DubanError("unknown_indicator", "找不到该指标，可能已被删除。请发送 /上报 重新打开填报表。", "indicator");
+  if (row.retired_at) throw new DubanError("stale_card", "该指标已在修订后的方案中取消，请发送 /我的任务 查看最新任务。", "indicator");
+  if (!row.role) {
     throw new DubanError(
       "not_responsible",
       `${unit.name} 不是该指标所属任务的责任单位，不能代为填报。请发送 /我的任务 查看本单位的指标。`,
       "indicator",
     );
   }
-  const [task] = await loadTaskViews(s.db, [ind.task_id], s.clock.now());
-  const view = task?.indicators.find((i) => i.id === indicatorId);
-  if (!view) throw new DubanError("unknown_indicator", "找不到该指标，请发送 /上报 重新打开填报表。", "indicator");
-  return { unit, indicator: view, role: ind.role };
+  const indicator = indicatorFacts(row, planYearOf(row.plan_issued_on, row.plan_title), currentPeriods(s.clock.now()));
+  const ownNewest: LatestValue | null =
+    row.own_value !== null && row.own_period !== null && row.own_reported_at !== null
+      ? { value: row.own_value, period: row.own_period, reportedAt: row.own_reported_at, unitName: unit.name }
+      : null;
+  return { unit, indicator, role: row.role, ownNewest };
 }
 
 /** Validates, checks responsibility, and appends one report row (idempotent on the request key). */
 export async function submitReport(s: Services, input: SubmitInput): Promise<SubmitResult> {
-  const { unit, indicator, role } = await indicatorForUnit(s, input.actor, input.unitId, input.indicatorId);
+  const { unit, indicator, role, ownNewest } = await indicatorForUnit(s, input.actor, input.unitId, input.indicatorId);
   const value = validateValue(input.rawValue, indicator.unitOfMeasure);
   // The form fills in the current period; an empty field means the official cleared it, not "whatever is current".
   if (!input.rawPeriod.trim()) {
@@ -137,10 +165,13 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
   if (!allowed.ok) throw new DubanError("invalid_period", allowed.message, "period");
   const note = input.note.trim() || null;
   if (note && note.length > 200) throw new DubanError("invalid_note", "说明：最多 200 字，请删减后再提交", "note");
-  const ownBefore = await ownNewest(s, indicator.id, unit);
   if (!input.confirmed) {
-    const reason = implausibility({ value, unit: indicator.unitOfMeasure, cmp: indicator.cmp, target: indicator.target, last: ownBefore?.value ?? null });
-    if (reason) throw new ConfirmationNeeded(reason, unit, indicator, value, parsed.period);
+    const reason = implausibility({ value, unit: indicator.unitOfMeasure, cmp: indicator.cmp, target: indicator.target, last: ownNewest?.value ?? null });
+    if (reason) {
+      // The 请确认数值 card shows the indicator's latest value: read only on this rare path.
+      const values = await latestValuesByRole(s.db, [indicator.id], currentPeriods(s.clock.now()));
+      throw new ConfirmationNeeded(reason, unit, withValues(indicator, values.get(indicator.id), s.clock.now()), value, parsed.period);
+    }
   }
   const reportedAt = s.clock.now().toISOString();
   const inserted = await s.db
@@ -158,73 +189,8 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
     .onConflict((oc) => oc.column("request_key").doNothing())
     .returning("id")
     .executeTakeFirst();
-  const duplicate = !inserted;
   const enteredStatus = indicatorStatus(statusInput(indicator), value, s.clock.now());
-  // A duplicate stored nothing new: the view read before is the view after. Otherwise the view follows from it and
-  // the row just stored; only when it cannot tell (see viewAfterStoring) is the task read again.
-  const stored: LatestValue = { value, period: parsed.period, reportedAt, unitName: unit.name };
-  const after = duplicate
-    ? indicator
-    : (viewAfterStoring(indicator, stored, role, ownBefore, s.clock.now()) ??
-      (await loadTaskViews(s.db, [indicator.taskId], s.clock.now()))[0]?.indicators.find((i) => i.id === indicator.id) ??
-      indicator);
-  return { unit, indicator: after, value, period: parsed.period, note, reportedAt, duplicate, role, enteredStatus };
-}
-
-const statusInput = (i: IndicatorView) => ({ cmp: i.cmp, target: i.target, target_year: i.dueYear, baseline: i.baseline, baseline_year: i.baselineYear });
-
-/**
- * The unit's own newest row for an indicator (by period, then by row), as the task view names it: the plausibility
- * check's last value, and a supporting unit's entry in the view (see viewAfterStoring).
- */
-async function ownNewest(s: Services, indicatorId: number, unit: Unit): Promise<LatestValue | null> {
-  const row = await s.db
-    .selectFrom("reports")
-    .select(["value", "period", "reported_at"])
-    .where("indicator_id", "=", indicatorId)
-    .where("unit_id", "=", unit.id)
-    .orderBy("period", "desc")
-    .orderBy("id", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  return row ? { value: row.value, period: row.period, reportedAt: row.reported_at, unitName: unit.name } : null;
-}
-
-const sameEntry = (a: LatestValue, b: LatestValue) =>
-  a.unitName === b.unitName && a.period === b.period && a.reportedAt === b.reportedAt && a.value === b.value;
-/** The order of latestValuesByRole: newest period first, then newest report (then the later row, not known here). */
-const newestFirst = (a: LatestValue, b: LatestValue) =>
-  a.period === b.period ? (a.reportedAt === b.reportedAt ? 0 : a.reportedAt > b.reportedAt ? -1 : 1) : a.period > b.period ? -1 : 1;
-
-/**
- * The indicator's view after `stored` (the row just inserted, the newest row of its unit and period) joined the
- * view read before the insert, by the rules of loadTaskViews and latestValuesByRole; null when that view cannot tell.
- *
- * - A lead unit's row for a period not older than the latest becomes the latest (a row for the latest's period
- *   replaces it, the previous value stays; a newer period pushes the latest down to previous), and status is judged
- *   on it. A row for an older period, or one timed before the latest of its period (the clock went back), may change
- *   which of the lead's values are previous or latest in ways the view does not show: null.
- * - A supporting unit's entry is its own newest row, `ownBefore`, which the row replaces unless it is for an older
- *   period; the lead's values do not change.
- */
-export function viewAfterStoring(view: IndicatorView, stored: LatestValue, role: "lead" | "support", ownBefore: LatestValue | null, now: Date): IndicatorView | null {
-  if (role === "support") {
-    if (ownBefore && stored.period < ownBefore.period) return view;
-    const others = ownBefore ? view.supporting.filter((v) => !sameEntry(v, ownBefore)) : view.supporting;
-    if (ownBefore && others.length !== view.supporting.length - 1) return null;
-    // Before the first entry it is not older than: on a tie of period and time the later row (this one) comes first.
-    const at = others.findIndex((v) => newestFirst(stored, v) <= 0);
-    return { ...view, supporting: at < 0 ? [...others, stored] : [...others.slice(0, at), stored, ...others.slice(at)] };
-  }
-  const last = view.latest;
-  if (last && newestFirst(stored, last) > 0) return null;
-  return {
-    ...view,
-    latest: stored,
-    previous: last && last.period !== stored.period ? last.value : view.previous,
-    reportedThisPeriod: view.reportedThisPeriod || stored.period === view.currentPeriod,
-    status: indicatorStatus(statusInput(view), stored.value, now),
-  };
+  return { unit, indicator, value, period: parsed.period, note, reportedAt, duplicate: !inserted, role, enteredStatus };
 }
 
 /** Chats of the units that lead the indicator's task, for telling them a supporting unit reported. */

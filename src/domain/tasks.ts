@@ -1,11 +1,14 @@
-import type { Kysely } from "kysely";
-import type { Cmp, Database, DueYearSource, ReportPeriodKind, Role, Unit } from "../store/schema.js";
-import { latestValuesByRole, type LatestValue } from "../store/latest-values.js";
+import type { Kysely, Selectable } from "kysely";
+import type { Cmp, Database, DueYearSource, IndicatorsTable, ReportPeriodKind, Role, Unit } from "../store/schema.js";
+import { latestValuesByRole, type CurrentPeriods, type IndicatorValues, type LatestValue } from "../store/latest-values.js";
 import { groupsContaining } from "../store/units.js";
 import { currentPeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
 
 export type { LatestValue };
+
+/** What an indicator is and asks for, without any reported value. */
+export type IndicatorFacts = Omit<IndicatorView, "latest" | "previous" | "supporting" | "reportedThisPeriod" | "status">;
 
 export interface IndicatorView {
   id: number;
@@ -111,7 +114,7 @@ export async function loadTaskViews(
   const indicators = await chunked(taskIds, (ids) =>
     db.selectFrom("indicators").selectAll().where("task_id", "in", ids).where("retired_at", "is", null).orderBy("ordinal").execute(),
   );
-  const current = { year: currentPeriod("year", now), quarter: currentPeriod("quarter", now), month: currentPeriod("month", now) };
+  const current = currentPeriods(now);
   const latest = await latestValuesByRole(db, indicators.map((i) => i.id), current);
   tasks.sort((a, b) => a.plan_id - b.plan_id || a.ordinal - b.ordinal);
   // Grouped once: filtering the whole list per task made the digest quadratic in the store's size.
@@ -131,36 +134,50 @@ export async function loadTaskViews(
     ...roleOf(t.id),
     units: (unitsByTask.get(t.id) ?? []).map((u) => ({ name: u.name, role: u.role })),
     indicators: (indicatorsByTask.get(t.id) ?? [])
-      .map((i) => {
-        const values = latest.get(i.id);
-        const dueYear = i.due_year ?? i.target_year;
-        const last = values?.latest ?? null;
-        return {
-          id: i.id,
-          taskId: i.task_id,
-          name: i.name,
-          unitOfMeasure: i.unit_of_measure,
-          cmp: i.cmp,
-          target: i.target,
-          targetYear: i.target_year,
-          dueYear,
-          dueYearSource: i.due_year_source ?? (i.target_year !== null ? "text" : null),
-          baseline: i.baseline,
-          baselineYear: i.baseline_year,
-          quote: i.quote,
-          periodKind: i.period,
-          currentPeriod: current[i.period],
-          planYear,
-          latest: last,
-          previous: values?.previous?.value ?? null,
-          supporting: values?.supporting ?? [],
-          reportedThisPeriod: values?.reportedCurrent ?? false,
-          status: indicatorStatus({ ...i, target_year: dueYear }, last?.value ?? null, now),
-        };
-      }),
+      .map((i) => withValues(indicatorFacts(i, planYear, current), latest.get(i.id), now)),
     };
   });
 }
+
+/** An indicator's row as the cards name it; `current` holds the current period of each kind. */
+export function indicatorFacts(i: Selectable<IndicatorsTable>, planYear: number | null, current: CurrentPeriods): IndicatorFacts {
+  return {
+    id: i.id,
+    taskId: i.task_id,
+    name: i.name,
+    unitOfMeasure: i.unit_of_measure,
+    cmp: i.cmp,
+    target: i.target,
+    targetYear: i.target_year,
+    dueYear: i.due_year ?? i.target_year,
+    dueYearSource: i.due_year_source ?? (i.target_year !== null ? "text" : null),
+    baseline: i.baseline,
+    baselineYear: i.baseline_year,
+    quote: i.quote,
+    periodKind: i.period,
+    currentPeriod: current[i.period],
+    planYear,
+  };
+}
+
+/** The indicator with its values (latestValuesByRole's) and the status judged on the lead's latest. */
+export function withValues(f: IndicatorFacts, values: IndicatorValues | undefined, now: Date): IndicatorView {
+  const last = values?.latest ?? null;
+  return {
+    ...f,
+    latest: last,
+    previous: values?.previous?.value ?? null,
+    supporting: values?.supporting ?? [],
+    reportedThisPeriod: values?.reportedCurrent ?? false,
+    status: indicatorStatus(statusInput(f), last?.value ?? null, now),
+  };
+}
+
+/** The fields status is judged on, by the year the target is due. */
+export const statusInput = (i: IndicatorFacts) => ({ cmp: i.cmp, target: i.target, target_year: i.dueYear, baseline: i.baseline, baseline_year: i.baselineYear });
+
+/** The current period of each kind at `now`. */
+export const currentPeriods = (now: Date): CurrentPeriods => ({ year: currentPeriod("year", now), quarter: currentPeriod("quarter", now), month: currentPeriod("month", now) });
 
 /** "2024-06-28" → 2024; without a date, a year printed in the title ("…2022年重点工作任务"). */
 export function planYearOf(issuedOn: string | null, title: string): number | null {
