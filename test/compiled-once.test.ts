@@ -31,6 +31,29 @@ describe("a statement compiled once", () => {
     expect(await executeReusable(db, unitsIn(db), [2, 4, 6, "甲区"])).toEqual([{ id: 2, name: "单位2" }, { id: 4, name: "单位4" }, { id: 6, name: "单位6" }]);
   });
 
+  it("binds a null like any value, and keeps the statement a builder wrote for a null apart", async () => {
+    // A null bound into an insert, between two calls that bind a name there.
+    const member = (d: Kysely<Database>) => ({
+      key: "test/member",
+      build: ([openId, name]: readonly [string, string | null]) =>
+        d.insertInto("members").values({ open_id: openId, unit_id: 1, role: "member", name, created_at: "2026-12-06T00:00:00Z" }).returning(["open_id", "name"]),
+    });
+    expect(await executeReusable(db, member(db), ["ou_1", "张三"])).toEqual([{ open_id: "ou_1", name: "张三" }]);
+    expect(await executeReusable(db, member(db), ["ou_2", null])).toEqual([{ open_id: "ou_2", name: null }]);
+    expect(await executeReusable(db, member(db), ["ou_3", "李四"])).toEqual([{ open_id: "ou_3", name: "李四" }]);
+    // A builder that writes `is null` for a null: a name, then no name, then a name again, each as a fresh build.
+    const named = (d: Kysely<Database>) => ({
+      key: "test/named",
+      build: ([name]: readonly [string | null]) =>
+        d.selectFrom("members").select("open_id").where((eb) => (name === null ? eb("name", "is", null) : eb("name", "=", name))).orderBy("open_id"),
+    });
+    for (const name of ["张三", null, "李四", null]) {
+      const fresh = await named(db).build([name]).execute();
+      expect(fresh).toHaveLength(1);
+      expect(await executeReusable(db, named(db), [name])).toEqual(fresh);
+    }
+  });
+
   it("builds afresh every time when the values do not come out as its parameters in order", async () => {
     // One value written into the SQL, one bound twice: a compiled copy would answer with the first call's values.
     const inlined = { key: "test/inlined", build: (v: readonly [number]) => db.selectFrom("units").select("name").where("id", "=", sql.lit(v[0])) };

@@ -1,4 +1,5 @@
 import type { Services } from "../events/types.js";
+import { executeReusable } from "../store/compiled-once.js";
 import type { Unit } from "../store/schema.js";
 
 /** Who is talking to the bot, as far as duban is concerned. */
@@ -21,12 +22,16 @@ export interface Actor {
  */
 export async function resolveActor(s: Services, openId: string): Promise<Actor> {
   if (s.knownActor?.openId === openId) return s.knownActor;
-  const rows = await s.db
-    .selectFrom("members")
-    .leftJoin("units", "units.id", "members.unit_id")
-    .select(["members.role", "members.unit_id", "units.jurisdiction", "units.name", "units.kind"])
-    .where("members.open_id", "=", openId)
-    .execute();
+  // Compiled once (src/store/compiled-once.ts): every event that names a sender runs it.
+  const rows = await executeReusable(s.db, {
+    key: "actors/members",
+    build: ([id]: readonly [string]) =>
+      s.db
+        .selectFrom("members")
+        .leftJoin("units", "units.id", "members.unit_id")
+        .select(["members.role", "members.unit_id", "units.jurisdiction", "units.name", "units.kind"])
+        .where("members.open_id", "=", id),
+  }, [openId] as const);
   const isAdmin = s.adminOpenIds.includes(openId) || rows.some((r) => r.role === "admin");
   const isSupervisor = rows.some((r) => r.role === "supervisor");
   const units: Unit[] = [];

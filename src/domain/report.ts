@@ -7,6 +7,7 @@ import { DubanError } from "./errors.js";
 import { readNumber, implausibility } from "./number-input.js";
 import { checkReportPeriod, parsePeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
+import { executeReusable } from "../store/compiled-once.js";
 import { latestValuesByRole } from "../store/latest-values.js";
 import { currentPeriods, indicatorFacts, planYearOf, statusInput, withValues, type IndicatorFacts, type IndicatorView, type LatestValue } from "./tasks.js";
 
@@ -100,40 +101,44 @@ export async function indicatorForUnit(s: Services, actor: Actor, unitId: number
   if (!unit) {
     throw new DubanError("not_responsible", "您不属于该单位，不能代为填报。如单位有变，请发送 /绑定 单位名称。");
   }
-  const row = await s.db
-    .selectFrom("indicators as i")
-    .innerJoin("tasks as t", "t.id", "i.task_id")
-    .innerJoin("plans as p", "p.id", "t.plan_id")
-    .leftJoin("reports as o", (join) =>
-      join.on((eb) =>
-        eb(
-          "o.id",
-          "=",
+  // Compiled once (src/store/compiled-once.ts): building it cost more CPU than SQLite takes to run it.
+  const [row] = await executeReusable(s.db, {
+    key: "report/indicator-for-unit",
+    build: ([roleUnit, groupUnit, ownUnit, id]: readonly [number, number, number, number]) =>
+      s.db
+        .selectFrom("indicators as i")
+        .innerJoin("tasks as t", "t.id", "i.task_id")
+        .innerJoin("plans as p", "p.id", "t.plan_id")
+        .leftJoin("reports as o", (join) =>
+          join.on((eb) =>
+            eb(
+              "o.id",
+              "=",
+              eb
+                .selectFrom("reports as r")
+                .select("r.id")
+                .whereRef("r.indicator_id", "=", "i.id")
+                .where("r.unit_id", "=", ownUnit)
+                .orderBy("r.period", "desc")
+                .orderBy("r.id", "desc")
+                .limit(sql.lit(1)),
+            ),
+          ),
+        )
+        .selectAll("i")
+        .select(["p.title as plan_title", "p.issued_on as plan_issued_on", "o.value as own_value", "o.period as own_period", "o.reported_at as own_reported_at"])
+        .select((eb) =>
           eb
-            .selectFrom("reports as r")
-            .select("r.id")
-            .whereRef("r.indicator_id", "=", "i.id")
-            .where("r.unit_id", "=", unit.id)
-            .orderBy("r.period", "desc")
-            .orderBy("r.id", "desc")
-            .limit(sql.lit(1)),
-        ),
-      ),
-    )
-    .selectAll("i")
-    .select(["p.title as plan_title", "p.issued_on as plan_issued_on", "o.value as own_value", "o.period as own_period", "o.reported_at as own_reported_at"])
-    .select((eb) =>
-      eb
-        .selectFrom("task_units as tu")
-        .select("tu.role")
-        .whereRef("tu.task_id", "=", "i.task_id")
-        .where((w) => w.or([w("tu.unit_id", "=", unit.id), w("tu.unit_id", "in", w.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", unit.id))]))
-        .orderBy("tu.role")
-        .limit(sql.lit(1))
-        .as("role"),
-    )
-    .where("i.id", "=", indicatorId)
-    .executeTakeFirst();
+            .selectFrom("task_units as tu")
+            .select("tu.role")
+            .whereRef("tu.task_id", "=", "i.task_id")
+            .where((w) => w.or([w("tu.unit_id", "=", roleUnit), w("tu.unit_id", "in", w.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", groupUnit))]))
+            .orderBy("tu.role")
+            .limit(sql.lit(1))
+            .as("role"),
+        )
+        .where("i.id", "=", id),
+  }, [unit.id, unit.id, unit.id, indicatorId] as const);
   if (!row) throw new DubanError("unknown_indicator", "找不到该指标，可能已被删除。请发送 /上报 重新打开填报表。", "indicator");
   if (row.retired_at) throw new DubanError("stale_card", "该指标已在修订后的方案中取消，请发送 /我的任务 查看最新任务。", "indicator");
   if (!row.role) {
@@ -174,21 +179,15 @@ export async function submitReport(s: Services, input: SubmitInput): Promise<Sub
     }
   }
   const reportedAt = s.clock.now().toISOString();
-  const inserted = await s.db
-    .insertInto("reports")
-    .values({
-      indicator_id: indicator.id,
-      unit_id: unit.id,
-      period: parsed.period,
-      value,
-      reporter_open_id: input.actor.openId,
-      reported_at: reportedAt,
-      note,
-      request_key: input.requestKey,
-    })
-    .onConflict((oc) => oc.column("request_key").doNothing())
-    .returning("id")
-    .executeTakeFirst();
+  const [inserted] = await executeReusable(s.db, {
+    key: "report/insert",
+    build: ([indicatorId, unitId, period, v, reporter, at, n, requestKey]: readonly [number, number, string, number, string, string, string | null, string]) =>
+      s.db
+        .insertInto("reports")
+        .values({ indicator_id: indicatorId, unit_id: unitId, period, value: v, reporter_open_id: reporter, reported_at: at, note: n, request_key: requestKey })
+        .onConflict((oc) => oc.column("request_key").doNothing())
+        .returning("id"),
+  }, [indicator.id, unit.id, parsed.period, value, input.actor.openId, reportedAt, note, input.requestKey] as const);
   const enteredStatus = indicatorStatus(statusInput(indicator), value, s.clock.now());
   return { unit, indicator, value, period: parsed.period, note, reportedAt, duplicate: !inserted, role, enteredStatus };
 }

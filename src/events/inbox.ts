@@ -1,5 +1,8 @@
 import type { Kysely } from "kysely";
-import type { Database } from "../store/schema.js";
+import { executeReusable } from "../store/compiled-once.js";
+import type { Database, ProcessedEventsTable } from "../store/schema.js";
+
+type EventStatus = ProcessedEventsTable["status"];
 
 /**
  * Durable de-duplication: Lark delivers at least once, retries for ~7 hours and sometimes resends after a 200.
@@ -28,9 +31,18 @@ export async function recordEvent(
     ...(e.messageId ? [{ key: `message:${e.messageId}`, kind: e.kind, received_at: receivedAt, status: "done" as const, payload: null, error: null }] : []),
   ];
   // One statement (one commit) for both keys; RETURNING tells which of them were new.
-  const inserted = new Set(
-    (await db.insertInto("processed_events").values(rows).onConflict((oc) => oc.column("key").doNothing()).returning("key").execute()).map((r) => r.key),
-  );
+  // Compiled once per number of rows (src/store/compiled-once.ts): every event runs it.
+  const values = rows.flatMap((r) => [r.key, r.kind, r.received_at, r.status, r.payload, r.error]);
+  const returned = await executeReusable(db, {
+    key: `inbox/record/${rows.length}`,
+    build: (v: readonly (string | null)[]) =>
+      db
+        .insertInto("processed_events")
+        .values(rows.map((_, k) => ({ key: v[6 * k]!, kind: v[6 * k + 1]!, received_at: v[6 * k + 2]!, status: v[6 * k + 3] as EventStatus, payload: v[6 * k + 4] ?? null, error: v[6 * k + 5] ?? null })))
+        .onConflict((oc) => oc.column("key").doNothing())
+        .returning("key"),
+  }, values);
+  const inserted = new Set(returned.map((r) => r.key));
   if (!inserted.has(eventKey)) return false;
   if (e.messageId && !inserted.has(`message:${e.messageId}`)) {
     await markEvent(db, e.eventId, "duplicate");
@@ -40,11 +52,14 @@ export async function recordEvent(
 }
 
 export async function markEvent(db: Kysely<Database>, eventId: string, status: "done" | "failed" | "duplicate", error?: string) {
-  await db
-    .updateTable("processed_events")
-    .set({ status, payload: null, error: error?.slice(0, 500) ?? null })
-    .where("key", "=", `event:${eventId}`)
-    .execute();
+  await executeReusable(db, {
+    key: "inbox/mark",
+    build: ([st, payload, err, key]: readonly [string, null, string | null, string]) =>
+      db
+        .updateTable("processed_events")
+        .set({ status: st as EventStatus, payload, error: err })
+        .where("key", "=", key),
+  }, [status, null, error?.slice(0, 500) ?? null, `event:${eventId}`] as const);
 }
 
 /** Events recorded but not finished (the process died after answering 200). */
