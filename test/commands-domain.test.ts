@@ -80,6 +80,42 @@ describe("who is who and what a unit sees", () => {
     expect(tasks.flatMap((t) => t.indicators).length).toBeGreaterThan(0);
     for (const t of tasks) expect(["lead", "support"]).toContain(t.role);
   });
+
+  it("every unit sees exactly the current measures it or a group of it is named on, each with its units and current indicators in printed order", async () => {
+    // Retire one measure and one indicator, and print another measure's indicators in reverse, inside a transaction
+    // that is rolled back afterwards.
+    const rollback = new Error("rollback");
+    await db.transaction().execute(async (trx) => {
+      const withTwo = await trx.selectFrom("indicators").select("task_id").where("retired_at", "is", null).groupBy("task_id").having((eb) => eb.fn.countAll(), ">", 1).orderBy("task_id").execute();
+      await trx.updateTable("tasks").set({ retired_at: "2026-11-01T00:00:00Z" }).where("id", "=", withTwo[0]!.task_id).execute();
+      const [first] = await trx.selectFrom("indicators").select("id").where("task_id", "=", withTwo[1]!.task_id).orderBy("ordinal").execute();
+      await trx.updateTable("indicators").set({ retired_at: "2026-11-01T00:00:00Z" }).where("id", "=", first!.id).execute();
+      await trx.updateTable("indicators").set((eb) => ({ ordinal: eb(eb.val(100), "-", eb.ref("ordinal")) })).where("task_id", "=", withTwo[2]!.task_id).execute();
+      const units = await trx.selectFrom("units").selectAll().orderBy("id").execute();
+      let grouped = 0;
+      for (const unit of units) {
+        const groups = await trx.selectFrom("unit_group_members").select("group_id").where("unit_id", "=", unit.id).execute();
+        const ids = [unit.id, ...groups.map((g) => g.group_id)];
+        const links = await trx.selectFrom("task_units").innerJoin("tasks", "tasks.id", "task_units.task_id").select(["task_units.task_id", "task_units.unit_id", "task_units.role"])
+          .where("task_units.unit_id", "in", ids).where("tasks.retired_at", "is", null).execute();
+        const views = await unitTasks(trx, unit, clock.now());
+        expect(views.map((v) => v.id).sort((a, b) => a - b), unit.name).toEqual([...new Set(links.map((l) => l.task_id))].sort((a, b) => a - b));
+        for (const v of views) {
+          const mine = links.filter((l) => l.task_id === v.id);
+          expect(v.role).toBe(mine.some((l) => l.role === "lead") ? "lead" : "support");
+          if (v.viaGroup) grouped++;
+          expect(v.viaGroup === null).toBe(mine.some((l) => l.unit_id === unit.id && l.role === v.role));
+          const units = await trx.selectFrom("task_units").innerJoin("units", "units.id", "task_units.unit_id").select(["units.name", "task_units.role"]).where("task_id", "=", v.id).orderBy("task_units.ordinal").execute();
+          expect(v.units).toEqual(units);
+          const inds = await trx.selectFrom("indicators").select("id").where("task_id", "=", v.id).where("retired_at", "is", null).orderBy("ordinal").execute();
+          expect(v.indicators.map((i) => i.id)).toEqual(inds.map((i) => i.id));
+        }
+        expect(views).toEqual(await loadTaskViews(trx, views.map((v) => v.id), clock.now(), (id) => { const v = views.find((w) => w.id === id)!; return { role: v.role, viaGroup: v.viaGroup }; }));
+      }
+      expect(grouped).toBeGreaterThan(0);
+      throw rollback;
+    }).catch((e: unknown) => { if (e !== rollback) throw e; });
+  });
 });
 
 describe("submitReport", () => {
