@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
 import { cardMeasurer, cardSize, utf8Length, utf8LengthByLoop } from "../cards/budget.js";
+import { cardJson, withKnownJson } from "../cards/serialised.js";
+import { payloadJson } from "../src/lark/outbox.js";
 import { importPreviewCard, MAX_PLAN_CHOICES } from "../cards/import-preview.js";
 import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
 import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
@@ -74,7 +76,22 @@ describe("the card linter itself", () => {
       { schema: "2.0", config, header, body: { elements: [] }, card_link: { url: "https://example.com" } },
       { schema: "2.0", config, header, body: { elements: [row] } },
     ];
-    for (const c of pages) expect(measure(c)).toEqual(cardSize(c));
+    for (const c of pages) {
+      expect(measure(c)).toEqual(cardSize(c));
+      expect(measure.json(c)).toBe(JSON.stringify(c));
+    }
+    expect(measure.json({ body: { elements: [row, undefined, "字"] } } as unknown as Card)).toBe(JSON.stringify({ body: { elements: [row, undefined, "字"] } }));
+  });
+
+  it("sends a card whose JSON is known as exactly what serialising it gives, and refuses to let it change afterwards", () => {
+    const c = withKnownJson({ schema: "2.0", header: { title: { tag: "plain_text", content: "我的任务" } }, body: { elements: [{ tag: "markdown", content: "x" }] } },
+      JSON.stringify({ schema: "2.0", header: { title: { tag: "plain_text", content: "我的任务" } }, body: { elements: [{ tag: "markdown", content: "x" }] } }));
+    for (const payload of [{ card: c }, { card: c, chatId: "oc_1", openId: "ou_1", viewer: "ou_1", ledgerEventId: 3 }, { card: c, urgent: { after: "k", userIds: ["ou_2"] } }]) {
+      expect(payloadJson(payload)).toBe(JSON.stringify(payload));
+    }
+    expect(payloadJson({ chatId: "oc_1", card: c })).toBe(JSON.stringify({ chatId: "oc_1", card: c }));
+    expect(() => c.body.elements.push({ tag: "hr" })).toThrow();
+    expect(() => { c.body = { elements: [] }; }).toThrow();
   });
 
   it("counts UTF-8 bytes the same natively and by its own loop", () => {
@@ -122,6 +139,8 @@ describe("every card builder passes the linter", () => {
       const c = myTasksCard({ ...input, page });
       expectValid(c, `page ${page}`);
       const s = JSON.stringify(c);
+      // What is sent (the JSON put together while cutting the pages) is exactly the card.
+      expect(cardJson(c)).toBe(s);
       seen.push(...[...s.matchAll(/\*\*\[(\d+)\]\*\*/g)].map((m) => m[1]!));
       expect(s).toContain(`第 ${page}/${pages} 页`);
     }
@@ -203,7 +222,11 @@ describe("cards built from all seeds pass the linter", () => {
     for (const u of units) {
       const tasks = await unitTasks(store.db, u, now);
       const pages = myTasksPageCount({ unit: u, tasks, today: "2026-11-30" });
-      for (let page = 1; page <= pages; page++) check(myTasksCard({ unit: u, tasks, page, today: "2026-11-30" }), `${u.name} 我的任务 ${page}`);
+      for (let page = 1; page <= pages; page++) {
+        const c = myTasksCard({ unit: u, tasks, page, today: "2026-11-30" });
+        check(c, `${u.name} 我的任务 ${page}`);
+        expect(cardJson(c)).toBe(JSON.stringify(c));
+      }
       const indicators = tasks.flatMap((t) => t.indicators);
       if (indicators.length) {
         check(reportFormCard({ unit: u, indicators, issuedAt: now.toISOString(), nonce: "n" }), `${u.name} 上报`);

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { cardJson } from "../../cards/serialised.js";
 import type { Card } from "../../cards/types.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
@@ -79,7 +80,7 @@ export class OutboxMessenger implements Messenger {
         dedupe_key: o?.dedupeKey ?? null,
         kind,
         target,
-        payload: JSON.stringify({
+        payload: payloadJson({
           ...payload,
           ...(o?.viewer ? { viewer: o.viewer } : {}),
           ...(o?.chatId && !payload.chatId ? { chatId: o.chatId } : {}),
@@ -111,6 +112,17 @@ export class OutboxMessenger implements Messenger {
     }
     this.opts.onEnqueue?.();
   }
+}
+
+/**
+ * JSON.stringify(payload), with a card whose JSON is already known (cards/serialised.ts) spliced in rather than
+ * serialised again. The card is the first key of every payload that has one, as the send methods above build them.
+ */
+export function payloadJson(payload: OutboxPayload): string {
+  const { card, ...rest } = payload;
+  if (!card || Object.keys(payload)[0] !== "card") return JSON.stringify(payload);
+  const others = JSON.stringify(rest);
+  return `{"card":${cardJson(card)}${others === "{}" ? "" : `,${others.slice(1, -1)}`}}`;
 }
 
 /** What local mode prints for a delivered send: the terminal log is its Lark client. */
