@@ -43,6 +43,11 @@ const baseSchema = z.object({
    * (Lark delivers it again 15 s, 5 min, 1 h, 6 h later), so every accepted event is answered within about this.
    */
   WORK_WAIT_BUDGET_SECONDS: z.coerce.number().positive().default(10),
+  /**
+   * Node with SQLite: worker threads that read and build read-only commands' answers (/我的任务 …) beside the main
+   * thread; 0 = none. Unset: one per core beyond the first, 1 to 4 (src/node/read-pool.ts).
+   */
+  READ_WORKERS: z.coerce.number().int().min(0).max(16).optional(),
   /** The digest and reminder schedulers run on the one instance holding this lease; a dead holder's lapses after it. */
   SCHEDULER_LEASE_SECONDS: z.coerce.number().positive().default(60),
   /** Reminders: how often the job looks (croner, China time), and the working hours and days it may send in. */

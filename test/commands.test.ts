@@ -14,12 +14,16 @@ let dazu: string; // 区卫生健康委（重庆市大足区）
 
 beforeAll(async () => {
   lark = await startOpenPlatform();
-  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true });
+  // Read-only commands are answered from a worker thread here, as in production (src/node/read-pool.ts).
+  bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true, readWorkers: 1 });
+  await bot.readPool!.ready();
   yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
   yuzhongMedicare = await demoOpenIdForUnit("重庆市渝中区", "区医保局");
   dazu = await demoOpenIdForUnit("重庆市大足区", "区卫生健康委");
 });
 afterAll(async () => {
+  // The read-only commands above were answered from the worker, not all handed back to the main thread.
+  expect(bot.readPool!.stats.answered).toBeGreaterThan(5);
   await bot.close();
   await lark.close();
 });

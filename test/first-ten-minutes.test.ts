@@ -76,6 +76,8 @@ describe.skipIf(!isGitCheckout)("the first ten minutes on a fresh clone", () => 
     expect(bot.out.stdout).toContain(`http://127.0.0.1:${port}`);
     // Written right after the "listening" line; a loaded machine may not have run that line yet when the test reads it.
     await until(() => existsSync(join(clone, "data", "duban.runtime.json")), "data/duban.runtime.json", 10_000);
+    // The read workers (src/node/read-pool.ts) start under tsx too: their TypeScript is loaded like the bot's.
+    await until(() => bot.out.stdout.includes("read workers ready"), "the read workers to start", 60_000);
 
     const asked = await npm(["chat", "--", "--as", "ou_newcomer", "/绑定 渝中区卫健委"]);
     expect(asked.split("\n")[0]).toContain(`发送到运行中的机器人 http://127.0.0.1:${port}`);

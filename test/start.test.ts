@@ -72,6 +72,8 @@ describe("starting and stopping", () => {
     const cmdline = readFileSync(`/proc/${runtime.pid}/cmdline`, "utf8").split("\0");
     expect(cmdline).toContain("dist/src/main.js");
     expect(cmdline.join(" ")).not.toContain("tsx");
+    // The read workers (src/node/read-pool.ts) start from the compiled JS as well.
+    await until(() => bot.out.stdout.includes("read workers ready"), "the read workers to start", 60_000);
 
     const health = await fetch(`http://127.0.0.1:${botPort}/healthz`);
     expect(health.status).toBe(200);

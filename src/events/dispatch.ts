@@ -12,6 +12,7 @@ import { sendPrivately } from "./private-answer.js";
 import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 import { describeLarkError, larkErrorFields, errorLogFields } from "../lark/errors.js";
 import { DeferredMessenger } from "../lark/deferred-messenger.js";
+import type { KeptAnswers, ReadEvent } from "./read-elsewhere.js";
 
 /** The toast of a callback answered before its handler finished: the result follows as a card update. */
 export const CARD_STILL_WORKING = "正在处理，请稍候查看结果";
@@ -35,12 +36,17 @@ async function inEventTransaction<T>(s: Services, senderOpenId: string | null, w
  * written with the done mark in one short transaction (one commit, as before). A crash before that commit leaves the
  * event 'received' and nothing sent, so it runs again whole at start-up.
  */
-async function readThenAnswer(s: Services, senderOpenId: string | null, eventId: string, work: (s: Services) => Promise<void>): Promise<void> {
-  const { transaction, ...rest } = s;
+async function readThenAnswer(s: Services, senderOpenId: string | null, eventId: string, work: (s: Services) => Promise<void>, event: ReadEvent): Promise<void> {
+  const { transaction, readElsewhere, ...rest } = s;
   if (!transaction) throw new Error("readThenAnswer needs a store with transactions");
-  const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
-  const answers = new DeferredMessenger();
-  await work({ ...rest, messenger: answers, ...(knownActor ? { knownActor } : {}) });
+  // Read and built on another thread where there is one (Services.readElsewhere); null: not there, so here.
+  let answers: KeptAnswers | null = readElsewhere ? await readElsewhere({ ...event, now: s.clock.now().toISOString() }) : null;
+  if (!answers) {
+    const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
+    const kept = new DeferredMessenger();
+    await work({ ...rest, messenger: kept, ...(knownActor ? { knownActor } : {}) });
+    answers = kept;
+  }
   await transaction(async (tx) => {
     await answers.sendThrough(tx.messenger);
     await markEvent(tx.db, eventId, "done");
@@ -166,7 +172,7 @@ export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, 
       const openId = env.event.operator.operator_id.open_id;
       const line = menuCommandLine(env.event.event_key, reg.commands);
       if (s.transaction && (!line || parseCommand(line, reg.commands).command?.readOnly)) {
-        await readThenAnswer(s, openId, env.header.event_id, (rs) => runMenu(rs, reg, env));
+        await readThenAnswer(s, openId, env.header.event_id, (rs) => runMenu(rs, reg, env), { kind: "menu", env });
         return;
       }
       // The command, its answer in the outbox and the done mark: one commit.
@@ -321,7 +327,7 @@ async function processMessage(s: Services, reg: Registry, env: MessageEnvelope):
     // Whether a group takes only-you cards is looked up (and cached) before the transaction, for the same reason.
     if (m.chat_type !== "p2p" && s.transaction) await chatKind(s, m.chat_id);
     if (s.transaction && onlyReads(reg, env)) {
-      await readThenAnswer(s, env.event.sender.sender_id.open_id, env.header.event_id, (rs) => runMessage(rs, reg, env));
+      await readThenAnswer(s, env.event.sender.sender_id.open_id, env.header.event_id, (rs) => runMessage(rs, reg, env), { kind: "message", env });
       return;
     }
     // The command's writes, its answer in the outbox and the done mark commit together: one fsync instead of three,

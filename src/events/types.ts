@@ -6,6 +6,7 @@ import type { Directory, FileSource, Messenger } from "../lark/messenger.js";
 import type { ParsedPlan } from "../importer/types.js";
 import type { LoopSettings } from "../supervision/cuiban.js";
 import type { Actor } from "../domain/actors.js";
+import type { KeptAnswers, ReadJob } from "./read-elsewhere.js";
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -37,6 +38,12 @@ export interface Services {
    * (SQLite, PostgreSQL); absent on D1, where every statement commits on its own.
    */
   transaction?: <T>(work: (s: Services) => Promise<T>) => Promise<T>;
+  /**
+   * Reads and builds a read-only command's answers on another thread (Node with a SQLite file: src/node/read-pool.ts),
+   * resolving to them, or to null when it cannot (no thread free to start, the command needs the directory or a
+   * write, the thread died or took too long): the command then runs here. Absent: always here.
+   */
+  readElsewhere?: (job: ReadJob) => Promise<KeptAnswers | null>;
   /**
    * The sender, resolved before the transaction began, so resolveActor inside it needs no directory call (a network
    * call while SQLite's only connection is held would stall every other event).

@@ -26,6 +26,7 @@ import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
 import { createAdmission } from "../events/admission.js";
 import { errorLogFields } from "../lark/errors.js";
+import { createReadPool, defaultReadWorkers, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -61,6 +62,15 @@ export interface RuntimeOptions {
   eventTransactions?: boolean;
   /** How often a running instance prunes processed_events and delivered outbox rows (default hourly; tests shorten it). */
   pruneEveryMs?: number;
+  /**
+   * Worker threads reading and building read-only commands' answers (src/node/read-pool.ts); 0 = none. Default:
+   * READ_WORKERS, else one per core beyond the first (1 to 4); none where the pool cannot serve — PostgreSQL, an
+   * in-memory store, commands other than the bot's own, an injected clock (the workers read the system's time through
+   * the instant passed to them, but a test's clock object stays here), events committed statement by statement.
+   */
+  readWorkers?: number;
+  /** Test seams of the read pool: its job timeout, a hook after each job is posted, workers that hang. */
+  readPool?: Pick<ReadPoolOptions, "timeoutMs" | "onPosted" | "stallMs">;
   /** HTTP timeouts of the Node server (tests shorten them); defaults in `HTTP_TIMEOUTS`. */
   timeouts?: Partial<typeof HTTP_TIMEOUTS>;
 }
@@ -87,6 +97,8 @@ export interface Runtime {
   store: Store;
   services: Services;
   worker: OutboxWorker | null;
+  /** The read workers, when running (see RuntimeOptions.readWorkers). */
+  readPool: ReadPool | null;
   seeded: SeedCounts | null;
   /** This process among the instances sharing one database (holder of the scheduler lease). */
   instanceId: string;
@@ -103,7 +115,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const clock = o.clock ?? systemClock;
   const secrets = config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : [];
   const log = o.log ?? (config.mode === "local" ? createPlainLogger() : createLogger(secrets));
-  const store = await openStore({ databaseUrl: o.databaseUrl ?? env["DATABASE_URL"], databasePath: o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath() });
+  const databasePath = o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath();
+  const store = await openStore({ databaseUrl: o.databaseUrl ?? env["DATABASE_URL"], databasePath });
   const demoRoster = o.demoRoster ?? config.mode === "local";
   const seeded = o.seedsDir === null ? null : await seedStore(store.db, o.seedsDir ?? join(process.cwd(), "seeds"), clock, { demoRoster });
   if (config.mode === "lark" && config.unsigned) {
@@ -142,6 +155,14 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       committed();
       return result;
     };
+  }
+  // Read-only commands read and build their answers on worker threads, each with its own connection to the file.
+  const readWorkers = o.readWorkers ?? (o.clock ? 0 : (config.READ_WORKERS ?? defaultReadWorkers()));
+  const poolServes = store.dialect === "sqlite" && databasePath !== ":memory:" && !o.commands && o.eventTransactions !== false;
+  const readPool = poolServes && readWorkers > 0 ? createReadPool({ databasePath, size: readWorkers, adminOpenIds: services.adminOpenIds, ...(services.loop ? { loop: services.loop } : {}), log, ...o.readPool }) : null;
+  if (readPool) {
+    services.readElsewhere = (job) => readPool.run(job);
+    void readPool.ready().then(() => log.info(`读取线程已就绪 read workers ready: ${readWorkers}`));
   }
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   if (client) {
@@ -222,6 +243,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     });
   } catch (err) {
     await idle();
+    await readPool?.close();
     await worker?.stop();
     await store.close();
     throw err;
@@ -247,6 +269,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     store,
     services,
     worker,
+    readPool,
     seeded,
     idle,
     instanceId,
@@ -255,6 +278,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       clearInterval(pruneTimer);
       await new Promise<void>((r) => server.close(() => r()));
       await idle();
+      await readPool?.close();
       // Send what the finished work queued before stopping; rows still pending are sent after the next start.
       await worker?.kick();
       await worker?.stop();

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
-import { Kysely } from "kysely";
+import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
 import type { Database } from "./schema.js";
 import { GroupCommit, GroupCommitDialect, syncNow, WalFile } from "./group-commit.js";
 import { preparedOnce } from "./statement-cache.js";
@@ -80,6 +80,34 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
       await db.destroy();
     },
   };
+}
+
+/** A statement that would write, prepared on a read-only connection (openSqliteReader). */
+export class WriteOnReader extends Error {}
+
+/**
+ * A second connection to the same SQLite file that only reads, for a read worker (src/node/read-worker.ts): in WAL
+ * mode it reads beside the writer's connection without waiting for it or making it wait. The same statement cache and
+ * Kysely dialect as the writer, without group commit (it commits nothing) and without migrating (the writer has).
+ * A statement that would write is refused before it runs (WriteOnReader), and `onWrite` is told, so the caller can
+ * run that work where writing is possible instead of reporting SQLite's refusal as the command's failure.
+ */
+export function openSqliteReader(path: string, onWrite: (sql: string) => void = () => {}): { db: Kysely<Database>; close(): Promise<void> } {
+  const raw = new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: 5000 });
+  const cached = preparedOnce(raw);
+  const database: SqliteDatabase = {
+    close: cached.close,
+    prepare(sql) {
+      const stmt = cached.prepare(sql);
+      if (!(stmt as unknown as BetterSqlite3.Statement).readonly) {
+        onWrite(sql);
+        throw new WriteOnReader(`a read-only connection cannot run: ${sql.slice(0, 80)}`);
+      }
+      return stmt;
+    },
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db, close: () => db.destroy() };
 }
 
 const groupCommitOn = (wal: WalFile) => new GroupCommit(() => wal.sync(), () => wal.close());

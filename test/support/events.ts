@@ -93,7 +93,9 @@ const silent = { info: () => {}, warn: () => {}, error: () => {} };
 export async function startTestServer(o: RuntimeOptions & { dir?: string } = {}): Promise<Runtime & { dir: string; post: (body: unknown, init?: Partial<RequestInit>) => Promise<Response> }> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "duban-test-"));
   // Without an explicit env the bot runs the local demo, never whatever the shell running the tests has set.
-  const rt = await startRuntime({ port: 0, log: silent, outboxPollMs: 50, ...o, env: o.env ?? localEnv, databasePath: o.databasePath ?? join(dir, "duban.sqlite") });
+  // No read workers unless a test asks: starting one under tsx costs about 2 s of CPU, and the tests about what the
+  // workers answer opt in (test/read-workers.test.ts, test/commands.test.ts).
+  const rt = await startRuntime({ port: 0, log: silent, outboxPollMs: 50, readWorkers: 0, ...o, env: o.env ?? localEnv, databasePath: o.databasePath ?? join(dir, "duban.sqlite") });
   return {
     ...rt,
     dir,

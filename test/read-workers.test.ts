@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RuntimeOptions } from "../src/node/runtime.js";
+import { demoOpenIdForUnit } from "../src/store/unit-names.js";
+import { cardOf, chatWith, textOf } from "./support/chat.js";
+import { larkEnv, startTestServer } from "./support/events.js";
+import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
+
+/**
+ * Read-only commands read and build their answers on worker threads (src/node/read-pool.ts). What an official sees
+ * must not depend on it: the same card as when the main thread builds it, also when the worker dies or hangs in the
+ * middle of the job, and the event is finished either way.
+ */
+type Bot = Awaited<ReturnType<typeof startTestServer>>;
+let lark: OpenPlatform;
+let yuzhong: string;
+/** /我的任务 of 区卫健委（重庆市渝中区）, built on the main thread (no workers). */
+let inProcessCard: unknown;
+
+async function startBot(o: Partial<RuntimeOptions>): Promise<Bot> {
+  const bot = await startTestServer({ env: larkEnv(lark.url), seedsDir: "seeds", demoRoster: true, ...o });
+  await bot.readPool?.ready();
+  return bot;
+}
+
+async function myTasks(bot: Bot, openId = yuzhong) {
+  const [reply, ...more] = await chatWith(() => bot, () => lark).say(openId, "/我的任务");
+  expect(more).toEqual([]);
+  const row = await bot.store.db.selectFrom("processed_events").select("status").where("key", "like", "event:%").orderBy("received_at", "desc").executeTakeFirstOrThrow();
+  return { reply: reply!, status: row.status };
+}
+
+beforeAll(async () => {
+  lark = await startOpenPlatform();
+  yuzhong = await demoOpenIdForUnit("重庆市渝中区", "区卫健委");
+  const bot = await startBot({ readWorkers: 0 });
+  try {
+    expect(bot.readPool).toBeNull();
+    inProcessCard = cardOf((await myTasks(bot)).reply);
+  } finally {
+    await bot.close();
+  }
+});
+afterAll(async () => {
+  await lark.close();
+});
+
+describe("read workers", () => {
+  it("answer a signed /我的任务 from a worker thread with the card the main thread builds, and finish the event", async () => {
+    const bot = await startBot({ readWorkers: 1 });
+    try {
+      const { reply, status } = await myTasks(bot);
+      expect(bot.readPool!.stats).toEqual({ answered: 1, handedBack: 0, lost: 0 });
+      expect(textOf(reply)).toContain("我的任务 · 区卫健委（重庆市渝中区）");
+      expect(cardOf(reply)).toEqual(inProcessCard);
+      expect(status).toBe("done");
+    } finally {
+      await bot.close();
+    }
+  });
+
+  it("hand a command that needs the Lark directory (an unbound sender) back to the main thread", async () => {
+    const bot = await startBot({ readWorkers: 1 });
+    try {
+      const { reply, status } = await myTasks(bot, "ou_stranger_rw");
+      expect(textOf(reply)).toContain("/绑定");
+      expect(bot.readPool!.stats).toEqual({ answered: 0, handedBack: 1, lost: 0 });
+      expect(status).toBe("done");
+    } finally {
+      await bot.close();
+    }
+  });
+
+  it("still answer with the same card when the worker dies in the middle of the job, and replace the worker", async () => {
+    let crashes = 0;
+    const bot = await startBot({ readWorkers: 1, readPool: { onPosted: (w) => void (crashes++ === 0 && w.terminate()) } });
+    try {
+      const { reply, status } = await myTasks(bot);
+      expect(cardOf(reply)).toEqual(inProcessCard);
+      expect(status).toBe("done");
+      expect(bot.readPool!.stats.lost).toBe(1);
+      // The replacement takes the next command.
+      await bot.readPool!.ready();
+      const again = await myTasks(bot);
+      expect(cardOf(again.reply)).toEqual(inProcessCard);
+      expect(bot.readPool!.stats).toEqual({ answered: 1, handedBack: 0, lost: 1 });
+    } finally {
+      await bot.close();
+    }
+  });
+
+  it("still answer with the same card when the worker hangs past the job timeout", async () => {
+    const bot = await startBot({ readWorkers: 1, readPool: { stallMs: 600_000, timeoutMs: 100 } });
+    try {
+      const { reply, status } = await myTasks(bot);
+      expect(cardOf(reply)).toEqual(inProcessCard);
+      expect(status).toBe("done");
+      expect(bot.readPool!.stats).toEqual({ answered: 0, handedBack: 0, lost: 1 });
+    } finally {
+      await bot.close();
+    }
+  });
+});
