@@ -93,6 +93,25 @@ describe("card callbacks", () => {
   });
 });
 
+describe("a card's values", () => {
+  it("reach the handler as the card sent them; a value or form that is not an object is refused, naming it, and runs nothing", async () => {
+    const seen: unknown[] = [];
+    const s = await server({ cardActions: [{ action: "look", handle: async (ctx) => (seen.push([ctx.action.value, ctx.action.formValue]), { toast: { type: "info", content: "看过了" } }) }] });
+    const value = { action: "look", n: 3, nested: { a: [1, "二"] }, none: null };
+    expect((await postCard(s, cardEvent({ openId: "ou_a", value, formValue: { value: "85.5", period: 2026 } }))).toast?.content).toBe("看过了");
+    expect((await postCard(s, cardEvent({ openId: "ou_a", value: { action: "look" } }))).toast?.content).toBe("看过了");
+    expect(seen).toEqual([[value, { value: "85.5", period: 2026 }], [{ action: "look" }, {}]]);
+    for (const [field, bad] of [["value", ["look"]], ["value", "look"], ["form_value", 5], ["form_value", null]] as const) {
+      const ev = cardEvent({ openId: "ou_a", value: { action: "look" } });
+      (ev.event.action as Record<string, unknown>)[field] = bad;
+      const res = await s.post(ev);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: `malformed card.action.trigger: event.action.${field}` });
+    }
+    expect(seen).toHaveLength(2);
+  });
+});
+
 describe("messages that are not commands", () => {
   it("run the help command with the original text, so it can say which command is unknown", async () => {
     const seen: string[] = [];

@@ -79,6 +79,13 @@ const messageEventSchema = z.object({
 });
 export type MessageEnvelope = z.infer<typeof messageEventSchema>;
 
+/**
+ * A card's `value` and `form_value`: any JSON object, taken as it is. Each action's handler validates what it reads
+ * from them (e.g. submitValueSchema, formValueSchema); checking every key here as a record as well, and copying the
+ * object, cost more than the rest of the envelope.
+ */
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+
 const cardEventSchema = z.object({
   schema: z.literal("2.0"),
   header: z.object({ event_id: z.string().min(1), event_type: z.literal("card.action.trigger") }),
@@ -86,8 +93,8 @@ const cardEventSchema = z.object({
     operator: z.object({ open_id: z.string().min(1) }),
     token: z.string().optional(),
     action: z.object({
-      value: z.record(z.string(), z.unknown()).optional().default({}),
-      form_value: z.record(z.string(), z.unknown()).optional().default({}),
+      value: jsonObject.optional().default({}),
+      form_value: jsonObject.optional().default({}),
     }),
     context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).optional(),
   }),
