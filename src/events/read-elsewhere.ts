@@ -1,3 +1,4 @@
+import { cardJson, withKnownJson } from "../../cards/serialised.js";
 import type { Card } from "../../cards/types.js";
 import type { Messenger, OutgoingFile, SendOptions } from "../lark/messenger.js";
 import type { MenuEnvelope, MessageEnvelope, Registry } from "./dispatch.js";
@@ -38,7 +39,7 @@ export class RecordingMessenger implements Messenger {
 
   #keep(method: SendMethod, args: unknown[]): Promise<void> {
     const at = CARD_AT[method];
-    const card = at >= 0 ? JSON.stringify(args[at]) : null;
+    const card = at >= 0 ? cardJson(args[at] as Card) : null;
     if (at >= 0) args[at] = null;
     this.sends.push({ method, args, card });
     return Promise.resolve();
@@ -77,7 +78,8 @@ export function recordedAnswers(sends: readonly RecordedSend[]): KeptAnswers {
       for (const r of sends) {
         const args = [...r.args];
         const at = CARD_AT[r.method];
-        if (at >= 0) args[at] = JSON.parse(r.card ?? "null") as Card;
+        // Registered with the text it came as, so the outbox splices that text in instead of serialising it again.
+        if (at >= 0 && r.card !== null) args[at] = withKnownJson(JSON.parse(r.card) as Card, r.card);
         await (m[r.method] as (...a: unknown[]) => Promise<void>).apply(m, args);
       }
     },

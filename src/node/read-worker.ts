@@ -46,7 +46,10 @@ async function run(id: number, job: ReadJob): Promise<void> {
   const logs: RecordedLog[] = [];
   const s = { db: store.db, clock: fixedClock(job.now), messenger, directory, log: recordingLogger(logs), adminOpenIds: data.adminOpenIds, ...(data.loop ? { loop: data.loop } : {}) };
   try {
-    await runReadJob(s, registry, job);
+    // One read transaction for the whole job: the command sees one snapshot of the store, not the main thread's
+    // commits landing between its statements. (SQLite also drops a connection's page cache when another has committed
+    // since its last read: now once per job rather than per statement; not measurable in the closed loop.)
+    await store.db.transaction().execute((trx) => runReadJob({ ...s, db: trx }, registry, job));
   } catch (err) {
     needsMain ??= `failed: ${String(err)}`;
   }
