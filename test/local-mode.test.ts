@@ -53,6 +53,15 @@ describe("waking the delivery worker", () => {
     trx.committed();
     expect(wakes).toBe(1);
     expect((await db.selectFrom("outbox").select("status").orderBy("id").execute()).map((r) => r.status)).toEqual(["pending", "sent", "sent"]);
+    // Rows of every shape (with and without a de-duplication key, bulk or not) are stored as described, once per key.
+    await lark.sendToChat("oc_1", card, { dedupeKey: "digest:oc_1:2026-W48", bulk: true });
+    await lark.sendToChat("oc_1", card, { dedupeKey: "digest:oc_1:2026-W48", bulk: true });
+    await local.sendToUser("ou_1", card, { viewer: "ou_1" });
+    const rows = await db.selectFrom("outbox").select(["kind", "target", "status", "priority", "dedupe_key", "sent_at", "payload"]).where("id", ">", 3).orderBy("id").execute();
+    expect(rows).toEqual([
+      { kind: "send_chat", target: "oc_1", status: "pending", priority: 0, dedupe_key: "digest:oc_1:2026-W48", sent_at: null, payload: JSON.stringify({ card }) },
+      { kind: "send_user", target: "ou_1", status: "sent", priority: 1, dedupe_key: null, sent_at: "2026-11-24T02:00:00.000Z", payload: JSON.stringify({ card, viewer: "ou_1" }) },
+    ]);
     await close();
   });
 });

@@ -3,6 +3,7 @@ import { cardJson } from "../../cards/serialised.js";
 import type { Card } from "../../cards/types.js";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../events/types.js";
+import { executeReusable, type ReusableValue } from "../store/compiled-once.js";
 import type { Database, OutboxRow } from "../store/schema.js";
 import { appendDelivery } from "../supervision/ledger.js";
 import type { Messenger, OutgoingFile, SendOptions } from "./messenger.js";
@@ -74,30 +75,27 @@ export class OutboxMessenger implements Messenger {
   private async enqueue(kind: OutboxKind, target: string, payload: OutboxPayload, o?: SendOptions): Promise<void> {
     const now = this.clock.now().toISOString();
     const local = this.opts.deliveredImmediately === true;
-    const res = await this.db
-      .insertInto("outbox")
-      .values({
-        dedupe_key: o?.dedupeKey ?? null,
-        kind,
-        target,
-        payload: payloadJson({
-          ...payload,
-          ...(o?.viewer ? { viewer: o.viewer } : {}),
-          ...(o?.chatId && !payload.chatId ? { chatId: o.chatId } : {}),
-          ...(o?.ledgerEventId !== undefined ? { ledgerEventId: o.ledgerEventId } : {}),
-        }),
-        status: local ? "sent" : "pending",
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: null,
-        created_at: now,
-        sent_at: local ? now : null,
-        result_message_id: null,
-        priority: o?.bulk ? 0 : 1,
-      })
-      .onConflict((oc) => oc.column("dedupe_key").doNothing())
-      .returning("id")
-      .executeTakeFirst();
+    const values = [
+      o?.dedupeKey ?? null,
+      kind,
+      target,
+      payloadJson({
+        ...payload,
+        ...(o?.viewer ? { viewer: o.viewer } : {}),
+        ...(o?.chatId && !payload.chatId ? { chatId: o.chatId } : {}),
+        ...(o?.ledgerEventId !== undefined ? { ledgerEventId: o.ledgerEventId } : {}),
+      }),
+      local ? "sent" : "pending",
+      0,
+      now,
+      null,
+      now,
+      local ? now : null,
+      null,
+      o?.bulk ? 0 : 1,
+    ] as const;
+    // Compiled once (src/store/compiled-once.ts): every answer goes through here.
+    const [res] = await executeReusable(this.db, { key: "outbox/enqueue", build: (v: typeof values) => insertOutboxRow(this.db, v) }, values);
     // RETURNING rather than the affected-row count: D1's driver reports counts differently from better-sqlite3.
     if (!res) return;
     if (local && o?.ledgerEventId !== undefined) {
@@ -112,6 +110,28 @@ export class OutboxMessenger implements Messenger {
     }
     this.opts.onEnqueue?.();
   }
+}
+
+/** Every column a parameter, in the order of `values` (the compiled-once check needs each value in its place). */
+function insertOutboxRow(db: Kysely<Database>, [dedupeKey, kind, target, payload, status, attempts, nextAttemptAt, lastError, createdAt, sentAt, resultMessageId, priority]: readonly ReusableValue[]) {
+  return db
+    .insertInto("outbox")
+    .values({
+      dedupe_key: dedupeKey as string | null,
+      kind: kind as OutboxKind,
+      target: target as string,
+      payload: payload as string,
+      status: status as OutboxRow["status"],
+      attempts: attempts as number,
+      next_attempt_at: nextAttemptAt as string,
+      last_error: lastError as string | null,
+      created_at: createdAt as string,
+      sent_at: sentAt as string | null,
+      result_message_id: resultMessageId as string | null,
+      priority: priority as number,
+    })
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .returning("id");
 }
 
 /**

@@ -3,6 +3,7 @@
  * government (jurisdiction), so every look-up can be narrowed to one.
  */
 import type { Kysely } from "kysely";
+import { executeReusable } from "./compiled-once.js";
 import type { Database, Unit } from "./schema.js";
 import { aliasKeys, demoOpenIdForUnit, isGroupUnit } from "./unit-names.js";
 
@@ -83,13 +84,17 @@ export async function groupMembers(db: Kysely<Database>, groupUnitId: number): P
 
 /** The group units a unit belongs to, so it also sees tasks assigned to 各街道 and the like. */
 export async function groupsContaining(db: Kysely<Database>, unitId: number): Promise<Unit[]> {
-  return db
-    .selectFrom("unit_group_members")
-    .innerJoin("units", "units.id", "unit_group_members.group_id")
-    .selectAll("units")
-    .where("unit_group_members.unit_id", "=", unitId)
-    .orderBy("units.id")
-    .execute();
+  // Compiled once (src/store/compiled-once.ts): asked by every /我的任务 and every digest line.
+  return executeReusable(db, {
+    key: "units/groups-containing",
+    build: ([id]: readonly [number]) =>
+      db
+        .selectFrom("unit_group_members")
+        .innerJoin("units", "units.id", "unit_group_members.group_id")
+        .selectAll("units")
+        .where("unit_group_members.unit_id", "=", id)
+        .orderBy("units.id"),
+  }, [unitId] as const);
 }
 
 /**
