@@ -53,6 +53,10 @@ describe("read workers", () => {
       expect(textOf(reply)).toContain("我的任务 · 区卫健委（重庆市渝中区）");
       expect(cardOf(reply)).toEqual(inProcessCard);
       expect(status).toBe("done");
+      // The card's text from the worker is stored as it came, and is exactly what serialising the payload gives.
+      const stored = await bot.store.db.selectFrom("outbox").select("payload").execute();
+      expect(stored.length).toBeGreaterThan(0);
+      for (const { payload } of stored) expect(JSON.stringify(JSON.parse(payload))).toBe(payload);
     } finally {
       await bot.close();
     }
