@@ -74,66 +74,35 @@ export function cardSize(card: Card): CardSize {
  * JSON is its elements' JSON joined by commas. The card around the elements is remembered by its header object in
  * the same way. Nothing measured may change afterwards, so a measurer lives for one cut only.
  */
-export interface CardMeasurer {
-  (card: Card): CardSize;
-  /**
-   * The card's JSON exactly as JSON.stringify writes it, put together from the JSON of elements measured before (only
-   * what is new is serialised): the page a cut chose is then not serialised again whole to be sent.
-   */
-  json(card: Card): string;
-}
-
-export function cardMeasurer(): CardMeasurer {
-  const known = new WeakMap<object, Measured>();
+export function cardMeasurer(): (card: Card) => CardSize {
+  const known = new WeakMap<object, CardSize>();
   // The card around the elements, by the identity of its header: a builder that reuses its header and config objects
   // for every page it builds has them measured once too.
-  const shells = new WeakMap<object, { card: Card; size: CardSize; json?: string }>();
-  const shellOf = (card: Card) => {
+  const shells = new WeakMap<object, { card: Card; size: CardSize }>();
+  const shellOf = (card: Card): CardSize => {
     const header = card.header;
     const seen = header ? shells.get(header) : undefined;
-    if (seen && sameShell(seen.card, card)) return seen;
-    const shell: { card: Card; size: CardSize; json?: string } = { card, size: cardSize({ ...card, body: { ...card.body, elements: [] } }) };
-    if (header) shells.set(header, shell);
-    return shell;
+    if (seen && sameShell(seen.card, card)) return seen.size;
+    const size = cardSize({ ...card, body: { ...card.body, elements: [] } });
+    if (header) shells.set(header, { card, size });
+    return size;
   };
-  const elementOf = (element: unknown): Measured => {
-    let m = typeof element === "object" && element !== null ? known.get(element) : undefined;
-    if (!m) {
-      m = measureElement(element);
-      if (typeof element === "object" && element !== null) known.set(element, m);
-    }
-    return m;
-  };
-  const measure = (card: Card): CardSize => {
+  return (card) => {
     const elements = card.body.elements;
-    const shell = shellOf(card).size;
+    const shell = shellOf(card);
     let count = shell.elements;
     let bytes = shell.bytes + Math.max(0, elements.length - 1);
     for (const element of elements) {
-      const m = elementOf(element);
-      count += m.size.elements;
-      bytes += m.size.bytes;
+      let size = typeof element === "object" && element !== null ? known.get(element) : undefined;
+      if (!size) {
+        size = elementSize(element);
+        if (typeof element === "object" && element !== null) known.set(element, size);
+      }
+      count += size.elements;
+      bytes += size.bytes;
     }
     return { elements: count, bytes };
   };
-  measure.json = (card: Card): string => {
-    const keys = Object.keys(card);
-    // Put together only for the shape card() builds (body last, holding only the elements); otherwise serialised whole.
-    if (keys[keys.length - 1] !== "body" || Object.keys(card.body).length !== 1) return JSON.stringify(card);
-    const shell = shellOf(card);
-    if (shell.json === undefined) {
-      const { body: _body, ...rest } = card;
-      const head = JSON.stringify(rest);
-      shell.json = head === "{}" ? '{"body":{"elements":[' : `${head.slice(0, -1)},"body":{"elements":[`;
-    }
-    return `${shell.json}${card.body.elements.map((e) => elementOf(e).json).join(",")}]}}`;
-  };
-  return measure;
-}
-
-interface Measured {
-  size: CardSize;
-  json: string;
 }
 
 /** Cards that serialise the same but for their elements: the same keys in the same order with the same values. */
@@ -147,9 +116,8 @@ function sameShell(a: Card, b: Card): boolean {
 }
 
 /** One element of an array, as JSON.stringify writes it there (undefined and functions as null). */
-function measureElement(element: unknown): Measured {
-  const json = (JSON.stringify(element) as string | undefined) ?? "null";
-  return { size: { elements: countElements(element), bytes: utf8Length(json) }, json };
+function elementSize(element: unknown): CardSize {
+  return { elements: countElements(element), bytes: utf8Length(JSON.stringify(element) ?? "null") };
 }
 
 export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
@@ -169,20 +137,19 @@ const within = (s: CardSize, budget: CardSize) => s.elements <= budget.elements 
  * budget is the real page built. A page whose size was last summed, not measured, is checked as built at the end, and
  * if one does not fit (a builder whose sizes do not add up) the pages are cut the exact way, so the result is always
  * what the exact way gives. A builder that puts the same element objects on every page it builds (a block's rows
- * built once) has each of them serialised once for the whole cut (cardMeasurer; pass one to serialise the chosen
- * page from what it remembers).
+ * built once) has each of them serialised once for the whole cut (cardMeasurer).
  */
 export function paginateByBudget<B>(
   blocks: B[],
   build: (page: B[]) => Card,
   shrink: (block: B) => B | null,
   budget: CardSize = CARD_BUDGET,
-  measure: CardMeasurer = cardMeasurer(),
 ): B[][] {
-  return paginateBySums(blocks, build, shrink, budget, measure) ?? paginateExactly(blocks, build, shrink, budget, measure);
+  return paginateBySums(blocks, build, shrink, budget) ?? paginateExactly(blocks, build, shrink, budget);
 }
 
-function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize, measure: CardMeasurer): B[][] | null {
+function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] | null {
+  const measure = cardMeasurer();
   const empty = measure(build([]));
   const pages: B[][] = [];
   // Pages whose size is a sum of their blocks' own sizes, not measured as built: checked at the end.
@@ -223,7 +190,8 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
   return pages;
 }
 
-function paginateExactly<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize, measure: CardMeasurer): B[][] {
+function paginateExactly<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] {
+  const measure = cardMeasurer();
   const fitsPage = (card: Card) => within(measure(card), budget);
   const pages: B[][] = [];
   let current: B[] = [];

@@ -1,8 +1,7 @@
 import type { TaskView } from "../src/domain/tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
-import { CARD_BUDGET, cardMeasurer, paginateByBudget, type CardMeasurer } from "./budget.js";
-import { withKnownJson } from "./serialised.js";
+import { paginateByBudget } from "./budget.js";
 import { button, card, esc, hr, md, rowWithButton, truncate } from "./elements.js";
 import { periodLabel } from "../src/domain/period.js";
 import { latestText, statusBadge, statusReason, targetText, withUnit } from "./format.js";
@@ -46,20 +45,17 @@ export function myTasksPageCount(input: Omit<MyTasksInput, "page">): number {
 /** The unit's pages cut once: how many there are and any one of them (a command checks the page asked for first). */
 export function myTasksPages(input: Omit<MyTasksInput, "page">): { count: number; card(page: number): Card } {
   const parts = sharedParts(input);
-  const measure = cardMeasurer();
-  const pages = myTasksLayout(input, parts, measure);
+  const pages = myTasksLayout(input, parts);
   return {
     count: pages.length,
     card(page) {
       const p = Math.min(Math.max(1, page), pages.length);
-      const c = render(input, parts, pages[p - 1]!, p, pages.length);
-      // Its elements were serialised while measuring: sending it reuses that JSON (cards/serialised.ts).
-      return withKnownJson(c, measure.json(c));
+      return render(input, parts, pages[p - 1]!, p, pages.length);
     },
   };
 }
 
-function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts, measure: CardMeasurer): Block[][] {
+function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts): Block[][] {
   const ordered = [...input.tasks.filter((t) => t.role === "lead"), ...input.tasks.filter((t) => t.role === "support")];
   const blocks = ordered.map((task) => ({ task, shown: task.indicators.length }));
   // Measured with the widest furniture (both page buttons, a two-digit page label), so every page fits as rendered.
@@ -67,8 +63,6 @@ function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts, me
     blocks,
     (page) => render(input, parts, page, 2, 99),
     (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null),
-    CARD_BUDGET,
-    measure,
   );
 }
 

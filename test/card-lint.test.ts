@@ -76,11 +76,7 @@ describe("the card linter itself", () => {
       { schema: "2.0", config, header, body: { elements: [] }, card_link: { url: "https://example.com" } },
       { schema: "2.0", config, header, body: { elements: [row] } },
     ];
-    for (const c of pages) {
-      expect(measure(c)).toEqual(cardSize(c));
-      expect(measure.json(c)).toBe(JSON.stringify(c));
-    }
-    expect(measure.json({ body: { elements: [row, undefined, "字"] } } as unknown as Card)).toBe(JSON.stringify({ body: { elements: [row, undefined, "字"] } }));
+    for (const c of pages) expect(measure(c)).toEqual(cardSize(c));
   });
 
   it("sends a card whose JSON is known as exactly what serialising it gives, and refuses to let it change afterwards", () => {
@@ -139,7 +135,7 @@ describe("every card builder passes the linter", () => {
       const c = myTasksCard({ ...input, page });
       expectValid(c, `page ${page}`);
       const s = JSON.stringify(c);
-      // What is sent (the JSON put together while cutting the pages) is exactly the card.
+      // What the outbox stores for it is exactly the card.
       expect(cardJson(c)).toBe(s);
       seen.push(...[...s.matchAll(/\*\*\[(\d+)\]\*\*/g)].map((m) => m[1]!));
       expect(s).toContain(`第 ${page}/${pages} 页`);
