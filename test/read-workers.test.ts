@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultReadWorkers } from "../src/node/read-pool.js";
 import type { RuntimeOptions } from "../src/node/runtime.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { cardOf, chatWith, textOf } from "./support/chat.js";
@@ -42,6 +43,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await lark.close();
+});
+
+describe("how many read workers start by default", () => {
+  it("none on two cores or fewer (no core to spare there), otherwise one per core beyond the first, at most four", () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultReadWorkers(cores))).toEqual([0, 0, 2, 3, 4, 4]);
+  });
 });
 
 describe("read workers", () => {

@@ -59,7 +59,8 @@ describe("starting and stopping", () => {
     freshClone(clone);
     const botPort = await freePort();
     // Lark mode listens on every interface by default; a test keeps to loopback.
-    const env = { ...larkEnv(lark.url), PORT: String(botPort), HOST: "127.0.0.1" };
+    // READ_WORKERS=1: a 2-core machine starts none by default, and the test checks they start from the compiled JS.
+    const env = { ...larkEnv(lark.url), PORT: String(botPort), HOST: "127.0.0.1", READ_WORKERS: "1" };
 
     const bot = startNpm(clone, ["start"], env, children);
     await until(() => bot.out.stdout.includes("listening on") || bot.child.exitCode !== null, "npm start to listen", 300_000);
