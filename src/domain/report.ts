@@ -8,7 +8,7 @@ import { readNumber, implausibility } from "./number-input.js";
 import { checkReportPeriod, parsePeriod } from "./period.js";
 import { indicatorStatus, type StatusResult } from "./status.js";
 import { executeReusable } from "../store/compiled-once.js";
-import { latestValuesByRole } from "../store/latest-values.js";
+import { latestValuesByRole, newestReportOnly } from "../store/latest-values.js";
 import { currentPeriods, indicatorFacts, planYearOf, statusInput, withValues, type IndicatorFacts, type IndicatorView, type LatestValue } from "./tasks.js";
 
 /** A Lark card stays interactive for 14 days; a submit from an older form is refused rather than trusted. */
@@ -119,9 +119,7 @@ export async function indicatorForUnit(s: Services, actor: Actor, unitId: number
                 .select("r.id")
                 .whereRef("r.indicator_id", "=", "i.id")
                 .where("r.unit_id", "=", ownUnit)
-                .orderBy("r.period", "desc")
-                .orderBy("r.id", "desc")
-                .limit(sql.lit(1)),
+                .$call(newestReportOnly),
             ),
           ),
         )

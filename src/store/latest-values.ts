@@ -1,6 +1,14 @@
-import { PostgresAdapter, sql, type Compilable, type Kysely } from "kysely";
+import { PostgresAdapter, sql, type Compilable, type Kysely, type SelectQueryBuilder } from "kysely";
 import { executeReusable } from "./compiled-once.js";
 import type { Database, ReportPeriodKind } from "./schema.js";
+
+/**
+ * Keeps the newest of the reports a sub-select reads (aliased `r`): the latest period, and within a period the row
+ * stored last (a correction supersedes). The one definition of "newest" that every read of a unit's values shares.
+ */
+export function newestReportOnly<Q extends SelectQueryBuilder<any, any, any>>(q: Q): Q {
+  return q.orderBy("r.period", "desc").orderBy("r.id", "desc").limit(sql.lit(1)) as Q;
+}
 
 /** One unit's newest value for an indicator. */
 export interface LatestValue {
@@ -171,9 +179,7 @@ function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeri
               .select("r.id")
               .whereRef("r.indicator_id", "=", "k.indicator_id")
               .whereRef("r.unit_id", "=", "k.unit_id")
-              .orderBy("r.period", "desc")
-              .orderBy("r.id", "desc")
-              .limit(sql.lit(1)),
+              .$call(newestReportOnly),
           ),
         ),
       )
@@ -189,9 +195,7 @@ function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeri
               .whereRef("r.indicator_id", "=", "k.indicator_id")
               .whereRef("r.unit_id", "=", "k.unit_id")
               .whereRef("r.period", "<", "l.period")
-              .orderBy("r.period", "desc")
-              .orderBy("r.id", "desc")
-              .limit(sql.lit(1)),
+              .$call(newestReportOnly),
           ),
         ),
       )
