@@ -45,7 +45,7 @@ const baseSchema = z.object({
   WORK_WAIT_BUDGET_SECONDS: z.coerce.number().positive().default(10),
   /**
    * Node with SQLite: worker threads that read and build read-only commands' answers (/我的任务 …) beside the main
-   * thread; 0 = none. Unset: one per core beyond the first, 1 to 4 (src/node/read-pool.ts).
+   * thread; 0 = none. Unset: none on 2 cores or fewer, else one per core beyond the first, up to 4 (src/node/read-pool.ts).
    */
   READ_WORKERS: z.coerce.number().int().min(0).max(16).optional(),
   /** The digest and reminder schedulers run on the one instance holding this lease; a dead holder's lapses after it. */

@@ -40,11 +40,11 @@ export interface ReadPool {
   close(): Promise<void>;
 }
 
-/** Workers when READ_WORKERS is not set: the cores beside the main thread's, at least one, at most four. */
 /**
- * None on two cores or fewer: there the worker's extra CPU (its connection re-reading pages the main thread's commits
- * made stale, a second heap, messages) found no idle core and the closed loop did not get faster (quiet machine,
- * alternating: 412/380 accepted/s without, 354/390 with one worker; process CPU per event 2.8-3.0 -> 4.1-4.4 ms).
+ * Workers when READ_WORKERS is not set: the cores beside the main thread's, at most four; none on two cores or fewer,
+ * where the worker's extra CPU (its connection re-reading pages the main thread's commits made stale, a second heap,
+ * messages) found no idle core and the closed loop did not get faster (quiet machine, alternating: 412/380 accepted/s
+ * without, 354/390 with one worker; process CPU per event 2.8-3.0 -> 4.1-4.4 ms).
  */
 export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 2 ? 0 : Math.min(4, cores - 1));
 

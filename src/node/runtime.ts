@@ -64,7 +64,7 @@ export interface RuntimeOptions {
   pruneEveryMs?: number;
   /**
    * Worker threads reading and building read-only commands' answers (src/node/read-pool.ts); 0 = none. Default:
-   * READ_WORKERS, else one per core beyond the first (1 to 4); none where the pool cannot serve — PostgreSQL, an
+   * READ_WORKERS, else defaultReadWorkers() (none on 2 cores or fewer); none where the pool cannot serve — PostgreSQL, an
    * in-memory store, commands other than the bot's own, an injected clock (the workers read the system's time through
    * the instant passed to them, but a test's clock object stays here), events committed statement by statement.
    */
