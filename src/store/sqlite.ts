@@ -99,7 +99,7 @@ export function openSqliteReader(path: string, onWrite: (sql: string) => void = 
     close: cached.close,
     prepare(sql) {
       const stmt = cached.prepare(sql);
-      if (!(stmt as unknown as BetterSqlite3.Statement).readonly) {
+      if (!stmt.readonly) {
         onWrite(sql);
         throw new WriteOnReader(`a read-only connection cannot run: ${sql.slice(0, 80)}`);
       }
