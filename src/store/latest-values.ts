@@ -62,8 +62,9 @@ type Candidate = LatestValue & { id: number };
  * periods each) and grew with the years kept. Several lead units (a group's members) merge here: the lead's two
  * newest periods are always among each lead unit's two newest, so the pairs suffice.
  *
- * The (indicator, unit) pairs are found by skipping through the index reports_by_indicator (one seek per unit that
- * reported, a recursive CTE), not by walking every report; each row is then found by a seek on the same index. One
+ * The (indicator, unit) pairs are found by skipping through the index reports_latest (one seek per unit that
+ * reported, a recursive CTE), not by walking every report; each row is then found by a seek on the same index, which
+ * also holds the value (migrations/0016 dropped reports_by_indicator, its prefix, one index write less a report). One
  * statement per 90 ids (D1 binds at most 100 parameters; the three current periods are the rest).
  */
 export async function latestValuesByRole(
