@@ -88,6 +88,9 @@ for (const engine of engines) {
       await report(db, 4, 11, "2026Q4", 36);
       await report(db, 4, 12, "2026Q2", 20);
       await report(db, 4, 13, "2027Q1", 99);
+      // Indicator 5: the lead reported this quarter and, ahead of time, the next one.
+      await report(db, 5, 1, "2026Q4", 81);
+      await report(db, 5, 1, "2027Q1", 82);
     }, 120_000);
     afterAll(async () => {
       await store?.close();
@@ -108,6 +111,8 @@ for (const engine of engines) {
       // Yearly: "2026Q4" sorts after "2026" but is not the year 2026's report.
       expect(values.get(3)).toMatchObject({ latest: { value: 66, period: "2026Q4" }, previous: { value: 60, period: "2025" }, reportedCurrent: false });
       expect((await latestValuesByRole(store.db, [1])).get(1)!.reportedCurrent).toBe(false);
+      // A report for a later period does not hide that the current one was reported.
+      expect((await latestValuesByRole(store.db, [5], CURRENT)).get(5)).toMatchObject({ latest: { value: 82, period: "2027Q1" }, reportedCurrent: true });
     });
 
     it("counts a group's members as the lead: the newest period from any member, the later report within a period", async () => {
@@ -121,7 +126,7 @@ for (const engine of engines) {
     it("reads more indicators than one statement may bind (D1: 100 parameters), leaving unreported ones out", async () => {
       const ids = Array.from({ length: 100 }, (_, k) => 100 - k);
       const values = await latestValuesByRole(store.db, ids, CURRENT);
-      expect([...values.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4]);
+      expect([...values.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
       expect(values.get(1)!.latest!.value).toBe(72);
       expect((await latestValuesByRole(store.db, [], CURRENT)).size).toBe(0);
     });

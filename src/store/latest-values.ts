@@ -169,6 +169,13 @@ function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeri
       .selectFrom("pairs as k")
       .innerJoin("indicators as i", "i.id", "k.indicator_id")
       .innerJoin("units as u", "u.id", "k.unit_id")
+      // The current period of the indicator's kind, named once per row (its three values bound once).
+      .$if(current !== undefined, (qb) =>
+        qb.leftJoin(
+          sql<{ kind: string; period: string }>`(select 'year' as kind, ${current?.year} as period union all select 'quarter', ${current?.quarter} union all select 'month', ${current?.month})`.as("cur"),
+          (join) => join.onRef("cur.kind", "=", "i.period"),
+        ),
+      )
       // The unit's newest row: its latest period, the largest id within it (a correction supersedes).
       .innerJoin("reports as l", (join) =>
         join.on((eb) =>
@@ -210,11 +217,14 @@ function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeri
                  or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = k.unit_id))
         ) then 1 else 0 end`.as("is_lead"),
         current
-          ? sql<number>`case when exists (
-              select 1 from reports c
-              where c.indicator_id = k.indicator_id and c.unit_id = k.unit_id
-                and c.period = case i.period when 'year' then ${current.year} when 'quarter' then ${current.quarter} when 'month' then ${current.month} end
-            ) then 1 else 0 end`.as("reported_current")
+          // The newest row's period is the largest: equal to the current one, the unit reported for it; smaller, it
+          // did not. Only when a later period was reported is the current one looked up (a quarter of the statement's
+          // time when it was looked up for every row).
+          ? sql<number>`case
+              when l.period = cur.period then 1
+              when l.period < cur.period then 0
+              else exists (select 1 from reports c where c.indicator_id = k.indicator_id and c.unit_id = k.unit_id and c.period = cur.period)
+            end`.as("reported_current")
           : sql<number>`0`.as("reported_current"),
       ])
       .where("k.unit_id", "is not", null)
