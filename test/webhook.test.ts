@@ -99,6 +99,26 @@ describe("retries of the same event", () => {
     expect(replies().length - before).toBe(1);
   });
 
+  it.each([
+    ["signed and encrypted", "lark"],
+    ["in local mode, with nothing to decrypt between arrival and the inbox", "local"],
+  ])("arriving at the same moment as each other and as other events (%s): the message is processed once, every other event too", async (_name, mode) => {
+    const server = mode === "lark" ? null : await startTestServer({ seedsDir: "seeds" });
+    const send = async (e: unknown) => (server ? server.post(e) : post(await signedRequest(e)));
+    const ev = messageEvent({ text: "/帮助", openId: "ou_burst" });
+    const resent = messageEvent({ text: "/帮助", openId: "ou_burst", messageId: ev.event.message.message_id });
+    const others = [1, 2, 3].map((i) => messageEvent({ text: "/帮助", openId: `ou_burst_${i}` }));
+    const answers = await Promise.all([ev, ev, resent, ...others, ev].map(async (e) => ((await (await send(e)).json()) as { msg: string }).msg));
+    // One of the four deliveries of the message is processed (whichever came first), each other event once.
+    expect([0, 1, 2, 6].map((i) => answers[i]).sort()).toEqual(["duplicate", "duplicate", "duplicate", "success"]);
+    expect([3, 4, 5].map((i) => answers[i])).toEqual(["success", "success", "success"]);
+    const rt = server ?? bot;
+    await rt.idle();
+    const answered = await rt.store.db.selectFrom("outbox").select("target").where("target", "in", [ev, ...others].map((e) => e.event.message.message_id)).execute();
+    expect(answered.map((r) => r.target).sort()).toEqual([ev, ...others].map((e) => e.event.message.message_id).sort());
+    await server?.close();
+  });
+
   it("are still recognised after a restart on the same database file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "duban-restart-"));
     const first = await startTestServer({ env: larkEnv(lark.url), seedsDir: null, dir });

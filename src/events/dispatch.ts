@@ -172,7 +172,7 @@ export async function runMenu(s: Services, reg: Registry, env: MenuEnvelope): Pr
 
 /** Records the menu event once and runs it after the HTTP answer. Returns false for a duplicate. */
 export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, runLater: (work: () => Promise<void>) => void): Promise<boolean> {
-  const fresh = await recordEvent(s.db, { eventId: env.header.event_id, kind: env.header.event_type, payload: env, now: s.clock.now() });
+  const fresh = await recordEvent(s.db, { eventId: env.header.event_id, kind: env.header.event_type, payload: env, now: s.clock.now(), together: true });
   if (!fresh) return false;
   runLater(async () => {
     try {
@@ -285,7 +285,7 @@ export async function acceptBotAdded(
 ): Promise<boolean> {
   const eventId = env.header.event_id;
   // No payload kept: a greeting lost to a crash is not worth replaying at start-up (resume marks it failed).
-  const fresh = await recordEvent(s.db, { eventId, kind: env.header.event_type, payload: null, now: s.clock.now() });
+  const fresh = await recordEvent(s.db, { eventId, kind: env.header.event_type, payload: null, now: s.clock.now(), together: true });
   if (!fresh) return false;
   runLater(async () => {
     try {
@@ -312,6 +312,8 @@ export async function acceptMessage(
     kind: env.header.event_type,
     payload: env,
     now: s.clock.now(),
+    // Recorded in one statement with the other events of this turn (src/events/inbox.ts).
+    together: true,
   });
   if (!fresh) return false;
   runLater(() => processMessage(s, reg, env));
