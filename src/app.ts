@@ -54,6 +54,9 @@ const TOKEN_MISMATCH: Reject = { status: 401, reason: "verification token mismat
  */
 const URL_CHECK_MAX_BYTES = 512;
 const reject = (c: Context, r: Reject) => c.json({ error: r.reason }, r.status);
+const BUSY_BODY = JSON.stringify({ error: "busy, retry later" });
+/** Stateless (no streaming), so one serves every request; fatal: a body that is not UTF-8 is malformed. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * The webhook. Order matters: type and size before reading, the signature over the raw bytes before parsing or
@@ -67,11 +70,12 @@ export function createApp(deps: AppDeps): Hono {
   const cardGate = deps.cardAdmission ?? createAdmission();
   // Checked after the event is verified and parsed (a forged or malformed one gets its 4xx, not a 503) and before
   // anything is stored, so a refused event leaves no trace and its redelivery is handled as new.
-  const shed = (c: Context, arrivedAt: number): Response | null => {
+  const shed = (arrivedAt: number): Response | null => {
     const over = deps.overloaded?.(performance.now() - arrivedAt);
     if (!over) return null;
-    c.header("Retry-After", String(over.retryAfterSeconds));
-    return c.json({ error: "busy, retry later" }, 503);
+    // Headers as a plain object: c.header() would build a Headers object for every refusal, and under overload
+    // refusals are a third of all requests.
+    return new Response(BUSY_BODY, { status: 503, headers: { "Content-Type": "application/json", "Retry-After": String(over.retryAfterSeconds) } });
   };
 
   // For a load balancer: an instance whose database does not answer is taken out of rotation (503), not fed events.
@@ -132,7 +136,7 @@ export function createApp(deps: AppDeps): Hono {
 
     let body: unknown;
     try {
-      body = parseJsonBounded(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+      body = parseJsonBounded(UTF8.decode(raw));
     } catch (err) {
       return reject(c, { status: 400, reason: err instanceof JsonTooDeep ? err.message : "malformed JSON" });
     }
@@ -177,7 +181,7 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.message.receive_v1") {
       const env = parseMessageEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.message.receive_v1: ${env.error.issues[0]?.path.join(".")}` });
-      const busy = shed(c, arrivedAt);
+      const busy = shed(arrivedAt);
       if (busy) return busy;
       const kind = env.data.event.message.message_type === "file" ? "import" : "command";
       const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work, kind));
@@ -186,7 +190,7 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "application.bot.menu_v6") {
       const env = parseMenuEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed application.bot.menu_v6: ${env.error.issues[0]?.path.join(".")}` });
-      const busy = shed(c, arrivedAt);
+      const busy = shed(arrivedAt);
       if (busy) return busy;
       const fresh = await acceptMenu(s, registry, env.data, (work) => deps.runLater(c, work, "command"));
       return c.json({ msg: fresh ? "success" : "duplicate" });
@@ -206,7 +210,7 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.chat.member.bot.added_v1") {
       const env = parseBotAddedEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.chat.member.bot.added_v1: ${env.error.issues[0]?.path.join(".")}` });
-      const busy = shed(c, arrivedAt);
+      const busy = shed(arrivedAt);
       if (busy) return busy;
       const fresh = await acceptBotAdded(s, registry, env.data, (work) => deps.runLater(c, work, "greeting"));
       return c.json({ msg: fresh ? "success" : "duplicate" });

@@ -42,20 +42,24 @@ export const MAX_JSON_DEPTH = 16;
 
 /**
  * True when the JSON text nests objects/arrays deeper than `max`. One linear pass that skips string contents
- * (escapes included), so it runs before JSON.parse and no later step ever walks a 15,000-deep value.
+ * (escapes included), so it runs before JSON.parse and no later step ever walks a 15,000-deep value. A string is
+ * skipped with indexOf to its next quote (native, not a character at a time: most of an event's bytes are ids in
+ * strings); a quote after an odd run of backslashes is escaped, and the search goes on after it. Each backslash is
+ * looked at once, so the pass stays linear.
  */
 export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
-      else if (ch === 0x22) inString = false;
-      continue;
-    }
-    if (ch === 0x22) inString = true;
-    else if (ch === 0x7b || ch === 0x5b) {
+    if (ch === 0x22) {
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) return false; // unterminated: JSON.parse refuses it
+        let backslashes = 0;
+        while (text.charCodeAt(i - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+    } else if (ch === 0x7b || ch === 0x5b) {
       if (++depth > max) return true;
     } else if (ch === 0x7d || ch === 0x5d) depth--;
   }
