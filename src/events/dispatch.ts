@@ -7,7 +7,7 @@ import { isDubanError } from "../domain/errors.js";
 import { chatKind } from "./private-answer.js";
 import { parseJsonBounded } from "../http/body.js";
 import { markEvent, recordEvent, unfinishedEvents } from "./inbox.js";
-import { parseCommand } from "./parse-command.js";
+import { parseCommand, type ParsedCommand } from "./parse-command.js";
 import { sendPrivately } from "./private-answer.js";
 import type { BotAddedEvent, CardActionDef, CommandContext, CommandDef, IncomingMessage, Services } from "./types.js";
 import { describeLarkError, larkErrorFields, errorLogFields } from "../lark/errors.js";
@@ -205,24 +205,33 @@ function messageText(m: MessageEnvelope["event"]["message"]): string {
   }
 }
 
+/** A text message's text and the command it names, read once for onlyReads and runMessage. */
+interface ReadText {
+  text: string;
+  parsed: ParsedCommand;
+}
+const readText = (reg: Registry, m: MessageEnvelope["event"]["message"]): ReadText => {
+  const text = messageText(m);
+  // Over-long text is refused unparsed (runMessage); parsing it here would be the work that refusal avoids.
+  return { text, parsed: text.length > MAX_COMMAND_TEXT ? { command: null, word: "", args: "", text } : parseCommand(text, reg.commands) };
+};
+
 /**
  * Whether what runMessage would do with this message only reads: a read-only command, the help that answers
  * anything else, or the refusal of an over-long text. A file is a plan to import, which writes.
  */
-function onlyReads(reg: Registry, env: MessageEnvelope): boolean {
-  const m = env.event.message;
-  if (m.message_type === "file") return false;
-  const text = messageText(m);
-  if (text.length > MAX_COMMAND_TEXT) return true;
-  const command = parseCommand(text, reg.commands).command ?? reg.commands.find((c) => c.name === "帮助");
+function onlyReads(reg: Registry, env: MessageEnvelope, read: ReadText): boolean {
+  if (env.event.message.message_type === "file") return false;
+  if (read.text.length > MAX_COMMAND_TEXT) return true;
+  const command = read.parsed.command ?? reg.commands.find((c) => c.name === "帮助");
   return command?.readOnly === true;
 }
 
 /** A text message becomes a command run; anything that is not a known command gets the help command. */
-export async function runMessage(s: Services, reg: Registry, env: MessageEnvelope): Promise<void> {
+export async function runMessage(s: Services, reg: Registry, env: MessageEnvelope, read?: ReadText): Promise<void> {
   const m = env.event.message;
   if (env.event.sender.sender_type && env.event.sender.sender_type !== "user") return;
-  const text = messageText(m);
+  const { text, parsed } = read ?? readText(reg, m);
   let file: IncomingMessage["file"];
   if (m.message_type === "file") {
     try {
@@ -246,7 +255,6 @@ export async function runMessage(s: Services, reg: Registry, env: MessageEnvelop
     await sendPrivately(s, { chatId: message.chatId, chatType: message.chatType, openId: message.senderOpenId, replyTo: message.messageId }, refusal, "mention");
     return;
   }
-  const parsed = parseCommand(text, reg.commands);
   const help = reg.commands.find((c) => c.name === "帮助");
   // A file is a plan sent for import (commands/import.ts), whatever the chat.
   const fileCommand = file ? reg.commands.find((c) => c.name === "导入") : undefined;
@@ -335,14 +343,15 @@ async function processMessage(s: Services, reg: Registry, env: MessageEnvelope):
     }
     // Whether a group takes only-you cards is looked up (and cached) before the transaction, for the same reason.
     if (m.chat_type !== "p2p" && s.transaction) await chatKind(s, m.chat_id);
-    if (s.transaction && onlyReads(reg, env)) {
-      await readThenAnswer(s, env.event.sender.sender_id.open_id, env.header.event_id, (rs) => runMessage(rs, reg, env), { kind: "message", env });
+    const read = readText(reg, m);
+    if (s.transaction && onlyReads(reg, env, read)) {
+      await readThenAnswer(s, env.event.sender.sender_id.open_id, env.header.event_id, (rs) => runMessage(rs, reg, env, read), { kind: "message", env });
       return;
     }
     // The command's writes, its answer in the outbox and the done mark commit together: one fsync instead of three,
     // and a crash in between leaves the event 'received', to be run again whole at start-up.
     await inEventTransaction(s, env.event.sender.sender_id.open_id, async (tx) => {
-      await runMessage(tx, reg, env);
+      await runMessage(tx, reg, env, read);
       await markEvent(tx.db, env.header.event_id, "done");
     });
   } catch (err) {
