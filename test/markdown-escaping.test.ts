@@ -67,6 +67,15 @@ describe("the escaping function", () => {
     const s = "渝中区卫健委（牵头）：签约率达到75%以上，2027年底前完成。";
     expect(esc(s)).toBe(s);
   });
+
+  it("leaves a leading number as typed unless it would read as a list number", () => {
+    for (const s of ["50%（2026年第4季度） →", "2027年底前完成", "12.5%", "1.5倍", "1801", "3)"]) {
+      expect(esc(s)).toBe(s.replace(/\)/g, "&#41;"));
+    }
+    for (const [s, shown] of [["1. 第一", "1&#46; 第一"], ["2.", "2&#46;"], ["10.\u3000十", "10&#46;\u3000十"], ["3.\t三", "3&#46;\t三"]]) {
+      expect(esc(s!)).toBe(shown);
+    }
+  });
 });
 
 describe("cards built from hostile document text carry it inertly (finding 7)", () => {
