@@ -1,3 +1,4 @@
+import type { Written } from "./elements.js";
 import type { Card } from "./types.js";
 
 /**
@@ -67,42 +68,79 @@ export function cardSize(card: Card): CardSize {
   return { elements: countElements(card), bytes: cardBytes(card) };
 }
 
+/** Sizes of cards that share element objects, and the JSON of such a card put together from what was measured. */
+export interface CardMeasurer {
+  (card: Card): CardSize;
+  /** JSON.stringify(card), with the JSON of every element and of the card around them reused from measuring. */
+  json(card: Card): string;
+  /** An element whose JSON and count its builder wrote out (cards/elements.ts Written), measured without serialising. */
+  know(written: Written): object;
+}
+
+interface Measured extends CardSize {
+  json: string;
+}
+
 /**
  * Measures cards that are built from the same element objects again and again (the pages a cut tries): each
- * top-level element's size is measured once and remembered by identity, so measuring another page costs only what
- * is new in it (header, section titles, navigation), not the serialisation of every block again. Exact: an array's
- * JSON is its elements' JSON joined by commas. The card around the elements is remembered by its header object in
- * the same way. Nothing measured may change afterwards, so a measurer lives for one cut only.
+ * top-level element is serialised once and remembered by identity, so measuring another page costs only what is new
+ * in it (header, section titles, navigation), not the serialisation of every block again; and the page finally sent
+ * is put together from those texts (`json`) instead of being serialised whole once more. Exact: an array's JSON is
+ * its elements' JSON joined by commas. The card around the elements is remembered by its header object in the same
+ * way. Nothing measured may change afterwards, so a measurer lives for one cut and the pages it renders.
  */
-export function cardMeasurer(): (card: Card) => CardSize {
-  const known = new WeakMap<object, CardSize>();
+export function cardMeasurer(): CardMeasurer {
+  const known = new WeakMap<object, Measured>();
   // The card around the elements, by the identity of its header: a builder that reuses its header and config objects
   // for every page it builds has them measured once too.
-  const shells = new WeakMap<object, { card: Card; size: CardSize }>();
-  const shellOf = (card: Card): CardSize => {
+  const shells = new WeakMap<object, { card: Card; size: Measured }>();
+  const shellOf = (card: Card): Measured => {
     const header = card.header;
     const seen = header ? shells.get(header) : undefined;
     if (seen && sameShell(seen.card, card)) return seen.size;
-    const size = cardSize({ ...card, body: { ...card.body, elements: [] } });
+    const empty = { ...card, body: { ...card.body, elements: [] } };
+    const json = JSON.stringify(empty);
+    const size = { elements: countElements(empty), bytes: utf8Length(json), json };
     if (header) shells.set(header, { card, size });
     return size;
   };
-  return (card) => {
+  const elementOf = (element: unknown): Measured => {
+    if (typeof element !== "object" || element === null) return elementSize(element);
+    let size = known.get(element);
+    if (!size) {
+      size = elementSize(element);
+      known.set(element, size);
+    }
+    return size;
+  };
+  const measure = (card: Card): CardSize => {
     const elements = card.body.elements;
     const shell = shellOf(card);
     let count = shell.elements;
     let bytes = shell.bytes + Math.max(0, elements.length - 1);
     for (const element of elements) {
-      let size = typeof element === "object" && element !== null ? known.get(element) : undefined;
-      if (!size) {
-        size = elementSize(element);
-        if (typeof element === "object" && element !== null) known.set(element, size);
-      }
+      const size = elementOf(element);
       count += size.elements;
       bytes += size.bytes;
     }
     return { elements: count, bytes };
   };
+  const json = (card: Card): string => {
+    // The elements' place in the card's JSON is known when they are the last key of the last key: `…[]}}`.
+    const keys = Object.keys(card);
+    const bodyKeys = Object.keys(card.body);
+    const shell = shellOf(card).json;
+    if (keys[keys.length - 1] !== "body" || bodyKeys[bodyKeys.length - 1] !== "elements" || !shell.endsWith("[]}}")) return JSON.stringify(card);
+    let out = shell.slice(0, -3);
+    const elements = card.body.elements;
+    for (let i = 0; i < elements.length; i++) out += (i === 0 ? "" : ",") + elementOf(elements[i]).json;
+    return `${out}]}}`;
+  };
+  const know = ({ element, json, elements }: Written): object => {
+    known.set(element, { elements, bytes: utf8Length(json), json });
+    return element;
+  };
+  return Object.assign(measure, { json, know });
 }
 
 /** Cards that serialise the same but for their elements: the same keys in the same order with the same values. */
@@ -116,8 +154,9 @@ function sameShell(a: Card, b: Card): boolean {
 }
 
 /** One element of an array, as JSON.stringify writes it there (undefined and functions as null). */
-function elementSize(element: unknown): CardSize {
-  return { elements: countElements(element), bytes: utf8Length(JSON.stringify(element) ?? "null") };
+function elementSize(element: unknown): Measured {
+  const json = JSON.stringify(element) ?? "null";
+  return { elements: countElements(element), bytes: utf8Length(json), json };
 }
 
 export function fits(card: Card, budget: CardSize = CARD_BUDGET): boolean {
@@ -144,12 +183,12 @@ export function paginateByBudget<B>(
   build: (page: B[]) => Card,
   shrink: (block: B) => B | null,
   budget: CardSize = CARD_BUDGET,
+  measure: CardMeasurer = cardMeasurer(),
 ): B[][] {
-  return paginateBySums(blocks, build, shrink, budget) ?? paginateExactly(blocks, build, shrink, budget);
+  return paginateBySums(blocks, build, shrink, budget, measure) ?? paginateExactly(blocks, build, shrink, budget, measure);
 }
 
-function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] | null {
-  const measure = cardMeasurer();
+function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize, measure: CardMeasurer): B[][] | null {
   const empty = measure(build([]));
   const pages: B[][] = [];
   // Pages whose size is a sum of their blocks' own sizes, not measured as built: checked at the end.
@@ -190,8 +229,7 @@ function paginateBySums<B>(blocks: B[], build: (page: B[]) => Card, shrink: (blo
   return pages;
 }
 
-function paginateExactly<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize): B[][] {
-  const measure = cardMeasurer();
+function paginateExactly<B>(blocks: B[], build: (page: B[]) => Card, shrink: (block: B) => B | null, budget: CardSize, measure: CardMeasurer): B[][] {
   const fitsPage = (card: Card) => within(measure(card), budget);
   const pages: B[][] = [];
   let current: B[] = [];

@@ -49,6 +49,44 @@ export function rowWithButton(content: string, btn: unknown) {
 }
 
 /**
+ * An element together with its JSON, written out by hand exactly as JSON.stringify writes the element, and the number
+ * of elements Feishu counts in it. A builder that measures every row of a long card (/我的任务: thousands of rows a
+ * second under load) gets each row's size and JSON at about a third of the cost of serialising the object; the
+ * object is still there for everything else. Tested against JSON.stringify and countElements (test/card-lint.test.ts).
+ */
+export interface Written {
+  element: object;
+  json: string;
+  elements: number;
+}
+
+export function writtenMd(content: string): Written {
+  return { element: md(content), json: `{"tag":"markdown","content":${JSON.stringify(content)}}`, elements: 1 };
+}
+
+/** `button` written out: the button and its plain_text (the callback value is data, not elements). */
+export function writtenButton(text: string, value: Record<string, unknown>, opts: Parameters<typeof button>[2] = {}): Written {
+  const name = opts.name ? `"name":${JSON.stringify(opts.name)},` : "";
+  return {
+    element: button(text, value, opts),
+    json: `{"tag":"button",${name}"text":{"tag":"plain_text","content":${JSON.stringify(text)}},"type":${JSON.stringify(opts.type ?? "default")},` +
+      `"size":${JSON.stringify(opts.size ?? "small")},"behaviors":[{"type":"callback","value":${JSON.stringify(value)}}]}`,
+    elements: 2,
+  };
+}
+
+/** `rowWithButton` written out: the column set, its two columns, the markdown, and the button's own. */
+export function writtenRowWithButton(content: string, btn: Written): Written {
+  return {
+    element: rowWithButton(content, btn.element),
+    json: `{"tag":"column_set","flex_mode":"none","horizontal_spacing":"8px","columns":[{"tag":"column","width":"weighted","weight":4,` +
+      `"vertical_align":"center","elements":[{"tag":"markdown","content":${JSON.stringify(content)}}]},{"tag":"column","width":"auto",` +
+      `"vertical_align":"center","elements":[${btn.json}]}]}`,
+    elements: 4 + btn.elements,
+  };
+}
+
+/**
  * Characters Feishu's card markdown can read as syntax: links and images `[x](y)` `![x](y)`, tags such as `<at>`,
  * `<font>`, `<link>`, emphasis `* _ ~`, code `` ` ``, headings `#`, quotes `>`, lists `- + *`, tables `|`, rules
  * `--- ===`, emoji `:OK:`, `$` and `{}` placeholders, and `&` (the renderer decodes entities, so a typed `&#60;` or

@@ -1,10 +1,12 @@
 import type { TaskView } from "../src/domain/tasks.js";
 import { unitLabel } from "../src/domain/units-lookup.js";
 import type { Unit } from "../src/store/schema.js";
-import { paginateByBudget } from "./budget.js";
-import { button, card, esc, hr, md, rowWithButton, truncate } from "./elements.js";
+import { cardMeasurer, paginateByBudget, type CardMeasurer } from "./budget.js";
+import type { Written } from "./elements.js";
+import { button, card, esc, hr, md, truncate, writtenButton, writtenMd, writtenRowWithButton } from "./elements.js";
 import { periodLabel } from "../src/domain/period.js";
 import { latestText, statusBadge, statusReason, targetText, withUnit } from "./format.js";
+import { withKnownJson } from "./serialised.js";
 import type { Card } from "./types.js";
 
 export interface MyTasksInput {
@@ -44,18 +46,21 @@ export function myTasksPageCount(input: Omit<MyTasksInput, "page">): number {
 
 /** The unit's pages cut once: how many there are and any one of them (a command checks the page asked for first). */
 export function myTasksPages(input: Omit<MyTasksInput, "page">): { count: number; card(page: number): Card } {
-  const parts = sharedParts(input);
-  const pages = myTasksLayout(input, parts);
+  // The page sent is put together from the JSON its rows were measured by while cutting, not serialised again.
+  const measure = cardMeasurer();
+  const parts = sharedParts(input, measure);
+  const pages = myTasksLayout(input, parts, measure);
   return {
     count: pages.length,
     card(page) {
       const p = Math.min(Math.max(1, page), pages.length);
-      return render(input, parts, pages[p - 1]!, p, pages.length);
+      const c = render(input, parts, pages[p - 1]!, p, pages.length);
+      return withKnownJson(c, measure.json(c));
     },
   };
 }
 
-function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts): Block[][] {
+function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts, measure: CardMeasurer): Block[][] {
   const ordered = [...input.tasks.filter((t) => t.role === "lead"), ...input.tasks.filter((t) => t.role === "support")];
   const blocks = ordered.map((task) => ({ task, shown: task.indicators.length }));
   // Measured with the widest furniture (both page buttons, a two-digit page label), so every page fits as rendered.
@@ -63,6 +68,8 @@ function myTasksLayout(input: Omit<MyTasksInput, "page">, parts: SharedParts): B
     blocks,
     (page) => render(input, parts, page, 2, 99),
     (b) => (b.shown > 0 ? { ...b, shown: Math.floor(b.shown / 2) } : null),
+    undefined,
+    measure,
   );
 }
 
@@ -84,7 +91,7 @@ interface SharedParts {
   sharedNote: unknown;
 }
 
-function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTasksInput, "page">): SharedParts {
+function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTasksInput, "page">, measure: CardMeasurer): SharedParts {
   const mark = shared ? { shared: 1 } : {};
   const leadCount = tasks.filter((t) => t.role === "lead").length;
   const supportCount = tasks.filter((t) => t.role === "support").length;
@@ -107,7 +114,7 @@ function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTas
   const rows = (block: Block) => {
     let r = built.get(block);
     if (!r) {
-      r = blockRows(block, unit, today, mark);
+      r = blockRows(block, unit, today, mark).map(measure.know);
       built.set(block, r);
     }
     return r;
@@ -143,17 +150,18 @@ function sharedParts({ unit, tasks, today, shared, otherUnits = [] }: Omit<MyTas
   return { top, rows, section, nav, shell, sharedNote };
 }
 
-function blockRows({ task: t, shown }: Block, unit: Unit, today: string, mark: { shared?: number }): unknown[] {
-  const rows: unknown[] = [md(taskLine(t, today))];
+/** A block's rows written out (JSON and element count known): the cut measures every row of the unit. */
+function blockRows({ task: t, shown }: Block, unit: Unit, today: string, mark: { shared?: number }): Written[] {
+  const rows: Written[] = [writtenMd(taskLine(t, today))];
   for (const i of t.indicators.slice(0, shown)) {
     const line = `· ${esc(i.name)}　目标 ${esc(targetText(i))}\n　最新 ${esc(latestText(i))}　${statusBadge(i.status.status)}` +
       (i.reportedThisPeriod ? "" : `　<font color='grey'>本期（${i.currentPeriod}）未填报</font>`) +
       `\n　<font color='grey'>${esc(statusReason(i, i.latest?.value ?? null))}</font>` +
       (i.supporting.length ? `\n　<font color='grey'>配合单位填报：${i.supporting.map((v) => `${esc(v.unitName)} ${esc(withUnit(v.value, i.unitOfMeasure))}（${periodLabel(v.period)}）`).join("；")}</font>` : "");
-    rows.push(rowWithButton(line, button("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id, ...mark }, { type: "primary" })));
+    rows.push(writtenRowWithButton(line, writtenButton("上报", { action: "open_report_form", indicator_id: i.id, unit_id: unit.id, ...mark }, { type: "primary" })));
   }
   if (shown < t.indicators.length) {
-    rows.push(md(`<font color='grey'>另有 ${t.indicators.length - shown} 个指标未列出：发送 /上报 指标关键词 填报。</font>`));
+    rows.push(writtenMd(`<font color='grey'>另有 ${t.indicators.length - shown} 个指标未列出：发送 /上报 指标关键词 填报。</font>`));
   }
   return rows;
 }

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindDecisionCard, bindRequestCard } from "../cards/bind.js";
-import { cardMeasurer, cardSize, utf8Length, utf8LengthByLoop } from "../cards/budget.js";
+import { CARD_LIMITS, cardMeasurer, cardSize, countElements, utf8Length, utf8LengthByLoop } from "../cards/budget.js";
+import { writtenButton, writtenMd, writtenRowWithButton } from "../cards/elements.js";
 import { cardJson, withKnownJson } from "../cards/serialised.js";
 import { payloadJson } from "../src/lark/outbox.js";
 import { importPreviewCard, MAX_PLAN_CHOICES } from "../cards/import-preview.js";
 import { supervisorDigestCard, unitDigestCard } from "../cards/digest.js";
-import { myTasksCard, myTasksPageCount } from "../cards/my-tasks.js";
+import { myTasksCard, myTasksPageCount, myTasksPages } from "../cards/my-tasks.js";
 import { errorCard, noticeCard } from "../cards/notice.js";
 import { progressCard, taskProgressCard } from "../cards/progress.js";
 import { reportFormCard } from "../cards/report-form.js";
@@ -90,6 +91,24 @@ describe("the card linter itself", () => {
     expect(() => { c.body = { elements: [] }; }).toThrow();
   });
 
+  it("writes elements out exactly as they serialise, and counts them as Feishu does", () => {
+    const texts = ["", "上报", "a \"quoted\" \\ back\nslash\ttab", "😀 \u2028 \u2029 \u0000 \ud800 lone", "<font color='grey'>本期（2026Q4）未填报</font>"];
+    const values = [{}, { action: "open_report_form", indicator_id: 3, unit_id: 7 }, { action: "page", page: 2, shared: 1, note: "引号\"", skipped: undefined, nested: { tag: "data" } }];
+    const options = [{}, { type: "primary" as const }, { name: "b\"1", type: "danger" as const, size: "tiny" as const }];
+    for (const t of texts) {
+      const m = writtenMd(t);
+      expect([m.json, m.elements]).toEqual([JSON.stringify(m.element), countElements(m.element)]);
+      for (const v of values) {
+        for (const o of options) {
+          const b = writtenButton(t, v, o);
+          expect([b.json, b.elements]).toEqual([JSON.stringify(b.element), countElements(b.element)]);
+          const r = writtenRowWithButton(t, b);
+          expect([r.json, r.elements]).toEqual([JSON.stringify(r.element), countElements(r.element)]);
+        }
+      }
+    }
+  });
+
   it("counts UTF-8 bytes the same natively and by its own loop", () => {
     for (const s of ["", "ascii", "é ü ñ", "督办助手", "😀 emoji 𠀀", "\u0000 \" x", "字".repeat(5000)]) {
       expect(utf8Length(s)).toBe(new TextEncoder().encode(s).length);
@@ -141,6 +160,29 @@ describe("every card builder passes the linter", () => {
       expect(s).toContain(`第 ${page}/${pages} 页`);
     }
     expect(seen).toEqual(tasks.map((t) => t.code));
+  });
+
+  it("/我的任务 sent to a group, with other units and awkward text: each page sent is exactly its card, within Feishu's limits, every measure once", () => {
+    const awkward = (id: number) => indicator(id, {
+      name: `指标 "${id}" \\ 😀\u2028第二行`, supporting: [{ unitName: "区医保局\n（配合）", value: 12.5, period: "2026Q3" }] as IndicatorView["supporting"],
+      reportedThisPeriod: id % 2 === 0,
+    });
+    const tasks = Array.from({ length: 40 }, (_, k) => task(k + 1, k % 3 ? "lead" : "support", Array.from({ length: k % 9 }, (_, j) => awkward(2000 + k * 10 + j))));
+    const otherUnits: Unit[] = [{ id: 8, jurisdiction: "J", name: "区医保局 \"二\"", kind: "unit" }, { id: 9, jurisdiction: "J", name: "😀", kind: "unit" }];
+    const paged = myTasksPages({ unit, tasks, today: "2026-11-24", shared: true, otherUnits });
+    expect(paged.count).toBeGreaterThan(2);
+    const seen: string[] = [];
+    for (let page = 1; page <= paged.count; page++) {
+      const c = paged.card(page);
+      expectValid(c, `page ${page}`);
+      const s = JSON.stringify(c);
+      expect(cardJson(c)).toBe(s);
+      expect(payloadJson({ card: c, chatId: "oc_1" })).toBe(JSON.stringify({ card: c, chatId: "oc_1" }));
+      expect(cardSize(c).elements).toBeLessThanOrEqual(CARD_LIMITS.elements);
+      expect(utf8Length(s)).toBeLessThanOrEqual(CARD_LIMITS.bytes);
+      seen.push(...[...s.matchAll(/\*\*\[(\d+)\]\*\*/g)].map((m) => m[1]!));
+    }
+    expect(seen).toEqual([...tasks.filter((t) => t.role === "lead"), ...tasks.filter((t) => t.role === "support")].map((t) => t.code));
   });
 
   it("/我的任务: one measure with more indicators than a card holds is cut, and says how to reach the rest", () => {
