@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadMigrationFiles, migrateSqlite, openSqlite } from "../src/store/sqlite.js";
+import { loadMigrationFiles, migrateSqlite, openSqlite, sqliteCacheKiB } from "../src/store/sqlite.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -10,6 +10,14 @@ afterEach(() => {
 });
 
 describe("the embedded store", () => {
+  it("keeps a 64 MiB page cache unless SQLITE_CACHE_MB says otherwise, and refuses a size it cannot use with how to fix it", async () => {
+    const store = openSqlite({ path: ":memory:" });
+    expect(store.raw.pragma("cache_size", { simple: true })).toBe(-64 * 1024);
+    await store.close();
+    expect(sqliteCacheKiB("256")).toBe(256 * 1024);
+    for (const bad of ["0", "-5", "1.5", "64MB", "99999"]) expect(() => sqliteCacheKiB(bad)).toThrow(/SQLITE_CACHE_MB must be a whole number of MiB from 1 to 4096/);
+  });
+
   it("creates the database file with WAL and keeps data across a reopen, applying each migration once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "duban-store-"));
     dirs.push(dir);

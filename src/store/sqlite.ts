@@ -67,6 +67,7 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   const groupCommit = synchronous === "FULL" && path !== ":memory:" && journal === "wal" ? groupCommitOn(new WalFile(path)) : null;
   raw.pragma(`synchronous = ${groupCommit ? "NORMAL" : synchronous}`);
   raw.pragma("foreign_keys = ON");
+  raw.pragma(`cache_size = -${sqliteCacheKiB()}`);
   migrateSqlite(raw);
   if (groupCommit) syncNow(path);
   const config = { database: preparedOnce(raw) };
@@ -94,6 +95,7 @@ export class WriteOnReader extends Error {}
  */
 export function openSqliteReader(path: string, onWrite: (sql: string) => void = () => {}): { db: Kysely<Database>; close(): Promise<void> } {
   const raw = new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: 5000 });
+  raw.pragma(`cache_size = -${sqliteCacheKiB()}`);
   const cached = preparedOnce(raw);
   const database: SqliteDatabase = {
     close: cached.close,
@@ -115,6 +117,20 @@ const groupCommitOn = (wal: WalFile) => new GroupCommit(() => wal.sync(), () => 
 export const defaultDatabasePath = () => process.env.DATABASE_PATH ?? join(process.cwd(), "data", "duban.sqlite");
 
 /** SQLITE_SYNCHRONOUS=NORMAL trades power-loss durability of the last commits for write speed (crash-safe either way). */
+/**
+ * The connection's page cache, in KiB. SQLite's default is 2 MiB, a few hundred pages: with a long history (a million
+ * reports) the index pages a /我的任务 seeks through did not stay in it, and each was read again from the operating
+ * system (a system call and a copy per page): store work per event 0.78–0.94 ms at 1M reports against 0.63–0.65 ms
+ * with 64 MiB, which is about what it takes at 10k. The cache fills only as pages are read, up to this size.
+ */
+export function sqliteCacheKiB(value = process.env["SQLITE_CACHE_MB"]): number {
+  if (value === undefined || value === "") return 64 * 1024;
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 4096) {
+    throw new Error(`SQLITE_CACHE_MB must be a whole number of MiB from 1 to 4096 (got "${value.slice(0, 20)}")`);
+  }
+  return Number(value) * 1024;
+}
+
 function sqliteSynchronousFromEnv(): "NORMAL" | "FULL" {
   return process.env["SQLITE_SYNCHRONOUS"]?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL";
 }
