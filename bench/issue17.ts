@@ -47,7 +47,7 @@ for (const [path, name] of [["message", "/我的任务 ack"], ["card", "card rep
   }
 }
 const m = closed.myTasks;
-rows.push(["bare Hono route, closed loop", `${closed.bare.rps.toFixed(0)} req/s (again before cards: ${closed.bareAgain.rps.toFixed(0)})`, "—", null]);
+rows.push(["bare Hono route, closed loop", `${closed.bare.rps.toFixed(0)} req/s (again before cards: ${closed.bareAgain.rps.toFixed(0)}); the ratios below are to the faster`, "—", null]);
 rows.push([
   "/我的任务, closed loop",
   `${m.acceptedPerS.toFixed(0)}/s accepted and answered (${m.accepted} of ${m.total}, ${m.non2xx} shed 503; run + ${(m.drainMs / 1000).toFixed(1)} s drain) = ${m.ratio.toFixed(4)} of bare`,
