@@ -22,6 +22,6 @@ export async function openStore(o: { databaseUrl?: string | undefined; databaseP
     const pg = await openPostgres(o.databaseUrl);
     return { db: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, groupCommit: null, close: () => pg.close() };
   }
-  const s = openSqlite({ path: o.databasePath });
+  const s = openSqlite({ path: o.databasePath, checkpointElsewhere: true });
   return { db: s.db, dialect: "sqlite", label: s.raw.name, groupCommit: s.groupCommit, close: () => s.close() };
 }

@@ -5,6 +5,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
 import type { Database } from "./schema.js";
 import { GroupCommit, GroupCommitDialect, syncNow, WalFile } from "./group-commit.js";
+import { checkpointElsewhere, type Checkpointer } from "./checkpointer.js";
 import { preparedOnce } from "./statement-cache.js";
 import { splitStatements, type Migration } from "./migrations.js";
 
@@ -44,6 +45,8 @@ export interface SqliteStore {
   raw: BetterSqlite3.Database;
   /** The group commit behind synchronous=FULL on a file (null with NORMAL or in memory); its stats count fsyncs. */
   groupCommit: GroupCommit | null;
+  /** The worker that checkpoints the WAL when asked for (checkpointElsewhere); null otherwise. */
+  checkpointer: Checkpointer | null;
   close(): Promise<void>;
 }
 
@@ -56,9 +59,14 @@ export interface OpenSqliteOptions {
    * events share their fsyncs (group commit, src/store/group-commit.ts). NORMAL answers before the fsync.
    */
   synchronous?: "NORMAL" | "FULL";
+  /**
+   * Checkpoint the WAL on a worker thread, not in the commits of this connection (src/store/checkpointer.ts): for the
+   * long-running server; a file only.
+   */
+  checkpointElsewhere?: boolean;
 }
 
-export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: OpenSqliteOptions): SqliteStore {
+export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv(), checkpointElsewhere: elsewhere = false }: OpenSqliteOptions): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const raw = new BetterSqlite3(path, { timeout: 5000 });
   const journal = String(raw.pragma("journal_mode = WAL", { simple: true })).toLowerCase();
@@ -73,11 +81,14 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv() }: O
   const config = { database: preparedOnce(raw) };
   const dialect = new GroupCommitDialect(config, raw, groupCommit);
   const db = new Kysely<Database>({ dialect });
+  const checkpointer = elsewhere && path !== ":memory:" && journal === "wal" ? checkpointElsewhere(raw, path) : null;
   return {
     db,
     raw,
     groupCommit,
+    checkpointer,
     async close() {
+      await checkpointer?.stop();
       await db.destroy();
     },
   };
