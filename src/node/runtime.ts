@@ -116,7 +116,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const secrets = config.lark ? [config.lark.LARK_APP_SECRET, config.lark.LARK_VERIFICATION_TOKEN, config.lark.LARK_ENCRYPT_KEY ?? ""] : [];
   const log = o.log ?? (config.mode === "local" ? createPlainLogger() : createLogger(secrets));
   const databasePath = o.databasePath ?? env["DATABASE_PATH"] ?? defaultDatabasePath();
-  const store = await openStore({ databaseUrl: o.databaseUrl ?? env["DATABASE_URL"], databasePath });
+  const store = await openStore({ databaseUrl: o.databaseUrl ?? env["DATABASE_URL"], databasePath, serve: true });
   const demoRoster = o.demoRoster ?? config.mode === "local";
   const seeded = o.seedsDir === null ? null : await seedStore(store.db, o.seedsDir ?? join(process.cwd(), "seeds"), clock, { demoRoster });
   if (config.mode === "lark" && config.unsigned) {

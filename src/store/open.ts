@@ -15,13 +15,17 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export async function openStore(o: { databaseUrl?: string | undefined; databasePath: string }): Promise<Store> {
+/**
+ * `serve`: the store of the long-running server, whose SQLite WAL is checkpointed on a worker thread
+ * (src/store/checkpointer.ts); a command-line tool that writes once and exits leaves that to SQLite.
+ */
+export async function openStore(o: { databaseUrl?: string | undefined; databasePath: string; serve?: boolean }): Promise<Store> {
   if (o.databaseUrl) {
     const url = new URL(o.databaseUrl);
     if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new Error(`DATABASE_URL must start with postgres:// (got ${url.protocol})`);
     const pg = await openPostgres(o.databaseUrl);
     return { db: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, groupCommit: null, close: () => pg.close() };
   }
-  const s = openSqlite({ path: o.databasePath, checkpointElsewhere: true });
+  const s = openSqlite({ path: o.databasePath, checkpointElsewhere: o.serve === true });
   return { db: s.db, dialect: "sqlite", label: s.raw.name, groupCommit: s.groupCommit, close: () => s.close() };
 }
