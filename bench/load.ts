@@ -48,6 +48,8 @@ export async function runClosedLoop(o: { seconds?: number; connections?: number 
   const path = join(dir, "load.sqlite");
   const size = buildCityStore(path);
   const rt = await startRuntime({ env: { DUBAN_LOCAL: "1", SQLITE_SYNCHRONOUS: "FULL" }, databasePath: path, port: 0, seedsDir: null, log: { info() {}, warn() {}, error() {} } });
+  // The default read workers (one on 2 cores) start before anything is measured, bare route included.
+  await rt.readPool?.ready();
   const bare = new Hono().post("/bare", async (c) => c.json({ ok: (await c.req.text()).length }));
   const bs = serve({ fetch: bare.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise((r) => bs.once("listening", r));

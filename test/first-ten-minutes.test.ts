@@ -71,7 +71,7 @@ describe.skipIf(!isGitCheckout)("the first ten minutes on a fresh clone", () => 
 
     // --- on a free port. The chat client finds it through data/duban.runtime.json, not through PORT.
     const port = await freePort();
-    // READ_WORKERS=1: a 2-core machine starts none by default, and the test checks they start under tsx.
+    // READ_WORKERS=1 whatever the cores: the test checks that a worker starts under tsx.
     const bot = start(["local"], { PORT: String(port), READ_WORKERS: "1" });
     await until(() => bot.out.stdout.includes("listening on"), "npm run local to listen");
     expect(bot.out.stdout).toContain(`http://127.0.0.1:${port}`);

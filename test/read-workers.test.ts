@@ -3,7 +3,7 @@ import { defaultReadWorkers } from "../src/node/read-pool.js";
 import type { RuntimeOptions } from "../src/node/runtime.js";
 import { demoOpenIdForUnit } from "../src/store/unit-names.js";
 import { cardOf, chatWith, textOf } from "./support/chat.js";
-import { larkEnv, startTestServer } from "./support/events.js";
+import { larkEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
 import { startOpenPlatform, type OpenPlatform } from "./support/open-platform.js";
 
 /**
@@ -46,8 +46,8 @@ afterAll(async () => {
 });
 
 describe("how many read workers start by default", () => {
-  it("none on two cores or fewer (no core to spare there), otherwise one per core beyond the first, at most four", () => {
-    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultReadWorkers(cores))).toEqual([0, 0, 2, 3, 4, 4]);
+  it("one per core beyond the first, at most four; none on one core", () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultReadWorkers(cores))).toEqual([0, 1, 2, 3, 4, 4]);
   });
 });
 
@@ -64,6 +64,46 @@ describe("read workers", () => {
       const stored = await bot.store.db.selectFrom("outbox").select("payload").execute();
       expect(stored.length).toBeGreaterThan(0);
       for (const { payload } of stored) expect(JSON.stringify(JSON.parse(payload))).toBe(payload);
+    } finally {
+      await bot.close();
+    }
+  });
+
+  it("answer commands sent together, each with every value committed before it was sent", async () => {
+    const bot = await startBot({ readWorkers: 1 });
+    // Sent at once, so the worker reads them in one batch (one read transaction).
+    const together = async (n: number) => {
+      const before = lark.sends().length;
+      const answers = await Promise.all(Array.from({ length: n }, async () => (await bot.post(undefined, await signedRequest(messageEvent({ text: "/我的任务", openId: yuzhong })))).status));
+      expect(answers).toEqual(Array(n).fill(200));
+      await bot.idle();
+      await bot.worker!.kick();
+      return lark.sends().slice(before);
+    };
+    try {
+      const first = await together(6);
+      expect(first).toHaveLength(6);
+      for (const r of first) expect(cardOf(r)).toEqual(inProcessCard);
+      expect(bot.readPool!.stats).toEqual({ answered: 6, handedBack: 0, lost: 0 });
+
+      // A value committed, then commands sent: every answer shows it (the batch's snapshot is newer than each post).
+      const unit = await bot.store.db.selectFrom("units").select("id").where("name", "=", "区卫健委").where("jurisdiction", "like", "%渝中区%").executeTakeFirstOrThrow();
+      const indicator = await bot.store.db
+        .selectFrom("indicators as i")
+        .innerJoin("task_units as tu", "tu.task_id", "i.task_id")
+        .select(["i.id", "i.name"])
+        .where("tu.unit_id", "=", unit.id)
+        .where("tu.role", "=", "lead")
+        .orderBy("i.id")
+        .executeTakeFirstOrThrow();
+      await bot.store.db
+        .insertInto("reports")
+        .values({ indicator_id: indicator.id, unit_id: unit.id, period: "2026Q4", value: 4321, reporter_open_id: yuzhong, reported_at: new Date().toISOString(), note: null, request_key: null })
+        .execute();
+      const second = await together(6);
+      expect(second).toHaveLength(6);
+      for (const r of second) expect(textOf(r)).toContain("4321");
+      expect(bot.readPool!.stats).toEqual({ answered: 12, handedBack: 0, lost: 0 });
     } finally {
       await bot.close();
     }

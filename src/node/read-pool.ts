@@ -41,12 +41,19 @@ export interface ReadPool {
 }
 
 /**
- * Workers when READ_WORKERS is not set: the cores beside the main thread's, at most four; none on two cores or fewer,
- * where the worker's extra CPU (its connection re-reading pages the main thread's commits made stale, a second heap,
- * messages) found no idle core and the closed loop did not get faster (quiet machine, alternating: 412/380 accepted/s
- * without, 354/390 with one worker; process CPU per event 2.8-3.0 -> 4.1-4.4 ms).
+ * Workers when READ_WORKERS is not set: the cores beside the main thread's, at most four; none on one core. On two
+ * cores one: once a worker ran the jobs waiting for it in one read transaction (src/node/read-worker.ts) and was kept
+ * fed (readPoolConcurrency), the /我的任务 closed loop went from a median 526 to 728 accepted/s (4 alternating rounds,
+ * city store). Before that it had not been faster there (412/380 without, 354/390 with one worker), and none started.
  */
-export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 2 ? 0 : Math.min(4, cores - 1));
+export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 1 ? 0 : Math.min(4, cores - 1));
+
+/**
+ * Jobs of the work queue running at once when there are read workers: four for the main thread's own work, and four
+ * more per worker. A job that waits for a worker holds a slot without using the main thread; with four slots the
+ * worker was often idle between jobs, and its batches held one job each.
+ */
+export const readPoolConcurrency = (workers: number) => 4 + 4 * workers;
 
 export const READ_JOB_TIMEOUT_MS = 10_000;
 

@@ -39,17 +39,15 @@ const directory: Directory = {
 };
 const registry = { commands, cardActions };
 
-async function run(id: number, job: ReadJob): Promise<void> {
+/** Runs one job inside its batch's read transaction and posts its answer (or why the main thread must run it). */
+async function run(id: number, job: ReadJob, db: typeof store.db): Promise<void> {
   if (data.stallMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, data.stallMs);
   needsMain = null;
   const messenger = new RecordingMessenger();
   const logs: RecordedLog[] = [];
-  const s = { db: store.db, clock: fixedClock(job.now), messenger, directory, log: recordingLogger(logs), adminOpenIds: data.adminOpenIds, ...(data.loop ? { loop: data.loop } : {}) };
+  const s = { db, clock: fixedClock(job.now), messenger, directory, log: recordingLogger(logs), adminOpenIds: data.adminOpenIds, ...(data.loop ? { loop: data.loop } : {}) };
   try {
-    // One read transaction for the whole job: the command sees one snapshot of the store, not the main thread's
-    // commits landing between its statements. (SQLite also drops a connection's page cache when another has committed
-    // since its last read: now once per job rather than per statement; not measurable in the closed loop.)
-    await store.db.transaction().execute((trx) => runReadJob({ ...s, db: trx }, registry, job));
+    await runReadJob(s, registry, job);
   } catch (err) {
     needsMain ??= `failed: ${String(err)}`;
   }
@@ -61,13 +59,44 @@ async function run(id: number, job: ReadJob): Promise<void> {
   }
 }
 
-// One job at a time: they would only take turns on the one connection anyway, and each is answered sooner.
-let queue = Promise.resolve();
+/**
+ * Jobs run in batches, one read transaction each: every job received before a batch starts reading shares its
+ * snapshot, so each job still sees every commit made before it was posted, and a command sees one state of the store,
+ * not the main thread's commits landing between its statements. Per batch rather than per job because SQLite drops a
+ * connection's whole page cache when another connection has committed since its last read, and under load the main
+ * thread commits every few milliseconds. A batch starts a turn after its first job arrived, so the jobs the main thread
+ * posted together are in it (without that wait each batch held one job: the first message's job ran to its end before
+ * the next message was delivered).
+ */
+const waiting: { id: number; job: ReadJob }[] = [];
+let batches: Promise<void> | null = null;
+
+async function runBatches(): Promise<void> {
+  while (waiting.length > 0) {
+    const batch = waiting.splice(0);
+    let done = 0;
+    try {
+      await store.db.transaction().execute(async (trx) => {
+        for (const j of batch) {
+          await run(j.id, j.job, trx);
+          done++;
+        }
+      });
+    } catch (err) {
+      // The transaction itself failed (its BEGIN or COMMIT; a job's own failure is posted by run): the jobs not yet
+      // answered run on the main thread, at once rather than after the pool's timeout.
+      for (const j of batch.slice(done)) port.postMessage({ id: j.id, fallback: `failed: ${String(err)}` } satisfies FromReadWorker);
+    }
+  }
+  batches = null;
+}
+
 port.on("message", (m: ToReadWorker) => {
   if ("close" in m) {
-    void queue.then(() => store.close()).then(() => port.close());
+    void (batches ?? Promise.resolve()).then(() => store.close()).then(() => port.close());
     return;
   }
-  queue = queue.then(() => run(m.id, m.job));
+  waiting.push(m);
+  batches ??= new Promise<void>((r) => setImmediate(r)).then(runBatches);
 });
 port.postMessage({ ready: true } satisfies FromReadWorker);

@@ -26,7 +26,7 @@ import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
 import { createAdmission } from "../events/admission.js";
 import { errorLogFields } from "../lark/errors.js";
-import { createReadPool, defaultReadWorkers, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
+import { createReadPool, defaultReadWorkers, readPoolConcurrency, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -49,7 +49,7 @@ export interface RuntimeOptions {
   /**
    * Jobs after the answer running at once, how many may wait, and the longest estimated wait (ms) for a new job
    * before the webhook sheds load with 503 (src/node/work-queue.ts); `workNow` is the clock the queue measures job
-   * costs with (tests pass a virtual one).
+   * costs with (tests pass a virtual one). Concurrency by default: 4, or readPoolConcurrency() with read workers.
    */
   workConcurrency?: number;
   workCapacity?: number;
@@ -64,7 +64,7 @@ export interface RuntimeOptions {
   pruneEveryMs?: number;
   /**
    * Worker threads reading and building read-only commands' answers (src/node/read-pool.ts); 0 = none. Default:
-   * READ_WORKERS, else defaultReadWorkers() (none on 2 cores or fewer); none where the pool cannot serve — PostgreSQL, an
+   * READ_WORKERS, else defaultReadWorkers() (one per core beyond the first, at most four); none where the pool cannot serve — PostgreSQL, an
    * in-memory store, commands other than the bot's own, an injected clock (the workers read the system's time through
    * the instant passed to them, but a test's clock object stays here), events committed statement by statement.
    */
@@ -189,7 +189,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   }
 
   const queue = createWorkQueue({
-    concurrency: o.workConcurrency,
+    concurrency: o.workConcurrency ?? (readPool ? readPoolConcurrency(readWorkers) : undefined),
     capacity: o.workCapacity,
     waitBudgetMs: o.workWaitBudgetMs ?? config.WORK_WAIT_BUDGET_SECONDS * 1000,
     now: o.workNow,
