@@ -123,6 +123,52 @@ for (const engine of engines) {
       expect(v.supporting.map((s) => [s.unitName, s.value])).toEqual([["大坪街道", 99]]);
     });
 
+    it("keeps each pair's newest and previous row in step with reports, whoever changes them and in whatever order", async () => {
+      // report_heads is kept by triggers (migrations/0017): checked against the rows themselves after each of a
+      // fixed pseudo-random run of inserts (some with explicit, older ids, as a restored row has), deletions and edits.
+      const db = store.db;
+      let seed = 17;
+      const pick = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return Math.floor((seed / 2147483648) * n);
+      };
+      const periods = ["2025Q4", "2026Q1", "2026Q2", "2026Q3"];
+      const expected = async () => {
+        const rows = await db.selectFrom("reports").select(["id", "indicator_id", "unit_id", "period", "value", "reported_at"]).where("indicator_id", "in", [6, 7]).execute();
+        const out = new Map<string, unknown>();
+        const newestFirst = [...rows].sort((a, b) => (a.period === b.period ? b.id - a.id : a.period < b.period ? 1 : -1));
+        for (const r of newestFirst) {
+          const key = `${r.indicator_id}/${r.unit_id}`;
+          if (out.has(key)) continue;
+          const previous = newestFirst.find((p) => p.indicator_id === r.indicator_id && p.unit_id === r.unit_id && p.period < r.period);
+          out.set(key, [r.id, r.value, r.period, r.reported_at, previous?.id ?? null, previous?.value ?? null, previous?.period ?? null, previous?.reported_at ?? null]);
+        }
+        return [...out].sort(([a], [b]) => (a < b ? -1 : 1));
+      };
+      const held = async () =>
+        (await db.selectFrom("report_heads").selectAll().where("indicator_id", "in", [6, 7]).execute())
+          .map((h) => [`${h.indicator_id}/${h.unit_id}`, [h.latest_id, h.latest_value, h.latest_period, h.latest_reported_at, h.previous_id, h.previous_value, h.previous_period, h.previous_reported_at]] as const)
+          .sort(([a], [b]) => (a < b ? -1 : 1));
+      let explicitId = 50_000;
+      for (let step = 0; step < 150; step++) {
+        const op = pick(10);
+        const any = await db.selectFrom("reports").select("id").where("indicator_id", "in", [6, 7]).orderBy("id").execute();
+        if (op < 6 || any.length === 0) {
+          const row = { indicator_id: 6 + pick(2), unit_id: 1 + pick(3), period: periods[pick(4)]!, value: pick(100), reporter_open_id: "ou", reported_at: `2026-11-01T00:00:${String(step % 60).padStart(2, "0")}Z` };
+          await db.insertInto("reports").values(op === 5 ? { ...row, id: explicitId-- } : row).execute();
+        } else if (op < 8) {
+          await db.deleteFrom("reports").where("id", "=", any[pick(any.length)]!.id).execute();
+        } else {
+          await db.updateTable("reports").set({ period: periods[pick(4)]!, unit_id: 1 + pick(3), value: pick(100) }).where("id", "=", any[pick(any.length)]!.id).execute();
+        }
+        expect(await held(), `after step ${step}`).toEqual(await expected());
+      }
+      expect((await held()).length).toBeGreaterThan(2);
+      // Every report of a pair gone: so is its row.
+      await db.deleteFrom("reports").where("indicator_id", "in", [6, 7]).execute();
+      expect(await held()).toEqual([]);
+    });
+
     it("reads more indicators than one statement may bind (D1: 100 parameters), leaving unreported ones out", async () => {
       const ids = Array.from({ length: 100 }, (_, k) => 100 - k);
       const values = await latestValuesByRole(store.db, ids, CURRENT);

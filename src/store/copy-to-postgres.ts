@@ -47,9 +47,18 @@ export async function copySqliteToPostgres(from: string, to: string, batch = 500
   }
 }
 
-/** Parents before children, from SQLite's own foreign-key list; migration bookkeeping is left to the target. */
+/**
+ * Tables the target's triggers fill from the rows copied (migrations/0017: report_heads from reports). Copying them as
+ * well would collide with what the triggers already wrote.
+ */
+const KEPT_BY_TRIGGERS = ["report_heads"];
+
+/**
+ * Parents before children, from SQLite's own foreign-key list; migration bookkeeping is left to the target, and so are
+ * tables its triggers keep.
+ */
 function tablesInDependencyOrder(db: BetterSqlite3.Database): string[] {
-  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('d1_migrations', '_cf_KV') ORDER BY name").pluck().all() as string[];
+  const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('d1_migrations', '_cf_KV') ORDER BY name").pluck().all() as string[]).filter((n) => !KEPT_BY_TRIGGERS.includes(n));
   const parents = new Map(names.map((n) => [n, (db.prepare(`PRAGMA foreign_key_list("${n}")`).all() as { table: string }[]).map((f) => f.table).filter((p) => p !== n)]));
   const out: string[] = [];
   const seen = new Set<string>();

@@ -1,10 +1,11 @@
-import { PostgresAdapter, sql, type Compilable, type Kysely, type SelectQueryBuilder } from "kysely";
+import { sql, type Compilable, type Kysely, type SelectQueryBuilder } from "kysely";
 import { executeReusable } from "./compiled-once.js";
 import type { Database, ReportPeriodKind } from "./schema.js";
 
 /**
  * Keeps the newest of the reports a sub-select reads (aliased `r`): the latest period, and within a period the row
- * stored last (a correction supersedes). The one definition of "newest" that every read of a unit's values shares.
+ * stored last (a correction supersedes). The one definition of "newest" that every read of a unit's values shares;
+ * migrations/0017's triggers order report_heads the same way, in SQL.
  */
 export function newestReportOnly<Q extends SelectQueryBuilder<any, any, any>>(q: Q): Q {
   return q.orderBy("r.period", "desc").orderBy("r.id", "desc").limit(sql.lit(1)) as Q;
@@ -56,16 +57,15 @@ type Candidate = LatestValue & { id: number };
  * indicator's measure directly or through a group it belongs to (各街道 → a street office). "Latest" is by period,
  * then by row within a period, so a report for an old period never hides a newer one.
  *
- * Only what the cards use is read, one row per (indicator, reporting unit) however long the history: the unit's
- * newest row, its newest row of the period before, and whether it reported for the current period. Reading every
- * period's newest row and merging in JS returned ~250 rows for a unit's 50 indicators on the city store (five
- * periods each) and grew with the years kept. Several lead units (a group's members) merge here: the lead's two
- * newest periods are always among each lead unit's two newest, so the pairs suffice.
- *
- * The (indicator, unit) pairs are found by skipping through the index reports_latest (one seek per unit that
- * reported, a recursive CTE), not by walking every report; each row is then found by a seek on the same index, which
- * also holds the value (migrations/0016 dropped reports_by_indicator, its prefix, one index write less a report). One
- * statement per 90 ids (D1 binds at most 100 parameters; the three current periods are the rest).
+ * Only what the cards use is read, one row per (indicator, reporting unit) however long the history: report_heads
+ * (migrations/0017, kept by triggers on reports) holds each pair's newest row and its newest row of the period
+ * before, so a unit's values are one range read; whether the pair reported for the current period follows from the
+ * newest row's period, and reports is looked up only when a later period was reported. (Before, the pairs were found by
+ * skipping through the index of reports and each row by two more seeks: about twice the time, and on a read worker,
+ * whose page cache SQLite empties whenever the main thread has committed, many more pages read again.) Several lead
+ * units (a group's members) merge here: the lead's two newest periods are always among each lead unit's two newest,
+ * so the pairs suffice. One statement per 90 ids (D1 binds at most 100 parameters; the three current periods are the
+ * rest).
  */
 export async function latestValuesByRole(
   db: Kysely<Database>,
@@ -73,11 +73,7 @@ export async function latestValuesByRole(
   current?: CurrentPeriods,
 ): Promise<Map<number, IndicatorValues>> {
   const rows: PairRow[] = [];
-  // PostgreSQL plans the per-unit seeks badly (it estimates the recursive CTE at 100 times its rows, then hashes the
-  // whole reports table three times: ~270 ms a call on the city store); there the newest row of every period is read
-  // and reduced to the same rows here (~10 ms).
-  const read = db.getExecutor().adapter instanceof PostgresAdapter ? pairRowsFromPeriods : pairRows;
-  for (let k = 0; k < indicatorIds.length; k += 90) rows.push(...(await read(db, indicatorIds.slice(k, k + 90), current)));
+  for (let k = 0; k < indicatorIds.length; k += 90) rows.push(...(await pairRows(db, indicatorIds.slice(k, k + 90), current)));
 
   const byIndicator = new Map<number, PairRow[]>();
   for (const r of rows) {
@@ -142,33 +138,9 @@ function pairRows(db: Kysely<Database>, ids: number[], current: CurrentPeriods |
 function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeriods | undefined): Compilable<PairRow> {
   return (
     db
-      // Each reporting unit of an indicator: the smallest unit id, then the next larger one, a seek each.
-      .withRecursive("pairs(indicator_id, unit_id)", (qb) =>
-        qb
-          .selectFrom("indicators as i")
-          .select((eb) => [
-            "i.id as indicator_id",
-            eb.selectFrom("reports as r").select((e) => e.fn.min("r.unit_id").as("m")).whereRef("r.indicator_id", "=", "i.id").as("unit_id"),
-          ])
-          .where("i.id", "in", ids)
-          .unionAll((qb) =>
-            qb
-              .selectFrom("pairs as p")
-              .select((eb) => [
-                "p.indicator_id",
-                eb
-                  .selectFrom("reports as r")
-                  .select((e) => e.fn.min("r.unit_id").as("m"))
-                  .whereRef("r.indicator_id", "=", "p.indicator_id")
-                  .whereRef("r.unit_id", ">", "p.unit_id")
-                  .as("unit_id"),
-              ])
-              .where("p.unit_id", "is not", null),
-          ),
-      )
-      .selectFrom("pairs as k")
-      .innerJoin("indicators as i", "i.id", "k.indicator_id")
-      .innerJoin("units as u", "u.id", "k.unit_id")
+      .selectFrom("report_heads as h")
+      .innerJoin("indicators as i", "i.id", "h.indicator_id")
+      .innerJoin("units as u", "u.id", "h.unit_id")
       // The current period of the indicator's kind, named once per row (its three values bound once).
       .$if(current !== undefined, (qb) =>
         qb.leftJoin(
@@ -176,107 +148,26 @@ function pairRowsQuery(db: Kysely<Database>, ids: number[], current: CurrentPeri
           (join) => join.onRef("cur.kind", "=", "i.period"),
         ),
       )
-      // The unit's newest row: its latest period, the largest id within it (a correction supersedes).
-      .innerJoin("reports as l", (join) =>
-        join.on((eb) =>
-          eb(
-            "l.id",
-            "=",
-            eb
-              .selectFrom("reports as r")
-              .select("r.id")
-              .whereRef("r.indicator_id", "=", "k.indicator_id")
-              .whereRef("r.unit_id", "=", "k.unit_id")
-              .$call(newestReportOnly),
-          ),
-        ),
-      )
-      // Its newest row of the period before.
-      .leftJoin("reports as p", (join) =>
-        join.on((eb) =>
-          eb(
-            "p.id",
-            "=",
-            eb
-              .selectFrom("reports as r")
-              .select("r.id")
-              .whereRef("r.indicator_id", "=", "k.indicator_id")
-              .whereRef("r.unit_id", "=", "k.unit_id")
-              .whereRef("r.period", "<", "l.period")
-              .$call(newestReportOnly),
-          ),
-        ),
-      )
       .select([
-        "k.indicator_id", "k.unit_id", "u.name", "l.id", "l.value", "l.period", "l.reported_at",
-        "p.id as previous_id", "p.value as previous_value", "p.period as previous_period", "p.reported_at as previous_reported_at",
+        "h.indicator_id", "h.unit_id", "u.name", "h.latest_id as id", "h.latest_value as value", "h.latest_period as period", "h.latest_reported_at as reported_at",
+        "h.previous_id", "h.previous_value", "h.previous_period", "h.previous_reported_at",
         sql<number>`case when exists (
           select 1 from task_units tu
           where tu.task_id = i.task_id and tu.role = 'lead'
-            and (tu.unit_id = k.unit_id
-                 or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = k.unit_id))
+            and (tu.unit_id = h.unit_id
+                 or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = h.unit_id))
         ) then 1 else 0 end`.as("is_lead"),
         current
           // The newest row's period is the largest: equal to the current one, the unit reported for it; smaller, it
-          // did not. Only when a later period was reported is the current one looked up (a quarter of the statement's
-          // time when it was looked up for every row).
+          // did not. Only when a later period was reported is the current one looked up.
           ? sql<number>`case
-              when l.period = cur.period then 1
-              when l.period < cur.period then 0
-              else exists (select 1 from reports c where c.indicator_id = k.indicator_id and c.unit_id = k.unit_id and c.period = cur.period)
+              when h.latest_period = cur.period then 1
+              when h.latest_period < cur.period then 0
+              when exists (select 1 from reports c where c.indicator_id = h.indicator_id and c.unit_id = h.unit_id and c.period = cur.period) then 1
+              else 0
             end`.as("reported_current")
           : sql<number>`0`.as("reported_current"),
       ])
-      .where("k.unit_id", "is not", null)
+      .where("h.indicator_id", "in", ids)
   );
-}
-
-/** The same rows from every period's newest row per (indicator, unit), reduced here: the statement PostgreSQL plans well. */
-async function pairRowsFromPeriods(db: Kysely<Database>, ids: number[], current: CurrentPeriods | undefined): Promise<PairRow[]> {
-  const periods = await db
-    .selectFrom((qb) =>
-      qb
-        .selectFrom("reports")
-        .select((eb) => eb.fn.max("id").as("id"))
-        .where("indicator_id", "in", ids)
-        .groupBy(["indicator_id", "unit_id", "period"])
-        .as("newest"),
-    )
-    .innerJoin("reports as r", "r.id", "newest.id")
-    .innerJoin("indicators as i", "i.id", "r.indicator_id")
-    .innerJoin("units as u", "u.id", "r.unit_id")
-    .select([
-      "r.indicator_id", "r.unit_id", "u.name", "r.id", "r.value", "r.period", "r.reported_at", "i.period as kind",
-      sql<number>`case when exists (
-        select 1 from task_units tu
-        where tu.task_id = i.task_id and tu.role = 'lead'
-          and (tu.unit_id = r.unit_id
-               or tu.unit_id in (select m.group_id from unit_group_members m where m.unit_id = r.unit_id))
-      ) then 1 else 0 end`.as("is_lead"),
-    ])
-    .orderBy("r.indicator_id")
-    .orderBy("r.unit_id")
-    .orderBy("r.period", "desc")
-    .execute();
-  const out: PairRow[] = [];
-  let pair: PairRow | null = null;
-  for (const r of periods) {
-    if (pair && pair.indicator_id === r.indicator_id && pair.unit_id === r.unit_id) {
-      // The unit's next older period: the first one after its newest is the period before.
-      if (pair.previous_id === null) {
-        pair.previous_id = r.id;
-        pair.previous_value = r.value;
-        pair.previous_period = r.period;
-        pair.previous_reported_at = r.reported_at;
-      }
-    } else {
-      pair = {
-        indicator_id: r.indicator_id, unit_id: r.unit_id, is_lead: r.is_lead, reported_current: 0, name: r.name, id: r.id, value: r.value,
-        period: r.period, reported_at: r.reported_at, previous_id: null, previous_value: null, previous_period: null, previous_reported_at: null,
-      };
-      out.push(pair);
-    }
-    if (current && r.period === current[r.kind]) pair.reported_current = 1;
-  }
-  return out;
 }

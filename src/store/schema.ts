@@ -15,6 +15,7 @@ export interface Database {
   bind_requests: BindRequestsTable;
   department_units: DepartmentUnitsTable;
   reports: ReportsTable;
+  report_heads: ReportHeadsTable;
   processed_events: ProcessedEventsTable;
   outbox: OutboxTable;
   chat_info: ChatInfoTable;
@@ -157,6 +158,23 @@ export interface ReportsTable {
   reported_at: string;
   note: string | null;
   request_key: string | null;
+}
+
+/**
+ * Per (indicator, reporting unit): its newest report and its newest report of the period before (migrations/0017).
+ * Kept by triggers on reports and never written by the code: read it, do not insert into it.
+ */
+export interface ReportHeadsTable {
+  indicator_id: number;
+  unit_id: number;
+  latest_id: number;
+  latest_value: number;
+  latest_period: string;
+  latest_reported_at: string;
+  previous_id: number | null;
+  previous_value: number | null;
+  previous_period: string | null;
+  previous_reported_at: string | null;
 }
 
 export interface ProcessedEventsTable {
