@@ -59,8 +59,8 @@ export async function runClosedLoop(o: { seconds?: number; connections?: number 
   const bareUrl = `http://127.0.0.1:${(bs.address() as AddressInfo).port}/bare`;
 
   let n = 0;
-  const run = async (url: string, body: () => string): Promise<Closed> => {
-    const r = await autocannon({ url, connections, duration: seconds, method: "POST", headers: { "content-type": "application/json" }, requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }] });
+  const run = async (url: string, body: () => string, duration = seconds): Promise<Closed> => {
+    const r = await autocannon({ url, connections, duration, method: "POST", headers: { "content-type": "application/json" }, requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }] });
     return { rps: r.requests.average, total: r.requests.total, non2xx: r.non2xx, p50: r.latency.p50, p99: r.latency.p99 };
   };
   const gc = () => rt.store.groupCommit?.stats ?? { syncs: 0, commits: 0 };
@@ -68,7 +68,7 @@ export async function runClosedLoop(o: { seconds?: number; connections?: number 
   // is compiled and the pages are cached, not the first seconds of a cold process (worker threads compile their copy
   // of the code while the first events arrive).
   const warm = async (url: string, body: () => string) => {
-    await autocannon({ url, connections, duration: WARM_UP_SECONDS, method: "POST", headers: { "content-type": "application/json" }, requests: [{ setupRequest: (req: any) => ({ ...req, body: body() }) }] });
+    await run(url, body, WARM_UP_SECONDS);
     await rt.idle();
   };
   await warm(bareUrl, () => "{}");

@@ -43,8 +43,8 @@ export interface ReadPool {
 /**
  * Workers when READ_WORKERS is not set: the cores beside the main thread's, at most four; none on one core. On two
  * cores one: once a worker ran the jobs waiting for it in one read transaction (src/node/read-worker.ts) and was kept
- * fed (readPoolConcurrency), the /我的任务 closed loop went from a median 526 to 728 accepted/s (4 alternating rounds,
- * city store). Before that it had not been faster there (412/380 without, 354/390 with one worker), and none started.
+ * fed (readPoolConcurrency), the /我的任务 closed loop went from a median 526 to 719 accepted/s (4 alternating rounds
+ * after a 2 s warm-up, city store). Before that it had not been faster there (412/380 without, 354/390 with one worker), and none started.
  */
 export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 1 ? 0 : Math.min(4, cores - 1));
 
