@@ -18,11 +18,12 @@ export interface AppDeps {
    */
   runLater: (c: Context, work: () => Promise<void>, kind?: string) => void;
   /**
-   * Non-null when work accepted now would wait past the queue's budget (src/node/work-queue.ts): new events get 503
-   * with Retry-After and nothing is stored, so Lark delivers them again later instead of their answers coming late.
-   * `alreadyWaitedMs`: time since the request arrived, which counts against the budget too.
+   * Null once work may be accepted; non-null when work accepted now would wait past the queue's budget
+   * (src/node/work-queue.ts), after waiting a moment for room: the event gets 503 with Retry-After and nothing is
+   * stored, so Lark delivers it again later instead of its answer coming late. `alreadyWaitedMs`: time since the
+   * request arrived, which counts against the budget too.
    */
-  overloaded?: (alreadyWaitedMs: number) => { retryAfterSeconds: number } | null;
+  admit?: (alreadyWaitedMs: number) => { retryAfterSeconds: number } | null | Promise<{ retryAfterSeconds: number } | null>;
   /**
    * The peer address from the runtime (the socket on Node), for the loopback-only rule of local and unsigned mode;
    * null when unknown, which refuses. Never from a client-sent header.
@@ -70,8 +71,8 @@ export function createApp(deps: AppDeps): Hono {
   const cardGate = deps.cardAdmission ?? createAdmission();
   // Checked after the event is verified and parsed (a forged or malformed one gets its 4xx, not a 503) and before
   // anything is stored, so a refused event leaves no trace and its redelivery is handled as new.
-  const shed = (arrivedAt: number): Response | null => {
-    const over = deps.overloaded?.(performance.now() - arrivedAt);
+  const shed = async (arrivedAt: number): Promise<Response | null> => {
+    const over = await deps.admit?.(performance.now() - arrivedAt);
     if (!over) return null;
     // Headers as a plain object: c.header() would build a Headers object for every refusal, and under overload
     // refusals are a third of all requests.
@@ -181,7 +182,7 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.message.receive_v1") {
       const env = parseMessageEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.message.receive_v1: ${env.error.issues[0]?.path.join(".")}` });
-      const busy = shed(arrivedAt);
+      const busy = await shed(arrivedAt);
       if (busy) return busy;
       const kind = env.data.event.message.message_type === "file" ? "import" : "command";
       const fresh = await acceptMessage(s, registry, env.data, (work) => deps.runLater(c, work, kind));
@@ -190,7 +191,7 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "application.bot.menu_v6") {
       const env = parseMenuEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed application.bot.menu_v6: ${env.error.issues[0]?.path.join(".")}` });
-      const busy = shed(arrivedAt);
+      const busy = await shed(arrivedAt);
       if (busy) return busy;
       const fresh = await acceptMenu(s, registry, env.data, (work) => deps.runLater(c, work, "command"));
       return c.json({ msg: fresh ? "success" : "duplicate" });
@@ -210,7 +211,7 @@ export function createApp(deps: AppDeps): Hono {
     if (eventType === "im.chat.member.bot.added_v1") {
       const env = parseBotAddedEnvelope(envelope);
       if (!env.success) return reject(c, { status: 400, reason: `malformed im.chat.member.bot.added_v1: ${env.error.issues[0]?.path.join(".")}` });
-      const busy = shed(arrivedAt);
+      const busy = await shed(arrivedAt);
       if (busy) return busy;
       const fresh = await acceptBotAdded(s, registry, env.data, (work) => deps.runLater(c, work, "greeting"));
       return c.json({ msg: fresh ? "success" : "duplicate" });

@@ -73,6 +73,51 @@ describe("work after the answer", () => {
     expect(q.overloaded(3000)).toEqual({ estimatedWaitMs: 3000, retryAfterSeconds: 1 });
   });
 
+  it("holds an event that finds the queue full until a job finishes, lets held events in one per finished job in arrival order, and refuses one whose hold ran out", async () => {
+    const q = createWorkQueue({ concurrency: 1, capacity: 1, holdMs: 10_000 });
+    const gates: (() => void)[] = [];
+    const gated = () => q.push(() => new Promise<void>((r) => gates.push(r)));
+    gated(); // runs
+    gated(); // waits: the queue is full
+    await new Promise((r) => setImmediate(r));
+    const admitted: string[] = [];
+    const first = Promise.resolve(q.admit()).then((over) => void admitted.push(`first ${over === null}`));
+    const second = Promise.resolve(q.admit()).then((over) => void admitted.push(`second ${over === null}`));
+    expect(q.held()).toBe(2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(admitted).toEqual([]);
+    // The running job finishes: the waiting one starts, and that makes room for one held event, the first.
+    gates.shift()!();
+    await first;
+    expect(admitted).toEqual(["first true"]);
+    expect(q.held()).toBe(1);
+    gated(); // the event let in is queued, so the queue is full again and the second stays held
+    await new Promise((r) => setTimeout(r, 20));
+    expect(admitted).toEqual(["first true"]);
+    gates.shift()!();
+    await second;
+    expect(admitted).toEqual(["first true", "second true"]);
+    while (gates.length > 0 || q.size() > 0) {
+      gates.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await q.idle();
+
+    // Nothing finishes within the hold: refused when it runs out, with a Retry-After.
+    const short = createWorkQueue({ concurrency: 1, capacity: 1, holdMs: 30 });
+    const stuck: (() => void)[] = [];
+    short.push(() => new Promise<void>((r) => stuck.push(r)));
+    short.push(() => new Promise<void>((r) => stuck.push(r)));
+    expect(await short.admit()).toMatchObject({ retryAfterSeconds: 1 });
+    // Time already spent before asking counts: nothing left of the hold, so refused at once, without a promise.
+    expect(short.admit(30)).toMatchObject({ retryAfterSeconds: 1 });
+    expect(short.held()).toBe(0);
+    while (stuck.length > 0 || short.size() > 0) {
+      stuck.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+  });
+
   it("answers a request while a long command's queries are still running", async () => {
     const bot = await startTestServer({ env: { DUBAN_LOCAL: "1" }, seedsDir: null });
     try {
@@ -162,7 +207,8 @@ describe("message events under overload", () => {
         await ctx.reply(noticeCard("导入", `好了 ${ctx.message.messageId}`));
       },
     };
-    const bot = await startTestServer({ env: localEnv, seedsDir: null, commands: [slowImport], cardActions: [], workConcurrency: 1, workWaitBudgetMs: 3000, workNow: () => t });
+    // No hold: an event that does not fit is refused at once (holding is the next test).
+    const bot = await startTestServer({ env: localEnv, seedsDir: null, commands: [slowImport], cardActions: [], workConcurrency: 1, workWaitBudgetMs: 3000, workHoldMs: 0, workNow: () => t });
     const send = (n: number) => {
       const e = messageEvent({ text: "", openId: "ou_a", eventId: `ev_${n}`, messageId: `om_${n}` });
       Object.assign(e.event.message, { message_type: "file", content: JSON.stringify({ file_key: `file_${n}`, file_name: "计划.docx" }) });
@@ -201,6 +247,53 @@ describe("message events under overload", () => {
       expect((await send(5)).status).toBe(200);
       await bot.idle();
       expect(await replies()).toEqual(["om_0", "om_1", "om_2", "om_3", "om_4", "om_5"]);
+    } finally {
+      await bot.close();
+    }
+  });
+  it("holds an event that arrives while the queue is full and answers 200 when room is made within the hold, instead of sending it to Lark's retry 15 s later", async () => {
+    let gate: Promise<void> = Promise.resolve();
+    const slow: CommandDef = {
+      name: "慢",
+      summary: "waits for the test",
+      // Read-only commands hold no transaction while they run, so the events after it are written meanwhile.
+      readOnly: true,
+      handle: async (ctx) => {
+        await gate;
+        await ctx.reply(noticeCard("慢", `好了 ${ctx.message.messageId}`));
+      },
+    };
+    // One job at a time and one waiting: the third event finds the queue full.
+    const bot = await startTestServer({ env: localEnv, seedsDir: null, commands: [slow], cardActions: [], workConcurrency: 1, workCapacity: 1, workHoldMs: 400 });
+    const send = (n: number) => bot.post(messageEvent({ text: "/慢", openId: "ou_a", eventId: `ev_${n}`, messageId: `om_${n}` }));
+    try {
+      let open!: () => void;
+      gate = new Promise<void>((r) => (open = r));
+      expect((await send(1)).status).toBe(200);
+      expect((await send(2)).status).toBe(200);
+      let third: number | undefined;
+      const answered = send(3).then((r) => (third = r.status));
+      await new Promise((r) => setTimeout(r, 100));
+      // Held, not refused: no answer yet.
+      expect(third).toBeUndefined();
+      open();
+      await answered;
+      expect(third).toBe(200);
+      await bot.idle();
+      const replies = (await bot.store.db.selectFrom("outbox").select("target").where("kind", "=", "reply").orderBy("target").execute()).map((r) => r.target);
+      expect(replies).toEqual(["om_1", "om_2", "om_3"]);
+
+      // Nothing finishes within the hold: refused with 503 when it runs out, and nothing kept of it.
+      gate = new Promise<void>((r) => (open = r));
+      expect((await send(4)).status).toBe(200);
+      expect((await send(5)).status).toBe(200);
+      const refused = await send(6);
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      const keys = (await bot.store.db.selectFrom("processed_events").select("key").execute()).map((r) => r.key);
+      expect(keys).not.toContain("event:ev_6");
+      open();
+      await bot.idle();
     } finally {
       await bot.close();
     }

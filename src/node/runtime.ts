@@ -48,12 +48,14 @@ export interface RuntimeOptions {
   outboxPollMs?: number;
   /**
    * Jobs after the answer running at once, how many may wait, and the longest estimated wait (ms) for a new job
-   * before the webhook sheds load with 503 (src/node/work-queue.ts); `workNow` is the clock the queue measures job
-   * costs with (tests pass a virtual one). Concurrency by default: 4, or readPoolConcurrency() with read workers.
+   * before the webhook sheds load with 503 (src/node/work-queue.ts), and how long after its arrival an event may wait
+   * for room first; `workNow` is the clock the queue measures job costs with (tests pass a virtual one). Concurrency
+   * by default: 4, or readPoolConcurrency() with read workers.
    */
   workConcurrency?: number;
   workCapacity?: number;
   workWaitBudgetMs?: number;
+  workHoldMs?: number;
   workNow?: () => number;
   /** Card callbacks handled at once, and how many may wait for a turn before being answered "busy, tap again". */
   cardConcurrency?: number;
@@ -192,6 +194,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     concurrency: o.workConcurrency ?? (readPool ? readPoolConcurrency(readWorkers) : undefined),
     capacity: o.workCapacity,
     waitBudgetMs: o.workWaitBudgetMs ?? config.WORK_WAIT_BUDGET_SECONDS * 1000,
+    holdMs: o.workHoldMs,
     now: o.workNow,
     onError: (err) => log.error("background work failed", { ...errorLogFields(err) }),
   });
@@ -203,7 +206,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     registry,
     config,
     runLater,
-    overloaded: (alreadyWaitedMs) => queue.overloaded(alreadyWaitedMs),
+    admit: (alreadyWaitedMs) => queue.admit(alreadyWaitedMs),
     cardAdmission: createAdmission({ concurrency: o.cardConcurrency, capacity: o.cardCapacity }),
     remoteAddress: (c) => nodeEnv(c)?.incoming.socket?.remoteAddress ?? null,
     closeAfterResponse: (c) => {

@@ -15,6 +15,12 @@ import { nextTurn } from "../store/turns.js";
  * of job, so one slow plan import does not make commands look slow), spread over the concurrent slots. Past
  * `waitBudgetMs`, or past `capacity` jobs, the event is refused with 503 and nothing stored; Lark delivers it again
  * (15 s, 5 min, 1 h, 6 h later), when the backlog has drained. Accepted events are answered within about the budget.
+ *
+ * Before refusing, an event may wait for room (`admit`, up to `holdMs` after it arrived): a refused event's answer
+ * comes with Lark's first retry, 15 s later, while one held for a moment is answered in seconds. Held events are let
+ * in one per finished job, in arrival order, and new events queue behind them. Holding also stops a sender that
+ * re-sends at once from spinning: every refusal costs the reading, verifying and parsing of its request, work taken
+ * from the jobs that are running.
  */
 export interface WorkQueueOptions {
   concurrency?: number;
@@ -22,6 +28,10 @@ export interface WorkQueueOptions {
   capacity?: number;
   /** A new job whose estimated wait before starting exceeds this is refused (ms). */
   waitBudgetMs?: number;
+  /** How long after its arrival an event may wait for room before it is refused (ms); 0 refuses at once. */
+  holdMs?: number;
+  /** Events that may wait for room at once; one more is refused on arrival. */
+  holdCapacity?: number;
   /** Clock for the cost measurements (performance.now() by default; tests pass a virtual one). */
   now?: () => number;
   onError?: (err: unknown) => void;
@@ -43,6 +53,13 @@ export interface WorkQueue {
    * getting here (its request read, verified and parsed on a busy server), which counts against the budget.
    */
   overloaded(alreadyWaitedMs?: number): Overload | null;
+  /**
+   * Like `overloaded`, but an event that would be refused now waits for room first, until `holdMs` after it arrived
+   * (`alreadyWaitedMs` ago). Null (synchronously, when there is room and nobody is waiting) once a job may be queued.
+   */
+  admit(alreadyWaitedMs?: number): Overload | null | Promise<Overload | null>;
+  /** Events waiting for room. */
+  held(): number;
   /** Estimated time before a job queued now would start (ms). */
   estimatedWaitMs(): number;
   size(): number;
@@ -51,12 +68,18 @@ export interface WorkQueue {
 }
 
 export const DEFAULT_WAIT_BUDGET_MS = 10_000;
+/** A third of the 3 s Lark waits for an event's answer: the rest is for reading it and a slow network. */
+export const DEFAULT_HOLD_MS = 1_000;
 
 export function createWorkQueue(o: WorkQueueOptions = {}): WorkQueue {
   const concurrency = Math.max(1, o.concurrency ?? 4);
   const capacity = o.capacity ?? 2_000;
   const waitBudgetMs = o.waitBudgetMs ?? DEFAULT_WAIT_BUDGET_MS;
+  const holdMs = Math.max(0, o.holdMs ?? DEFAULT_HOLD_MS);
+  const holdCapacity = Math.max(0, o.holdCapacity ?? 1_000);
   const now = o.now ?? (() => performance.now());
+  type Held = { arrivedAt: number; resolve: (over: Overload | null) => void; timer: ReturnType<typeof setTimeout> };
+  const holding: Held[] = [];
   const jobs: { work: () => Promise<void>; kind: string }[] = [];
   let running = 0;
   let waiters: (() => void)[] = [];
@@ -102,6 +125,7 @@ export function createWorkQueue(o: WorkQueueOptions = {}): WorkQueue {
             bump(runningOf, kind, -1);
             running--;
             startNext();
+            letOneIn();
             settle();
           });
       });
@@ -116,17 +140,49 @@ export function createWorkQueue(o: WorkQueueOptions = {}): WorkQueue {
     for (const [kind, n] of runningOf) ahead += (n * costOf(kind)) / 2;
     return ahead / concurrency;
   };
+  const refusal = (alreadyWaitedMs: number): Overload => {
+    const wait = Math.max(0, alreadyWaitedMs) + estimatedWaitMs();
+    return { estimatedWaitMs: wait, retryAfterSeconds: Math.max(1, Math.ceil((wait - waitBudgetMs) / 1000)) };
+  };
+  const overloaded = (alreadyWaitedMs: number): Overload | null =>
+    jobs.length < capacity && Math.max(0, alreadyWaitedMs) + estimatedWaitMs() <= waitBudgetMs ? null : refusal(alreadyWaitedMs);
+  // One finished job makes room for one job: the first held event goes in if it now fits. One at a time, because an
+  // event let in is queued only after its inbox row is written, and until then the queue looks as full as before.
+  const letOneIn = () => {
+    const first = holding[0];
+    if (!first || overloaded(now() - first.arrivedAt)) return;
+    holding.shift();
+    clearTimeout(first.timer);
+    first.resolve(null);
+  };
+  const admit = (alreadyWaitedMs = 0): Overload | null | Promise<Overload | null> => {
+    // Nobody held and room: in at once. With events held, a new one queues behind them even if it would fit.
+    if (holding.length === 0 && !overloaded(alreadyWaitedMs)) return null;
+    const left = holdMs - Math.max(0, alreadyWaitedMs);
+    // Holding is useless once the time is up, or when no job is left to finish and make room.
+    if (left <= 0 || holding.length >= holdCapacity || (running === 0 && jobs.length === 0)) return refusal(alreadyWaitedMs);
+    const arrivedAt = now() - Math.max(0, alreadyWaitedMs);
+    return new Promise((resolve) => {
+      const h: Held = {
+        arrivedAt,
+        resolve,
+        timer: setTimeout(() => {
+          holding.splice(holding.indexOf(h), 1);
+          resolve(overloaded(now() - arrivedAt));
+        }, left),
+      };
+      holding.push(h);
+    });
+  };
   return {
     push(work, kind = "event") {
       jobs.push({ work, kind });
       bump(queuedOf, kind, 1);
       startNext();
     },
-    overloaded(alreadyWaitedMs = 0) {
-      const wait = Math.max(0, alreadyWaitedMs) + estimatedWaitMs();
-      if (jobs.length < capacity && wait <= waitBudgetMs) return null;
-      return { estimatedWaitMs: wait, retryAfterSeconds: Math.max(1, Math.ceil((wait - waitBudgetMs) / 1000)) };
-    },
+    overloaded: (alreadyWaitedMs = 0) => overloaded(alreadyWaitedMs),
+    admit,
+    held: () => holding.length,
     estimatedWaitMs,
     size: () => jobs.length + running,
     idle: () => (running === 0 && jobs.length === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
