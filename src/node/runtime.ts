@@ -26,7 +26,8 @@ import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
 import { createAdmission } from "../events/admission.js";
 import { errorLogFields } from "../lark/errors.js";
-import { createReadPool, defaultReadWorkers, readPoolConcurrency, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
+import { createReadPool, defaultReadWorkers, readPoolConcurrency, THIS_THREAD_JOBS, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
+import { runningAtMost } from "./running-at-most.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -164,6 +165,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const readPool = poolServes && readWorkers > 0 ? createReadPool({ databasePath, size: readWorkers, adminOpenIds: services.adminOpenIds, ...(services.loop ? { loop: services.loop } : {}), log, ...o.readPool }) : null;
   if (readPool) {
     services.readElsewhere = (job) => readPool.run(job);
+    services.onThisThread = runningAtMost(THIS_THREAD_JOBS);
     void readPool.ready().then(() => log.info(`读取线程已就绪 read workers ready: ${readWorkers}`));
   }
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
