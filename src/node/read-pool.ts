@@ -49,22 +49,24 @@ export interface ReadPool {
 export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 1 ? 0 : Math.min(4, cores - 1));
 
 /**
- * Jobs of the work queue running at once when there are read workers: four for the main thread's own work, and 64
+ * Jobs of the work queue running at once when there are read workers: four for the main thread's own work, and 16
  * more per worker. A job that waits for a worker holds a slot without using the main thread, and a worker answers the
  * jobs waiting for it in one read transaction, rereading the pages the main thread's commits made stale once per batch
- * rather than once per job. With 4 per worker its batches held 3.6 jobs on average and the /我的任务 closed loop
- * (city store, 2 cores) did 687 accepted/s at 2.46 ms of CPU each; with 64, 33 jobs, 910/s and 1.97 ms. Alternating
- * rounds: 64 beat 32 in 5 of 5 (median 975 against 908/s) and 16 in 4 of 4; 128 was no better than 64.
+ * rather than once per job. /我的任务 closed loop, city store, 2 cores:
+ * - 4 per worker: 3.5 jobs a batch, 2.92 ms of CPU and 575 accepted/s; 16: 7.5 jobs, 2.60 ms, 676/s (two runs each);
+ *   alternating rounds, 16 per worker did a median 892/s against 729/s.
+ * - More per worker reads still faster (64: 33 jobs a batch, 1.97 ms, 910/s), but then acks wait: at 500 events/s
+ *   open loop, with 24 per worker or more, up to 14–34 statements queued on SQLite's one connection ahead of an
+ *   ack's inbox row (2 at most with 16), and the ack's p99 went from 30–57 ms to 67–132 ms (past the 50 ms goal).
  */
-export const readPoolConcurrency = (workers: number) => 4 + 64 * workers;
+export const readPoolConcurrency = (workers: number) => 4 + 16 * workers;
 
 /**
  * Of those jobs, how many do their part on the main thread at once (Services.onThisThread): writing the answers a
- * worker built, or running the command when no worker could. Without a limit a worker's batch of 30 answers queue all
- * their statements on SQLite's one connection ahead of the next ack's inbox row: in two open-loop runs at 500
- * /我的任务 events/s the ack's p99 was about 200 ms, against 45–66 ms with 4 jobs per worker (later runs, on a noisier
- * machine, did not tell them apart). A place is given up before the commit waits for the disk: held through the fsync,
- * 4 places made the closed loop about 10 % slower (3 of 3 rounds); given up, no slower than no limit.
+ * worker built, or running the command when no worker could, so a worker's batch of answers does not queue all its
+ * statements on SQLite's one connection ahead of the next ack's. A place is given up before the commit waits for the
+ * disk: held through the fsync, 4 places made the closed loop about 10 % slower (3 of 3 rounds); given up, no slower
+ * than no limit.
  */
 export const THIS_THREAD_JOBS = 4;
 
