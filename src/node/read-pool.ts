@@ -57,7 +57,7 @@ export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 
  *   alternating rounds, 16 per worker did a median 892/s against 729/s.
  * - More per worker reads still faster (64: 33 jobs a batch, 1.97 ms, 910/s), but then acks wait: at 500 events/s
  *   open loop, with 24 per worker or more, up to 14–34 statements queued on SQLite's one connection ahead of an
- *   ack's inbox row (2 at most with 16), and the ack's p99 went from 30–57 ms to 67–132 ms (past the 50 ms goal).
+ *   ack's inbox row (2 at most with 16), and the ack's p99 went from 30–57 ms to 67–191 ms (past the 50 ms goal).
  * - 16 against 4 per worker at 500 events/s open loop, 4 alternating rounds on a busy machine: ack p99 41–98 ms against
  *   77–175 ms, replies p50 29–227 ms against 455–938 ms (the worker keeps up).
  */
