@@ -39,8 +39,9 @@ const baseSchema = z.object({
    */
   OUTBOX_LEASE_SECONDS: z.coerce.number().positive().default(300),
   /**
-   * Node: an event whose work would wait longer than this behind the events already accepted is refused with 503
-   * (Lark delivers it again 15 s, 5 min, 1 h, 6 h later), so every accepted event is answered within about this.
+   * Node: an event whose work would wait longer than this behind the events already accepted waits up to 1 s for
+   * room, then is refused with 503 (Lark delivers it again 15 s, 5 min, 1 h, 6 h later), so every accepted event is
+   * answered within about this.
    */
   WORK_WAIT_BUDGET_SECONDS: z.coerce.number().positive().default(10),
   /**
