@@ -24,10 +24,9 @@ import { openStore, type Store } from "../store/open.js";
 import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
-import { createAdmission } from "../events/admission.js";
+import { createAdmission, runningAtMost } from "../events/admission.js";
 import { errorLogFields } from "../lark/errors.js";
 import { createReadPool, defaultReadWorkers, readPoolConcurrency, THIS_THREAD_JOBS, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
-import { runningAtMost } from "./running-at-most.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
