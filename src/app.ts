@@ -74,8 +74,8 @@ export function createApp(deps: AppDeps): Hono {
   const shed = async (arrivedAt: number): Promise<Response | null> => {
     const over = await deps.admit?.(performance.now() - arrivedAt);
     if (!over) return null;
-    // Headers as a plain object: c.header() would build a Headers object for every refusal, and under overload
-    // refusals are a third of all requests.
+    // Headers as a plain object: c.header() would build a Headers object for every refusal, and a sustained overload
+    // refuses many.
     return new Response(BUSY_BODY, { status: 503, headers: { "Content-Type": "application/json", "Retry-After": String(over.retryAfterSeconds) } });
   };
 
