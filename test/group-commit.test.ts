@@ -4,7 +4,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { GroupCommit, GroupCommitDialect, WalFile } from "../src/store/group-commit.js";
+import { ConnectionTurns, GroupCommit, GroupCommitDialect, WalFile } from "../src/store/group-commit.js";
 import type { Database } from "../src/store/schema.js";
 import { migrateSqlite, openSqlite } from "../src/store/sqlite.js";
 import { preparedOnce } from "../src/store/statement-cache.js";
@@ -32,7 +32,7 @@ function gatedStore(path: string) {
     await new Promise<void>((r) => held.push(r));
     await wal.sync();
   }, () => wal.close());
-  const db = new Kysely<Database>({ dialect: new GroupCommitDialect({ database: preparedOnce(raw) }, raw, commits) });
+  const db = new Kysely<Database>({ dialect: new GroupCommitDialect({ database: preparedOnce(raw) }, new ConnectionTurns(raw, commits)) });
   const releaseSyncs = () => {
     for (const r of held.splice(0)) r();
   };
@@ -134,5 +134,24 @@ describe("group commit (synchronous=FULL on a file)", () => {
     expect(normal.groupCommit).toBeNull();
     expect(memory.groupCommit).toBeNull();
     return Promise.all([normal.close(), memory.close()]);
+  });
+
+  it("writes an ack's inbox row before the statements waiting for the connection, and still one at a time", async () => {
+    const s = openSqlite({ path: tempPath(), synchronous: "FULL" });
+    // Six answer transactions of queued jobs ask for SQLite's connection; the first gets it, five wait for their turn.
+    const answers = ["区教委", "区民政局", "区财政局", "区商务委", "区住建委", "区文旅委"].map((n) =>
+      s.db.transaction().execute(async (trx) => {
+        await trx.insertInto("units").values(unit(n)).execute();
+        await trx.updateTable("units").set({ kind: "unit" }).where("name", "=", n).execute();
+      }),
+    );
+    // Then an event arrives: its inbox row goes right after the transaction running now, and is durable.
+    const ack = s.acks.insertInto("units").values(unit("区卫健委")).execute();
+    await Promise.all([ack, ...answers]);
+    const order = await s.db.selectFrom("units").select("name").where("jurisdiction", "=", "重庆市渝中区").orderBy("id").execute();
+    expect(order.map((r) => r.name)).toEqual(["区教委", "区卫健委", "区民政局", "区财政局", "区商务委", "区住建委", "区文旅委"]);
+    expect(s.turns.stats).toEqual({ firstAsked: 1, queuedAheadMax: 5 });
+    expect(s.groupCommit!.stats.commits).toBe(7);
+    await s.close();
   });
 });

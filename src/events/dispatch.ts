@@ -179,7 +179,7 @@ export async function runMenu(s: Services, reg: Registry, env: MenuEnvelope): Pr
 
 /** Records the menu event once and runs it after the HTTP answer. Returns false for a duplicate. */
 export async function acceptMenu(s: Services, reg: Registry, env: MenuEnvelope, runLater: (work: () => Promise<void>) => void): Promise<boolean> {
-  const fresh = await recordEvent(s.db, { eventId: env.header.event_id, kind: env.header.event_type, payload: env, now: s.clock.now(), together: true });
+  const fresh = await recordEvent(s.acks ?? s.db, { eventId: env.header.event_id, kind: env.header.event_type, payload: env, now: s.clock.now(), together: true });
   if (!fresh) return false;
   runLater(async () => {
     try {
@@ -300,7 +300,7 @@ export async function acceptBotAdded(
 ): Promise<boolean> {
   const eventId = env.header.event_id;
   // No payload kept: a greeting lost to a crash is not worth replaying at start-up (resume marks it failed).
-  const fresh = await recordEvent(s.db, { eventId, kind: env.header.event_type, payload: null, now: s.clock.now(), together: true });
+  const fresh = await recordEvent(s.acks ?? s.db, { eventId, kind: env.header.event_type, payload: null, now: s.clock.now(), together: true });
   if (!fresh) return false;
   runLater(async () => {
     try {
@@ -321,7 +321,7 @@ export async function acceptMessage(
   env: MessageEnvelope,
   runLater: (work: () => Promise<void>) => void,
 ): Promise<boolean> {
-  const fresh = await recordEvent(s.db, {
+  const fresh = await recordEvent(s.acks ?? s.db, {
     eventId: env.header.event_id,
     messageId: env.event.message.message_id,
     kind: env.header.event_type,

@@ -17,6 +17,11 @@ export interface Logger {
 /** What every handler gets: the store, the clock, and the edges. Built once per process (or per Worker request). */
 export interface Services {
   db: Kysely<Database>;
+  /**
+   * Where an event's inbox row is written before its ack: on SQLite it takes the connection ahead of the statements
+   * waiting for it through `db` (src/store/group-commit.ts, ConnectionTurns). Absent: `db`.
+   */
+  acks?: Kysely<Database>;
   clock: Clock;
   messenger: Messenger;
   directory: Directory;

@@ -58,6 +58,9 @@ export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 
  * - More per worker reads still faster (64: 33 jobs a batch, 1.97 ms, 910/s), but then acks wait: at 500 events/s
  *   open loop, with 24 per worker or more, up to 14–34 statements queued on SQLite's one connection ahead of an
  *   ack's inbox row (2 at most with 16), and the ack's p99 went from 30–57 ms to 67–191 ms (past the 50 ms goal).
+ *   The inbox row now goes ahead of that queue (ConnectionTurns in src/store/group-commit.ts), and still 64 per
+ *   worker gave an ack p99 of 76–214 ms against 45–104 ms at 16 (7 and 8 runs taking turns): the main thread pauses
+ *   longer with 33 answers arriving at once (event-loop delay max 48–85 ms against 23–48 ms).
  * - 16 against 4 per worker at 500 events/s open loop, 4 alternating rounds on a busy machine: ack p99 41–98 ms against
  *   77–175 ms, replies p50 29–227 ms against 455–938 ms (the worker keeps up).
  */

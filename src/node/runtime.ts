@@ -134,6 +134,7 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   });
   const services: Services = {
     db: store.db,
+    acks: store.acks,
     clock,
     messenger,
     directory: client ? new LarkDirectory(client, log) : noDirectory,

@@ -114,9 +114,86 @@ export function syncNow(databasePath: string): void {
 }
 
 /**
- * SqliteDialect whose driver hands the connection over in turns, yields to the event loop between statements once
- * a turn has run long enough, and, with a GroupCommit (synchronous=FULL on a file), reports commits to it and waits
- * for them after letting the connection go.
+ * Who has SQLite's one connection, and who gets it next. Shared by the store's two Kysely instances over that
+ * connection (GroupCommitDialect): the store itself, whose waiters get the connection in arrival order, one per later
+ * turn of the event loop, and the acks' lane, whose waiters get it as soon as it is given back, before anyone waiting
+ * in the store's queue, and also while it is passing to the next of those (between two turns nobody is using it).
+ *
+ * Why a lane: an ack's inbox row is one small statement, and the HTTP answer waits for it. In the store's queue it
+ * waited behind every answer transaction and job start queued at that moment (up to 34 statements at 500 events/s
+ * with 64 jobs per read worker, each a turn of the event loop apart), so the ack p99 grew with the read workers'
+ * batch size. In its lane at most the statement running now is ahead of it.
+ */
+export class ConnectionTurns {
+  #running = false;
+  #granting = false;
+  readonly #queued: (() => void)[] = [];
+  readonly #first: (() => void)[] = [];
+  /** The commit the current holder of the connection made last (0: none). */
+  pending = 0;
+  #changes = -1;
+  readonly #totalChanges: BetterSqlite3.Statement;
+  readonly slice = new TurnSlice();
+  /** Statements that were waiting in the store's queue when an ack's statement asked (for the benchmarks). */
+  readonly stats = { firstAsked: 0, queuedAheadMax: 0 };
+
+  constructor(
+    readonly raw: BetterSqlite3.Database,
+    readonly commits: GroupCommit | null,
+  ) {
+    this.#totalChanges = raw.prepare("SELECT total_changes()").pluck();
+  }
+
+  /** Resolves once the caller holds the connection. */
+  async take(first: boolean): Promise<void> {
+    if (first) {
+      this.stats.firstAsked++;
+      this.stats.queuedAheadMax = Math.max(this.stats.queuedAheadMax, this.#queued.length);
+    }
+    if (!this.#running && (first || (!this.#granting && this.#queued.length === 0))) this.#running = true;
+    // Ownership passes from the giver to the waiter, so nobody can take the connection in between.
+    else await new Promise<void>((r) => (first ? this.#first : this.#queued).push(r));
+    this.slice.note();
+  }
+
+  /** The holder is done with it. */
+  give(): void {
+    const first = this.#first.shift();
+    if (first) return first();
+    this.#running = false;
+    if (this.#queued.length > 0 && !this.#granting) {
+      this.#granting = true;
+      // The next waiter gets it in a later turn, after the network has been polled.
+      void nextTurn().then(() => this.#grant());
+    }
+  }
+
+  #grant(): void {
+    this.#granting = false;
+    // An ack's statement took it meanwhile: giving it back schedules the next grant.
+    if (this.#running) return;
+    const next = this.#queued.shift();
+    if (!next) return;
+    this.#running = true;
+    next();
+  }
+
+  /** After a statement outside a transaction: did it commit rows (an autocommit write, or the COMMIT itself)? */
+  noteStatement(q: CompiledQuery): void {
+    if (!this.commits || this.raw.inTransaction || SelectQueryNode.is(q.query)) return;
+    // SQLite's running count of changed rows says whether it did.
+    const total = this.#totalChanges.get() as number;
+    if (total !== this.#changes) {
+      this.#changes = total;
+      this.pending = this.commits.noteCommit();
+    }
+  }
+}
+
+/**
+ * SqliteDialect whose driver takes SQLite's connection in turns (ConnectionTurns), yields to the event loop between
+ * statements once a turn has run long enough, and, with a GroupCommit (synchronous=FULL on a file), reports commits to
+ * it and waits for them after letting the connection go. `first`: the acks' lane.
  *
  * Kysely's own driver hands SQLite's single connection to the next waiter as a microtask: when a transaction ends,
  * every transaction waiting for the connection runs right after it in the same turn of the event loop, and with a
@@ -131,59 +208,39 @@ export function syncNow(databasePath: string): void {
 export class GroupCommitDialect extends SqliteDialect {
   constructor(
     config: SqliteDialectConfig,
-    private readonly raw: BetterSqlite3.Database,
-    private readonly commits: GroupCommit | null,
+    private readonly turns: ConnectionTurns,
+    private readonly first = false,
   ) {
     super(config);
   }
   override createDriver(): Driver {
-    return new GroupCommitDriver(super.createDriver(), this.raw, this.commits);
+    return new GroupCommitDriver(super.createDriver(), this.turns, this.first);
   }
 }
 
 class GroupCommitDriver implements Driver {
   #inner: DatabaseConnection | null = null;
   #wrapped: DatabaseConnection | null = null;
-  #held = false;
-  #waiting: (() => void)[] = [];
-  /** The commit the current holder of the connection made last (0: none). */
-  #pending = 0;
-  #changes = -1;
-  readonly #totalChanges: BetterSqlite3.Statement;
-  readonly #slice = new TurnSlice();
 
   constructor(
     private readonly driver: Driver,
-    private readonly raw: BetterSqlite3.Database,
-    private readonly commits: GroupCommit | null,
-  ) {
-    this.#totalChanges = raw.prepare("SELECT total_changes()").pluck();
-  }
+    private readonly turns: ConnectionTurns,
+    private readonly first: boolean,
+  ) {}
 
   init() {
     return this.driver.init();
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    // Held: wait until the holder hands it over (ownership passes, so nobody can take it in between).
-    if (this.#held) await new Promise<void>((r) => this.#waiting.push(r));
-    this.#held = true;
-    this.#slice.note();
+    await this.turns.take(this.first);
     const inner = await this.driver.acquireConnection();
     if (this.#inner !== inner) {
       this.#inner = inner;
       this.#wrapped = {
         executeQuery: async <R>(q: CompiledQuery): Promise<QueryResult<R>> => {
           const r = await inner.executeQuery<R>(q);
-          // Outside a transaction a statement that is no SELECT may have committed rows (an autocommit write, or
-          // the COMMIT itself); SQLite's running count of changed rows says whether it did.
-          if (this.commits && !this.raw.inTransaction && !SelectQueryNode.is(q.query)) {
-            const total = this.#totalChanges.get() as number;
-            if (total !== this.#changes) {
-              this.#changes = total;
-              this.#pending = this.commits.noteCommit();
-            }
-          }
+          this.turns.noteStatement(q);
           return r;
         },
         streamQuery: (q, chunkSize) => inner.streamQuery(q, chunkSize),
@@ -211,20 +268,19 @@ class GroupCommitDriver implements Driver {
     await this.driver.releaseSavepoint!(c, name, compile);
   }
   async releaseConnection(_c: DatabaseConnection): Promise<void> {
-    const pending = this.#pending;
-    this.#pending = 0;
+    const pending = this.turns.pending;
+    this.turns.pending = 0;
     await this.driver.releaseConnection(this.#inner!);
-    // The next waiter gets it in a later turn, after the network has been polled; until then it stays held for them.
-    const next = this.#waiting.shift();
-    if (next) void nextTurn().then(next);
-    else this.#held = false;
+    this.turns.give();
     // Its work overlaps this fsync, and its commit may join the next one. Waiting for the disk is a yield already,
     // and a commit (an ack's inbox row above all) is not sent to the back of the queue of turns after it.
-    if (pending) await this.commits!.durable(pending);
-    else if (this.#slice.spent()) await nextTurn();
+    if (pending) await this.turns.commits!.durable(pending);
+    else if (this.turns.slice.spent()) await nextTurn();
   }
   async destroy() {
-    await this.commits?.close();
+    // The acks' lane shares the store's connection and group commit: the store's own driver closes them.
+    if (this.first) return;
+    await this.turns.commits?.close();
     await this.driver.destroy();
   }
 }

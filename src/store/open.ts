@@ -7,6 +7,8 @@ import type { GroupCommit } from "./group-commit.js";
 /** The store the Node runtime runs on: one Kysely schema over SQLite (one instance) or PostgreSQL (several). */
 export interface Store {
   db: Kysely<Database>;
+  /** The store for acks' inbox rows (SqliteStore.acks); `db` where nothing waits for a single connection. */
+  acks: Kysely<Database>;
   dialect: "sqlite" | "postgres";
   /** Where the data lives, for the start-up line: a file path, or the PostgreSQL host and database without credentials. */
   label: string;
@@ -24,8 +26,8 @@ export async function openStore(o: { databaseUrl?: string | undefined; databaseP
     const url = new URL(o.databaseUrl);
     if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") throw new Error(`DATABASE_URL must start with postgres:// (got ${url.protocol})`);
     const pg = await openPostgres(o.databaseUrl);
-    return { db: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, groupCommit: null, close: () => pg.close() };
+    return { db: pg.db, acks: pg.db, dialect: "postgres", label: `postgres://${url.host}${url.pathname}`, groupCommit: null, close: () => pg.close() };
   }
   const s = openSqlite({ path: o.databasePath, checkpointElsewhere: o.serve === true });
-  return { db: s.db, dialect: "sqlite", label: s.raw.name, groupCommit: s.groupCommit, close: () => s.close() };
+  return { db: s.db, acks: s.acks, dialect: "sqlite", label: s.raw.name, groupCommit: s.groupCommit, close: () => s.close() };
 }

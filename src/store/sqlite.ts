@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import BetterSqlite3 from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
 import type { Database } from "./schema.js";
-import { GroupCommit, GroupCommitDialect, syncNow, WalFile } from "./group-commit.js";
+import { ConnectionTurns, GroupCommit, GroupCommitDialect, syncNow, WalFile } from "./group-commit.js";
 import { checkpointElsewhere, type Checkpointer } from "./checkpointer.js";
 import { preparedOnce } from "./statement-cache.js";
 import { splitStatements, type Migration } from "./migrations.js";
@@ -42,6 +42,13 @@ export function migrateSqlite(raw: BetterSqlite3.Database, migrations = loadMigr
 
 export interface SqliteStore {
   db: Kysely<Database>;
+  /**
+   * The same store for the one statement an ack waits for (an event's inbox row): it takes SQLite's connection before
+   * the statements waiting for it through `db` (ConnectionTurns). Nothing else should use it, or acks wait behind it.
+   */
+  acks: Kysely<Database>;
+  /** Who has the connection; its stats count how many statements an ack found waiting (for the benchmarks). */
+  turns: ConnectionTurns;
   raw: BetterSqlite3.Database;
   /** The group commit behind synchronous=FULL on a file (null with NORMAL or in memory); its stats count fsyncs. */
   groupCommit: GroupCommit | null;
@@ -79,13 +86,16 @@ export function openSqlite({ path, synchronous = sqliteSynchronousFromEnv(), che
   migrateSqlite(raw);
   if (groupCommit) syncNow(path);
   const config = { database: preparedOnce(raw) };
-  const dialect = new GroupCommitDialect(config, raw, groupCommit);
-  const db = new Kysely<Database>({ dialect });
+  const turns = new ConnectionTurns(raw, groupCommit);
+  const db = new Kysely<Database>({ dialect: new GroupCommitDialect(config, turns) });
+  const acks = new Kysely<Database>({ dialect: new GroupCommitDialect(config, turns, true) });
   const checkpointer = elsewhere && path !== ":memory:" && journal === "wal" ? checkpointElsewhere(raw, path) : null;
   return {
     db,
+    acks,
     raw,
     groupCommit,
+    turns,
     checkpointer,
     async close() {
       await checkpointer?.stop();
