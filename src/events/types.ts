@@ -39,8 +39,10 @@ export interface Services {
   loop?: Partial<LoopSettings>;
   /**
    * Runs one event's work with services whose store writes, outbox rows and done mark commit together (one commit,
-   * one fsync under synchronous=FULL — shared with the events committing at the same time — instead of one per statement). Where the store has interactive transactions
-   * (SQLite, PostgreSQL); absent on D1, where every statement commits on its own.
+   * one fsync under synchronous=FULL — shared with the events committing at the same time — instead of one per
+   * statement). On SQLite the events asking in one turn of the event loop share one transaction, a savepoint each, and
+   * one commit (src/store/transactions-together.ts); a work that fails is rolled back alone. Where the store has
+   * interactive transactions (SQLite, PostgreSQL); absent on D1, where every statement commits on its own.
    */
   transaction?: <T>(work: (s: Services) => Promise<T>) => Promise<T>;
   /**

@@ -1,5 +1,6 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { Context } from "hono";
+import type { Transaction } from "kysely";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
@@ -21,6 +22,8 @@ import { SharedRateLimiter } from "../lark/rate-limit.js";
 import { createLogger, createPlainLogger } from "../log.js";
 import { keepLease } from "../store/lease.js";
 import { openStore, type Store } from "../store/open.js";
+import { transactionsTogether } from "../store/transactions-together.js";
+import type { Database } from "../store/schema.js";
 import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
@@ -147,9 +150,12 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
     loop: loopSettingsOf(config),
   };
   if (o.eventTransactions !== false) {
+    // SQLite: the events of one turn share a transaction (a savepoint each) and its commit. PostgreSQL runs them on
+    // connections of their own, side by side.
+    const inTransaction = store.dialect === "sqlite" ? transactionsTogether(store.db) : <T>(work: (trx: Transaction<Database>) => Promise<T>) => store.db.transaction().execute(work);
     services.transaction = async (work) => {
       let committed = () => {};
-      const result = await store.db.transaction().execute((trx) => {
+      const result = await inTransaction((trx) => {
         const outbox = messenger.within(trx);
         committed = outbox.committed;
         const { transaction: _nested, ...rest } = services;
