@@ -19,7 +19,7 @@ const loadStart = loadavg();
 const log = (s: string) => process.stderr.write(`${s}\n`);
 log(`issue 17 bench: load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} at start${loadStart[0]! > 3 ? " (high: other work is running; figures will be worse than on a quiet machine)" : ""}`);
 
-log("open loop (3 s per rate) …");
+log("open loop (3 s per rate, after 2 s at 250/s of each path) …");
 const open = await runOpenLoop({ seconds: SECONDS, rates: [100, 500, 1000], paths: ["message", "card"] });
 log("reply delivery behind 1,000 digest rows …");
 const replies = await replyDelayBehindBulk();
@@ -87,7 +87,7 @@ rows.push([
 rows.push(["reply behind 1,000 queued digest rows", `p50 ${replies.p50} ms, p99 ${replies.p99} ms of rate-limit time (20 replies)`, "p99 < 2 s", replies.p99 < 2000]);
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
-console.log(`issue 17, one run ${startedAt.toISOString().slice(0, 16).replace("T", " ")}–${new Date().toISOString().slice(11, 16)} UTC on ${cpus().length} cores (${cpus()[0]?.model.trim()}); load average ${loadStart[0]!.toFixed(2)} at start, ${loadEnd[0]!.toFixed(2)} at end; city store ${closed.size.PLANS} plans, ${closed.size.TASKS.toLocaleString("en")} measures, ${closed.size.UNITS} units, ${closed.size.INDICATORS.toLocaleString("en")} indicators, ${closed.size.REPORTS.toLocaleString("en")} reports; SQLite synchronous=FULL (group commit); open loop ${SECONDS} s per rate, closed loop ${closed.rounds.length} rounds of ${closed.seconds} s runs × ${closed.connections} connections after ${WARM_UP_SECONDS} s of warm-up per path`);
+console.log(`issue 17, one run ${startedAt.toISOString().slice(0, 16).replace("T", " ")}–${new Date().toISOString().slice(11, 16)} UTC on ${cpus().length} cores (${cpus()[0]?.model.trim()}); load average ${loadStart[0]!.toFixed(2)} at start, ${loadEnd[0]!.toFixed(2)} at end; city store ${closed.size.PLANS} plans, ${closed.size.TASKS.toLocaleString("en")} measures, ${closed.size.UNITS} units, ${closed.size.INDICATORS.toLocaleString("en")} indicators, ${closed.size.REPORTS.toLocaleString("en")} reports; SQLite synchronous=FULL (group commit); open loop ${SECONDS} s per rate after 2 s at 250/s of each path, closed loop ${closed.rounds.length} rounds of ${closed.seconds} s runs × ${closed.connections} connections after ${WARM_UP_SECONDS} s of warm-up per path`);
 console.log("");
 console.log("| figure | measured | goal | met |");
 console.log("|---|---|---|---|");
