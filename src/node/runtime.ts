@@ -158,7 +158,8 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
       const result = await inTransaction((trx) => {
         const outbox = messenger.within(trx);
         committed = outbox.committed;
-        const { transaction: _nested, ...rest } = services;
+        // Inside, every statement goes through trx: one through the store would wait for the connection trx holds.
+        const { transaction: _nested, acks: _outside, ...rest } = services;
         return work({ ...rest, db: trx, messenger: outbox.messenger });
       });
       committed();

@@ -134,7 +134,7 @@ export class ConnectionTurns {
   #changes = -1;
   readonly #totalChanges: BetterSqlite3.Statement;
   readonly slice = new TurnSlice();
-  /** Statements that were waiting in the store's queue when an ack's statement asked (for the benchmarks). */
+  /** How many statements were waiting in the store's queue when an ack's statement asked: what the lane skipped. */
   readonly stats = { firstAsked: 0, queuedAheadMax: 0 };
 
   constructor(

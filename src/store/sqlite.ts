@@ -47,7 +47,7 @@ export interface SqliteStore {
    * the statements waiting for it through `db` (ConnectionTurns). Nothing else should use it, or acks wait behind it.
    */
   acks: Kysely<Database>;
-  /** Who has the connection; its stats count how many statements an ack found waiting (for the benchmarks). */
+  /** Who has the connection; its stats count how many statements the acks found waiting (what their lane skipped). */
   turns: ConnectionTurns;
   raw: BetterSqlite3.Database;
   /** The group commit behind synchronous=FULL on a file (null with NORMAL or in memory); its stats count fsyncs. */

@@ -5,9 +5,11 @@ import { sql, type Kysely, type Transaction } from "kysely";
  * savepoint of its own, and commit once.
  *
  * Why: on SQLite every event's work (a card report with its inbox row, a command's answers with the done mark) is a
- * short transaction, and its COMMIT — writing the changed pages to the WAL — was 105 µs of the 245 µs of SQL a card
- * report costs, all on the main thread. Events that arrive together change the same pages (the inbox, the reports'
- * indexes, the outbox), so one commit for them writes each page once.
+ * short transaction. Each waited a turn of the event loop of its own for SQLite's one connection (src/store/turns.ts),
+ * and its COMMIT — writing the changed pages to the WAL — was 105 µs of the 245 µs of SQL a card report costs, all on
+ * the main thread. Events that arrive together change the same pages (the inbox, the reports' indexes, the outbox),
+ * so one commit for them writes each page once. Card reports' closed loop: median 1,648 → 2,583/s (4 alternating
+ * rounds); /我的任务, whose answers are written this way: 663 → 832/s (3 rounds).
  *
  * Each work still succeeds or fails alone: one that throws is rolled back to its savepoint and its caller gets the
  * error, while the others commit. Every caller is answered only once the shared commit has happened (and, under
