@@ -9,7 +9,9 @@
  * anywhere between 1.1× and 2.5× from run to run. The median is printed too, to show the spread. Each build starts
  * after a full garbage collection: a build paid for whatever garbage the builds before it left (a major collection of
  * 150–330 ms landed on one build or another, at any scale), which is not that build's cost; its own collections
- * still count.
+ * still count. Nine rounds, not five: with five, one run in about thirteen (2026-12-07 05:17 UTC) found no quiet moment
+ * for the 2× scale's supervisor digest (fastest 114 ms against 47 ms at 1×, median 167 against 79) while the bare
+ * HTTP route of the same run halved.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -41,7 +43,7 @@ function fullCollection(): () => void {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function runDigestScaling(scales = [1, 2, 4], reps = 5): Promise<DigestScale[]> {
+export async function runDigestScaling(scales = [1, 2, 4], reps = 9): Promise<DigestScale[]> {
   const now = new Date("2026-11-30T01:00:00Z");
   const dir = mkdtempSync(join(tmpdir(), "duban-digest-scaling-"));
   const stores = [];
@@ -83,7 +85,7 @@ export async function runDigestScaling(scales = [1, 2, 4], reps = 5): Promise<Di
 
 if (isMain(import.meta.url)) {
   const loadAtStart = loadavg()[0]!;
-  const reps = Number(process.env["REPS"] ?? 5);
+  const reps = Number(process.env["REPS"] ?? 9);
   const results = await runDigestScaling([1, 2, 4], reps);
   console.log(`digest scaling (one run, fastest of ${reps} builds each with the scales taking turns, median in brackets; load average ${loadAtStart.toFixed(1)} at start; linear = each doubling ≈ 2.0×, 4× ≈ 4.0× of 1×)`);
   for (const [k, r] of results.entries()) {
