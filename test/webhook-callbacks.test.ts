@@ -68,6 +68,29 @@ describe("card callbacks", () => {
     expect(row).toMatchObject({ status: "failed", error: expect.stringContaining("disk on fire") });
   });
 
+  it("answer taps arriving together each on its own: the one that fails half-way keeps nothing, the others keep theirs", async () => {
+    const s = await server({
+      cardActions: [
+        {
+          action: "note",
+          handle: async (ctx) => {
+            const n = Number(ctx.action.value["n"]);
+            await ctx.messenger.sendToChat(`oc_${n}`, noticeCard("已上报", `第${n}条`));
+            if (n === 3) throw new Error("disk on fire");
+            return { toast: { type: "success", content: `已记录${n}` } };
+          },
+        },
+      ],
+    });
+    const taps = [1, 2, 3, 4, 5, 6].map((n) => cardEvent({ openId: "ou_a", value: { action: "note", n } }));
+    const answers = await Promise.all(taps.map(async (ev) => (await postCard(s, ev)).toast?.content));
+    expect(answers).toEqual(["已记录1", "已记录2", expect.stringContaining("处理时出错了"), "已记录4", "已记录5", "已记录6"]);
+    const sent = await s.store.db.selectFrom("outbox").select("target").orderBy("target").execute();
+    expect(sent.map((r) => r.target)).toEqual(["oc_1", "oc_2", "oc_4", "oc_5", "oc_6"]);
+    const statuses = await s.store.db.selectFrom("processed_events").select(["key", "status"]).where("key", "in", taps.map((ev) => `event:${ev.header.event_id}`)).execute();
+    expect(new Map(statuses.map((r) => [r.key, r.status]))).toEqual(new Map(taps.map((ev, i) => [`event:${ev.header.event_id}`, i === 2 ? "failed" : "done"])));
+  });
+
   it("leave each answered tap recorded as done, a refusal and an unknown button too, so a repeat is not run again", async () => {
     const runs: string[] = [];
     const s = await server({
