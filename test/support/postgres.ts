@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -35,23 +36,21 @@ export async function startPostgres(): Promise<TestPostgres> {
   const run = (cmd: string, args: string[]) => (asRoot ? ["runuser", ["-u", "postgres", "--", join(bin, cmd), ...args]] : [join(bin, cmd), args]) as [string, string[]];
   const data = join(dir, "data");
   execFileSync(...run("initdb", ["-D", data, "-A", "trust", "-U", "duban", "--no-sync", "-E", "UTF8", "--locale=C"]), { stdio: "ignore" });
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  const [cmd, args] = run("postgres", ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"]);
-  const server: ChildProcess = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // A port the kernel just handed out as free. A random one from 30000–50000 once met an outgoing connection's local
+  // port (Linux takes those from 32768–60999) and the server exited with "Address already in use": then another port.
+  let server: ChildProcess;
+  let url = "";
   let log = "";
-  server.stderr!.on("data", (d: Buffer) => (log += d.toString()).length > 20_000 && (log = log.slice(-10_000)));
-  const url = `postgres://duban@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.end();
-      break;
-    } catch (err) {
-      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${String(err)}\n${log}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const [cmd, args] = run("postgres", ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=200"]);
+    server = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    log = "";
+    server.stderr!.on("data", (d: Buffer) => (log += d.toString()).length > 20_000 && (log = log.slice(-10_000)));
+    url = `postgres://duban@127.0.0.1:${port}/postgres`;
+    const started = await accepting(url, server);
+    if (started === true) break;
+    if (!/Address already in use/.test(log) || attempt === 5) throw new Error(`PostgreSQL did not start: ${String(started)}\n${log}`);
   }
   return {
     url,
@@ -70,4 +69,31 @@ export async function startPostgres(): Promise<TestPostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** True once the server takes connections; the last error if it exited or did not within 60 s. */
+async function accepting(url: string, server: ChildProcess): Promise<true | unknown> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.end();
+      return true;
+    } catch (err) {
+      if (server.exitCode !== null || Date.now() > deadline) return err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
