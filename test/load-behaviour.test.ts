@@ -6,7 +6,7 @@ import { localDate } from "../src/domain/period.js";
 import { OutboxMessenger, pruneSentOutbox } from "../src/lark/outbox.js";
 import { createOutboxWorker } from "../src/lark/outbox-worker.js";
 import { createWorkQueue } from "../src/node/work-queue.js";
-import { createAdmission, runningAtMost } from "../src/events/admission.js";
+import { createAdmission } from "../src/events/admission.js";
 import type { CardActionDef, CommandDef } from "../src/events/types.js";
 import { openSqlite } from "../src/store/sqlite.js";
 import { cardEvent, larkEnv, localEnv, messageEvent, signedRequest, startTestServer } from "./support/events.js";
@@ -420,37 +420,5 @@ describe("China time", () => {
   it("still uses the time-zone database for other zones", () => {
     expect(localDate(new Date("2026-11-24T20:00:00Z"), "America/New_York")).toEqual({ year: 2026, month: 11, day: 24 });
     expect(localDate(new Date("2026-11-24T20:00:00Z"), "Asia/Tokyo")).toEqual({ year: 2026, month: 11, day: 25 });
-  });
-});
-
-describe("runningAtMost", () => {
-  it("runs at most n works at once, lets the waiting ones in by arrival order, and hands a place on as soon as a work leaves it", async () => {
-    const limit = runningAtMost(2);
-    const events: string[] = [];
-    const gates = new Map<string, () => void>();
-    const leaves = new Map<string, () => void>();
-    const work = (name: string) =>
-      limit(async (leave) => {
-        events.push(`start ${name}`);
-        leaves.set(name, leave);
-        await new Promise<void>((r) => gates.set(name, r));
-        events.push(`end ${name}`);
-      });
-    const all = ["a", "b", "c", "d"].map(work);
-    await new Promise((r) => setImmediate(r));
-    expect(events).toEqual(["start a", "start b"]);
-    // a gives up its place while still running (a commit waiting for the disk): c starts, d still waits.
-    leaves.get("a")!();
-    await new Promise((r) => setImmediate(r));
-    expect(events).toEqual(["start a", "start b", "start c"]);
-    gates.get("a")!();
-    await new Promise((r) => setImmediate(r));
-    expect(events).toEqual(["start a", "start b", "start c", "end a"]);
-    gates.get("b")!();
-    await new Promise((r) => setImmediate(r));
-    expect(events.slice(4)).toEqual(["end b", "start d"]);
-    gates.get("c")!();
-    gates.get("d")!();
-    await Promise.all(all);
   });
 });

@@ -6,8 +6,7 @@
  * the user to tap again (nothing is stored for it). A callback is also refused on arrival when the queue ahead of it
  * is already longer than its budget can absorb at the recent service time, so refusals are fast, not last-second.
  *
- * Runtime-neutral (timers only): Node shares one gate across requests; a Worker isolate gets its own. The same gate,
- * without deadlines, limits the answers written on Node's main thread at once (runningAtMost, Services.onThisThread).
+ * Runtime-neutral (timers only): Node shares one gate across requests; a Worker isolate gets its own.
  */
 export interface AdmissionOptions {
   /** Handlers running at once. */
@@ -22,8 +21,7 @@ export interface AdmissionOptions {
 export interface Admission {
   /**
    * Resolves with a release function once the callback may run, or with null when it is refused (answer at once).
-   * `deadline` is when its answer must be out, on the `now()` clock (performance.now() by default); Infinity: none,
-   * it waits its turn however long that takes. Releasing is idempotent and hands the place to the next in line.
+   * `deadline` is when its answer must be out, on the `now()` clock (performance.now() by default).
    */
   enter(deadline: number): Promise<(() => void) | null>;
   /** Running and waiting callbacks. */
@@ -35,7 +33,7 @@ export function createAdmission(o: AdmissionOptions = {}): Admission {
   const capacity = Math.max(0, o.capacity ?? 1_000);
   const reserveMs = o.reserveMs ?? 1_000;
   const now = o.now ?? (() => performance.now());
-  type Waiter = { deadline: number; grant: (release: (() => void) | null) => void; timer: ReturnType<typeof setTimeout> | undefined };
+  type Waiter = { deadline: number; grant: (release: (() => void) | null) => void; timer: ReturnType<typeof setTimeout> };
   const waiting: Waiter[] = [];
   let running = 0;
   // Recent handler time (exponential average), to refuse on arrival a callback that cannot be reached in time.
@@ -78,34 +76,15 @@ export function createAdmission(o: AdmissionOptions = {}): Admission {
         const w: Waiter = {
           deadline,
           grant,
-          timer: Number.isFinite(left)
-            ? setTimeout(() => {
-                const i = waiting.indexOf(w);
-                if (i >= 0) waiting.splice(i, 1);
-                grant(null);
-              }, Math.max(0, left - reserveMs))
-            : undefined,
+          timer: setTimeout(() => {
+            const i = waiting.indexOf(w);
+            if (i >= 0) waiting.splice(i, 1);
+            grant(null);
+          }, Math.max(0, left - reserveMs)),
         };
         waiting.push(w);
       });
     },
     load: () => ({ running, waiting: waiting.length }),
-  };
-}
-
-/**
- * Runs at most `n` of the works given to it at once, the others waiting in arrival order with no deadline: the same
- * gate as card callbacks'. A work may give up its place before it ends (`leave`, for a wait that needs no place: a
- * commit waiting for the disk); it does at the latest when it ends.
- */
-export function runningAtMost(n: number): <T>(work: (leave: () => void) => Promise<T>) => Promise<T> {
-  const gate = createAdmission({ concurrency: n, capacity: Number.POSITIVE_INFINITY });
-  return async (work) => {
-    const leave = (await gate.enter(Number.POSITIVE_INFINITY))!;
-    try {
-      return await work(leave);
-    } finally {
-      leave();
-    }
   };
 }

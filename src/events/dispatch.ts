@@ -37,26 +37,19 @@ async function inEventTransaction<T>(s: Services, senderOpenId: string | null, w
  * event 'received' and nothing sent, so it runs again whole at start-up.
  */
 async function readThenAnswer(s: Services, senderOpenId: string | null, eventId: string, work: (s: Services) => Promise<void>, event: ReadEvent): Promise<void> {
-  const { transaction, readElsewhere, onThisThread: limit, ...rest } = s;
+  const { transaction, readElsewhere, ...rest } = s;
   if (!transaction) throw new Error("readThenAnswer needs a store with transactions");
   // Read and built on another thread where there is one (Services.readElsewhere); null: not there, so here.
-  const read: KeptAnswers | null = readElsewhere ? await readElsewhere({ ...event, now: s.clock.now().toISOString() }) : null;
-  const onThisThread = limit ?? ((here) => here(() => {}));
-  await onThisThread(async (leave) => {
-    let answers = read;
-    if (!answers) {
-      const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
-      const kept = new DeferredMessenger();
-      await work({ ...rest, messenger: kept, ...(knownActor ? { knownActor } : {}) });
-      answers = kept;
-    }
-    const written = answers;
-    await transaction(async (tx) => {
-      await written.sendThrough(tx.messenger);
-      await markEvent(tx.db, eventId, "done");
-      // The commit follows at once; waiting for it to reach the disk needs no place among those writing.
-      leave();
-    });
+  let answers: KeptAnswers | null = readElsewhere ? await readElsewhere({ ...event, now: s.clock.now().toISOString() }) : null;
+  if (!answers) {
+    const knownActor = senderOpenId ? await resolveActor(s, senderOpenId) : undefined;
+    const kept = new DeferredMessenger();
+    await work({ ...rest, messenger: kept, ...(knownActor ? { knownActor } : {}) });
+    answers = kept;
+  }
+  await transaction(async (tx) => {
+    await answers.sendThrough(tx.messenger);
+    await markEvent(tx.db, eventId, "done");
   });
 }
 

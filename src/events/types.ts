@@ -52,14 +52,6 @@ export interface Services {
    */
   readElsewhere?: (job: ReadJob) => Promise<KeptAnswers | null>;
   /**
-   * Runs the part of such a command that is done here (writing its answers, or the whole command when it could not be
-   * read elsewhere) a few at a time. Many jobs wait for a read worker at once, so that it answers them in large
-   * batches; let all of them write at once and each of their statements queues on SQLite's only connection ahead of
-   * the next ack's. `leave`: the work needs its place no longer (its statements are done; its commit may still be
-   * waiting for the disk). Absent: no limit.
-   */
-  onThisThread?: <T>(work: (leave: () => void) => Promise<T>) => Promise<T>;
-  /**
    * The sender, resolved before the transaction began, so resolveActor inside it needs no directory call (a network
    * call while SQLite's only connection is held would stall every other event).
    */

@@ -66,15 +66,6 @@ export const defaultReadWorkers = (cores = availableParallelism()) => (cores <= 
  */
 export const readPoolConcurrency = (workers: number) => 4 + 16 * workers;
 
-/**
- * Of those jobs, how many do their part on the main thread at once (Services.onThisThread): writing the answers a
- * worker built, or running the command when no worker could, so a worker's batch of answers does not queue all its
- * statements on SQLite's one connection ahead of the next ack's. A place is given up before the commit waits for the
- * disk: held through the fsync, 4 places made the closed loop about 10 % slower (3 of 3 rounds); given up, no slower
- * than no limit.
- */
-export const THIS_THREAD_JOBS = 4;
-
 export const READ_JOB_TIMEOUT_MS = 10_000;
 
 interface Slot {

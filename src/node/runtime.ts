@@ -27,9 +27,9 @@ import type { Database } from "../store/schema.js";
 import { defaultDatabasePath } from "../store/sqlite.js";
 import { seedStore, type SeedCounts } from "./seed.js";
 import { createWorkQueue } from "./work-queue.js";
-import { createAdmission, runningAtMost } from "../events/admission.js";
+import { createAdmission } from "../events/admission.js";
 import { errorLogFields } from "../lark/errors.js";
-import { createReadPool, defaultReadWorkers, readPoolConcurrency, THIS_THREAD_JOBS, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
+import { createReadPool, defaultReadWorkers, readPoolConcurrency, type ReadPool, type ReadPoolOptions } from "./read-pool.js";
 
 export interface RuntimeOptions {
   env?: Record<string, string | undefined>;
@@ -172,7 +172,6 @@ export async function startRuntime(o: RuntimeOptions = {}): Promise<Runtime> {
   const readPool = poolServes && readWorkers > 0 ? createReadPool({ databasePath, size: readWorkers, adminOpenIds: services.adminOpenIds, ...(services.loop ? { loop: services.loop } : {}), log, ...o.readPool }) : null;
   if (readPool) {
     services.readElsewhere = (job) => readPool.run(job);
-    services.onThisThread = runningAtMost(THIS_THREAD_JOBS);
     void readPool.ready().then(() => log.info(`读取线程已就绪 read workers ready: ${readWorkers}`));
   }
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
